@@ -1,0 +1,1 @@
+"""Qt-free drivers: motor buses, cameras, arms, the virtual rig and device discovery."""

@@ -1,0 +1,22 @@
+from .bus import BusStats, Motor, MotorsBus
+from .dynamixel import DynamixelBus
+from .errors import (
+    CommError,
+    ConfigError,
+    HardwareAlertError,
+    MotorsError,
+    MotorStatusError,
+    NotConnectedError,
+    PortError,
+    UnknownModelError,
+    UnknownMotorError,
+    UnknownRegisterError,
+    ValueRangeError,
+)
+from .tables import MODELS, get_model
+
+__all__ = [
+    "BusStats", "Motor", "MotorsBus", "DynamixelBus", "CommError", "ConfigError", "HardwareAlertError",
+    "MotorsError", "MotorStatusError", "NotConnectedError", "PortError", "UnknownModelError", "UnknownMotorError",
+    "UnknownRegisterError", "ValueRangeError", "MODELS", "get_model",
+]

@@ -1,0 +1,474 @@
+"""DynamixelBus: the MotorsBus on dynamixel-sdk (Protocol 2.0).
+
+The SDK builds and sends every instruction packet and parses status packets. We add what it leaves to callers:
+model-aware registers and signed values, retries with per-cause counters, errors that name the port, motor
+and register, and a sync-read receiver that accounts for every motor's reply (the SDK's stops at the first bad
+one, which hides the others and makes fault counters impossible to reconcile).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import serial
+from dynamixel_sdk import (
+    BROADCAST_ID,
+    COMM_RX_CORRUPT,
+    COMM_RX_TIMEOUT,
+    COMM_SUCCESS,
+    GroupSyncRead,
+    GroupSyncWrite,
+    PacketHandler,
+)
+from dynamixel_sdk.protocol2_packet_handler import ERRBIT_ALERT
+
+from .bus import BusStats, Motor, MotorsBus
+from .errors import (
+    CommError,
+    ConfigError,
+    MotorStatusError,
+    NotConnectedError,
+    PortError,
+    UnknownMotorError,
+)
+from .ports import UrlPortHandler
+from .tables import BAUD_TABLE, MODEL_BY_NUMBER, ModelSpec, Register, baud_value, get_model, model_name
+
+_STATUS_OVERHEAD = 11  # header(4) id(1) len(2) instr(1) err(1) crc(2)
+_PARAM0 = 8
+
+
+class DynamixelBus(MotorsBus):
+    def __init__(self, port: str, motors: Mapping[str, Motor] | None = None, baudrate: int = 1_000_000, *,
+                 retries: int = 3, latency_ms: float = 16.0, fast_sync_read: bool = True):
+        self.port = port
+        self.motors: dict[str, Motor] = dict(motors or {})
+        self.baudrate = baudrate
+        self.retries = retries
+        self.latency_ms = latency_ms
+        self.stats = BusStats()
+        self.alerts: set[str] = set()  # motors whose last status packet carried the hardware-alert bit
+        self._specs: dict[str, ModelSpec] = {}
+        ids: dict[int, str] = {}
+        for name, m in self.motors.items():
+            self._specs[name] = get_model(m.model)
+            if not 0 <= m.id <= 252:
+                raise ConfigError(f"motor {name!r}: id {m.id} is outside 0..252")
+            if m.id in ids:
+                raise ConfigError(f"motors {ids[m.id]!r} and {name!r} both use id {m.id}")
+            ids[m.id] = name
+        self._names_by_id = ids
+        self.fast_sync_read = fast_sync_read and all(s.fast_sync_read for s in self._specs.values())
+        self._ph = PacketHandler(2.0)
+        self._port: UrlPortHandler | None = None
+        self._read_groups: dict[tuple, GroupSyncRead] = {}
+        self._write_groups: dict[tuple, GroupSyncWrite] = {}
+
+    # ---------------------------------------------------------------- connection
+    @property
+    def is_connected(self) -> bool:
+        return self._port is not None and self._port.is_open
+
+    def connect(self, handshake: bool = True) -> None:
+        """Open the port; with handshake, ping every configured motor and name any that do not answer."""
+        if self.is_connected:
+            return
+        port = UrlPortHandler(self.port, latency_ms=self.latency_ms)
+        port.baudrate = self.baudrate
+        try:
+            ok = port.openPort()
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise PortError(_port_problem(self.port, e), port=self.port) from None
+        if not ok:
+            raise PortError(f"port {self.port}: baud rate {self.baudrate} is not supported by dynamixel-sdk",
+                            port=self.port)
+        self._port = port
+        if handshake and self.motors:
+            missing = [n for n, m in self.motors.items() if self.ping(m.id) is None]
+            if missing:
+                found = self._found_ids_hint()
+                self.disconnect()
+                raise CommError(
+                    f"port {self.port} at {self.baudrate} bps: no answer from "
+                    f"{', '.join(self._label(n) for n in missing)}; {found}",
+                    port=self.port, motor=missing[0], motors=tuple(missing))
+
+    def disconnect(self) -> None:
+        if self._port is not None:
+            if self._port.is_open:
+                self._port.closePort()
+            self._port = None
+        self._read_groups.clear()
+        self._write_groups.clear()
+
+    def set_baudrate(self, bps: int) -> None:
+        """Switch the port's own baud rate (the motors are not told; see change_baudrate)."""
+        if bps not in BAUD_TABLE.values():
+            raise ConfigError(f"baud rate {bps} is not a Dynamixel rate; choose one of {sorted(BAUD_TABLE.values())}")
+        port = self._require_port()
+        if not port.setBaudRate(bps):
+            raise PortError(f"port {self.port}: dynamixel-sdk cannot set {bps} bps", port=self.port)
+        self.baudrate = bps
+
+    # ---------------------------------------------------------------- single-motor access
+    def ping(self, motor_id: int, *, retries: int | None = 0) -> int | None:
+        port = self._require_port()
+        for attempt in range(self._n(retries) + 1):
+            if attempt:
+                self.stats.retries += 1
+            number, result, _ = self._ph.ping(port, motor_id)
+            self.stats.transactions += 1
+            if result == COMM_SUCCESS:
+                return number
+            self._count(result)
+        return None
+
+    def read(self, register: str, motor: str, *, retries: int | None = None) -> int:
+        reg = self._register(register, motor)
+        return self._read_raw(reg, self._id(motor), self._label(motor), retries)
+
+    def write(self, register: str, motor: str, value: int, *, retries: int | None = None) -> None:
+        reg = self._register(register, motor)
+        self._write_raw(reg, self._id(motor), reg.check(value, f"{self._label(motor)}: "), self._label(motor), retries)
+
+    def read_id(self, register: str, motor_id: int, model: str | None = None, *, retries: int | None = None) -> int:
+        """Read a motor that is not (yet) in `motors`, by id; the model is pinged when not given."""
+        spec = get_model(model) if model else self._model_at(motor_id)
+        return self._read_raw(spec.register(register), motor_id, f"id {motor_id}", retries)
+
+    def write_id(self, register: str, motor_id: int, value: int, model: str | None = None, *,
+                 retries: int | None = None) -> None:
+        spec = get_model(model) if model else self._model_at(motor_id)
+        reg = spec.register(register)
+        self._write_raw(reg, motor_id, reg.check(value, f"id {motor_id}: "), f"id {motor_id}", retries)
+
+    # ---------------------------------------------------------------- sync access
+    def sync_read(self, register: str, motors: Sequence[str] | None = None, *,
+                  retries: int | None = None) -> np.ndarray:
+        names = self._names(motors)
+        reg = self._common_register(register, names)
+        ids = tuple(self._id(n) for n in names)
+        group = self._read_group(reg, ids)
+        port = self._require_port()
+        failed: list[int] = []
+        for attempt in range(self._n(retries) + 1):
+            if attempt:
+                self.stats.retries += 1
+                self._settle(len(ids) * (reg.size + _STATUS_OVERHEAD))
+            self.stats.transactions += 1
+            if self.fast_sync_read:
+                tx = group.fastSyncReadTxPacket()
+                got = self._receive_fast(port, ids, reg.size) if tx == COMM_SUCCESS else {}
+            else:
+                tx = group.txPacket()
+                got = self._receive_each(port, ids, reg.size) if tx == COMM_SUCCESS else {}
+            failed = [i for i in ids if i not in got]
+            if not failed:
+                raw = np.frombuffer(b"".join(got[i] for i in ids), dtype=_DTYPE[reg.size, reg.signed])
+                return raw.astype(np.int64)
+        self.stats.failures += 1
+        bad = tuple(self._names_by_id.get(i, f"id {i}") for i in failed)
+        raise CommError(
+            f"port {self.port}: sync read of {register} got no valid answer from "
+            f"{', '.join(self._label(n) for n in bad)} after {self._n(retries) + 1} attempts",
+            port=self.port, motor=bad[0], register=register, motors=bad)
+
+    def sync_write(self, register: str, values: Mapping[str, int] | np.ndarray | Sequence[int],
+                   motors: Sequence[str] | None = None) -> None:
+        if isinstance(values, Mapping):
+            names = self._names(list(values))
+            vals = [values[n] for n in names]
+        else:
+            names = self._names(motors)
+            vals = list(np.asarray(values).reshape(-1))
+            if len(vals) != len(names):
+                raise ConfigError(f"sync write of {register}: {len(vals)} values for {len(names)} motors")
+        reg = self._common_register(register, names)
+        if not reg.writable:
+            raise ConfigError(f"{register} is read-only")
+        ids = tuple(self._id(n) for n in names)
+        checked = [reg.check(v, f"{self._label(n)}: ") for n, v in zip(names, vals, strict=True)]
+        group = self._write_group(reg, ids)
+        for motor_id, v in zip(ids, checked, strict=True):
+            group.changeParam(motor_id, list(reg.encode(v).to_bytes(reg.size, "little")))
+        self.stats.transactions += 1
+        result = group.txPacket()
+        if result != COMM_SUCCESS:
+            self.stats.failures += 1
+            raise CommError(f"port {self.port}: sync write of {register} failed: {self._ph.getTxRxResult(result)}",
+                            port=self.port, register=register, sdk_text=self._ph.getTxRxResult(result))
+
+    # ---------------------------------------------------------------- discovery and setup
+    def scan(self, baudrates: Iterable[int] | None = None, ids: Iterable[int] | None = None
+             ) -> dict[int, dict[int, int]]:
+        """Find motors: broadcast ping at each baud rate (or ping `ids` one by one, faster for a few ids).
+        Leaves the port at its original baud rate."""
+        original = self.baudrate
+        found: dict[int, dict[int, int]] = {}
+        try:
+            for bps in baudrates or BAUD_TABLE.values():
+                if bps not in _SDK_BAUDS:
+                    continue  # e.g. 4.5 Mbps: dynamixel-sdk cannot open the port at it
+                self.set_baudrate(bps)
+                if ids is None:
+                    data, result = self._ph.broadcastPing(self._require_port())
+                    hits = {i: v[0] for i, v in data.items()} if result == COMM_SUCCESS else {}
+                else:
+                    hits = {i: n for i in ids if (n := self.ping(i)) is not None}
+                if hits:
+                    found[bps] = dict(sorted(hits.items()))
+        finally:
+            self.set_baudrate(original)
+        return found
+
+    def change_id(self, old_id: int, new_id: int) -> None:
+        """Give the motor at old_id a new id (torque off first: ID lives in EEPROM)."""
+        if not 0 <= new_id <= 252:
+            raise ConfigError(f"new id {new_id} is outside 0..252")
+        if old_id == new_id:
+            return
+        taken = self.ping(new_id)
+        if taken is not None:
+            raise ConfigError(f"id {new_id} is already taken on {self.port} by a {model_name(taken)}")
+        spec = self._model_at(old_id)
+        self.write_id("Torque_Enable", old_id, 0, spec.name)
+        self.write_id("ID", old_id, new_id, spec.name)
+        if self.ping(new_id, retries=2) is None:
+            raise CommError(f"port {self.port}: motor did not answer at its new id {new_id}", port=self.port)
+
+    def change_baudrate(self, motor_id: int, bps: int) -> None:
+        """Set the motor's Baud_Rate; the port follows so the motor can be reached again, and it is checked."""
+        spec = self._model_at(motor_id)
+        value = baud_value(bps, spec)
+        self.write_id("Torque_Enable", motor_id, 0, spec.name)
+        self.write_id("Baud_Rate", motor_id, value, spec.name)
+        self.set_baudrate(bps)
+        if self.ping(motor_id, retries=2) is None:
+            raise CommError(f"port {self.port}: id {motor_id} did not answer at {bps} bps after the change",
+                            port=self.port)
+
+    def set_return_delay(self, motor_id: int, microseconds: int) -> None:
+        if not 0 <= microseconds <= 508 or microseconds % 2:
+            raise ConfigError(f"return delay {microseconds} us: must be an even number of microseconds 0..508")
+        self.write_id("Torque_Enable", motor_id, 0)
+        self.write_id("Return_Delay_Time", motor_id, microseconds // 2)
+
+    # ---------------------------------------------------------------- internals
+    def _read_raw(self, reg: Register, motor_id: int, label: str, retries: int | None) -> int:
+        port = self._require_port()
+        result = error = 0
+        for attempt in range(self._n(retries) + 1):
+            if attempt:
+                self.stats.retries += 1
+                self._settle(reg.size + _STATUS_OVERHEAD)
+            self.stats.transactions += 1
+            data, result, error = self._ph.readTxRx(port, motor_id, reg.address, reg.size)
+            if result == COMM_SUCCESS:
+                self._check_status(error, label, reg.name)
+                return reg.decode(int.from_bytes(bytes(data), "little"))
+            self._count(result)
+        self.stats.failures += 1
+        text = self._ph.getTxRxResult(result)
+        raise CommError(f"port {self.port}: reading {reg.name} from {label} failed: {_plain(text)}",
+                        port=self.port, motor=label, register=reg.name, sdk_text=text)
+
+    def _write_raw(self, reg: Register, motor_id: int, value: int, label: str, retries: int | None) -> None:
+        port = self._require_port()
+        if not reg.writable:
+            raise ConfigError(f"{label}: {reg.name} is read-only", motor=label, register=reg.name)
+        data = list(reg.encode(value).to_bytes(reg.size, "little"))
+        result = 0
+        for attempt in range(self._n(retries) + 1):
+            if attempt:
+                self.stats.retries += 1
+                self._settle(_STATUS_OVERHEAD)
+            self.stats.transactions += 1
+            result, error = self._ph.writeTxRx(port, motor_id, reg.address, reg.size, data)
+            if result == COMM_SUCCESS:
+                self._check_status(error, label, reg.name)
+                return
+            self._count(result)
+        self.stats.failures += 1
+        text = self._ph.getTxRxResult(result)
+        raise CommError(f"port {self.port}: writing {reg.name}={value} to {label} failed: {_plain(text)}",
+                        port=self.port, motor=label, register=reg.name, sdk_text=text)
+
+    def _receive_each(self, port, ids: tuple[int, ...], size: int) -> dict[int, bytes]:
+        """Collect one status packet per motor after a Sync Read; count each missing or bad one by cause."""
+        got: dict[int, bytes] = {}
+        bad = 0
+        while len(got) + bad < len(ids):
+            pkt, result = self._ph.rxPacket(port, False)
+            if result == COMM_SUCCESS:
+                motor_id = pkt[4]
+                if motor_id in ids and motor_id not in got:
+                    self._note_alert(motor_id, pkt[_PARAM0])
+                    got[motor_id] = bytes(pkt[_PARAM0 + 1:_PARAM0 + 1 + size])
+                continue
+            if result == COMM_RX_CORRUPT and port.packet_timeout != 0:  # a whole packet with a bad CRC
+                self.stats.crc_errors += 1
+                bad += 1
+                continue
+            if result == COMM_RX_CORRUPT:  # the time ran out with part of a packet in hand
+                self.stats.corrupt += 1
+                bad += 1
+            break
+        self.stats.timeouts += max(0, len(ids) - len(got) - bad)
+        return got
+
+    def _receive_fast(self, port, ids: tuple[int, ...], size: int) -> dict[int, bytes]:
+        """Fast Sync Read: one combined status packet of (err, id, data, crc) blocks. We unstuff it ourselves:
+        the SDK's fast path skips byte unstuffing, which would shift every field after a stuffed FD."""
+        pkt, result = self._ph.rxPacket(port, True)
+        if result != COMM_SUCCESS:
+            self._count(result)
+            return {}
+        pkt = self._ph.removeStuffing(pkt)
+        got: dict[int, bytes] = {}
+        block = size + 4
+        for k in range(len(ids)):
+            start = _PARAM0 + k * block
+            if start + block > len(pkt):
+                break
+            motor_id = pkt[start + 1]
+            if motor_id in ids:
+                self._note_alert(motor_id, pkt[start])
+                got[motor_id] = bytes(pkt[start + 2:start + 2 + size])
+        if len(got) < len(ids):
+            self.stats.corrupt += 1
+        return got
+
+    def _check_status(self, error: int, label: str, register: str) -> None:
+        motor = label
+        if error & ERRBIT_ALERT:
+            self.alerts.add(motor)
+        else:
+            self.alerts.discard(motor)
+        code = error & ~ERRBIT_ALERT
+        if code:
+            self.stats.status_errors += 1
+            raise MotorStatusError(f"port {self.port}: {label} refused {register}: {_STATUS_TEXT.get(code, code)}",
+                                   port=self.port, motor=label, register=register, error_code=code)
+
+    def _note_alert(self, motor_id: int, error: int) -> None:
+        name = self._names_by_id.get(motor_id, f"id {motor_id}")
+        (self.alerts.add if error & ERRBIT_ALERT else self.alerts.discard)(name)
+
+    def _count(self, result: int) -> None:
+        if result == COMM_RX_TIMEOUT:
+            self.stats.timeouts += 1
+        elif result == COMM_RX_CORRUPT:
+            self.stats.crc_errors += 1
+
+    def _settle(self, expected_bytes: int) -> None:
+        """Before a retry, let replies still on the wire arrive, then drop them, so a late packet from the
+        failed attempt is never taken as the answer to the next one."""
+        port = self._require_port()
+        time.sleep(expected_bytes * port.tx_time_per_byte / 1000.0 + 0.0005)
+        port.clearPort()
+
+    def _read_group(self, reg: Register, ids: tuple[int, ...]) -> GroupSyncRead:
+        key = (reg.address, reg.size, ids)
+        group = self._read_groups.get(key)
+        if group is None:
+            group = GroupSyncRead(self._require_port(), self._ph, reg.address, reg.size)
+            for i in ids:
+                group.addParam(i)
+            self._read_groups[key] = group
+        return group
+
+    def _write_group(self, reg: Register, ids: tuple[int, ...]) -> GroupSyncWrite:
+        key = (reg.address, reg.size, ids)
+        group = self._write_groups.get(key)
+        if group is None:
+            group = GroupSyncWrite(self._require_port(), self._ph, reg.address, reg.size)
+            for i in ids:
+                group.addParam(i, [0] * reg.size)
+            self._write_groups[key] = group
+        return group
+
+    def _model_at(self, motor_id: int) -> ModelSpec:
+        name = self._names_by_id.get(motor_id)
+        if name:
+            return self._specs[name]
+        number = self.ping(motor_id, retries=2)
+        if number is None:
+            raise CommError(f"port {self.port} at {self.baudrate} bps: nothing answers at id {motor_id}",
+                            port=self.port, motor=f"id {motor_id}")
+        if number not in MODEL_BY_NUMBER:
+            raise ConfigError(f"id {motor_id} is a {model_name(number)}, which robotapp has no control table for")
+        return MODEL_BY_NUMBER[number]
+
+    def _found_ids_hint(self) -> str:
+        data, result = self._ph.broadcastPing(self._port)
+        if result != COMM_SUCCESS or not data:
+            return "nothing answers at this baud rate (check power, cable, and the baud rate)"
+        return "ids that do answer: " + ", ".join(f"{i} ({model_name(v[0])})" for i, v in sorted(data.items()))
+
+    def _register(self, register: str, motor: str) -> Register:
+        return self._spec(motor).register(register)
+
+    def _common_register(self, register: str, names: Sequence[str]) -> Register:
+        regs = {self._register(register, n) for n in names}
+        if len(regs) != 1:
+            raise ConfigError(f"{register} differs in address or size between motors {', '.join(names)}")
+        return regs.pop()
+
+    def _spec(self, motor: str) -> ModelSpec:
+        if motor not in self._specs:
+            raise UnknownMotorError(f"unknown motor {motor!r} on {self.port}; known: {', '.join(self.motors)}")
+        return self._specs[motor]
+
+    def _id(self, motor: str) -> int:
+        self._spec(motor)
+        return self.motors[motor].id
+
+    def _names(self, motors: Sequence[str] | None) -> list[str]:
+        names = list(self.motors) if motors is None else list(motors)
+        if not names:
+            raise ConfigError("no motors given")
+        for n in names:
+            self._spec(n)
+        return names
+
+    def _label(self, motor: str) -> str:
+        m = self.motors.get(motor)
+        return f"{motor} (id {m.id})" if m else motor
+
+    def _n(self, retries: int | None) -> int:
+        return self.retries if retries is None else retries
+
+    def _require_port(self) -> UrlPortHandler:
+        if self._port is None:
+            raise NotConnectedError(f"bus on {self.port} is not connected; call connect() first", port=self.port)
+        return self._port
+
+
+_DTYPE = {(1, False): "<u1", (1, True): "<i1", (2, False): "<u2", (2, True): "<i2",
+          (4, False): "<u4", (4, True): "<i4"}
+_SDK_BAUDS = {9_600, 57_600, 115_200, 1_000_000, 2_000_000, 3_000_000, 4_000_000}
+_STATUS_TEXT = {1: "result fail", 2: "instruction error", 3: "CRC error in the instruction",
+                4: "value out of range", 5: "wrong data length", 6: "value over the limit",
+                7: "access denied (EEPROM needs torque off, or the register is read-only)"}
+
+
+def _plain(sdk_text: str) -> str:
+    """'[TxRxResult] There is no status packet!' -> 'there is no status packet'."""
+    text = sdk_text.split("]", 1)[-1].strip().rstrip("!")
+    return (text[:1].lower() + text[1:]) if text else "unknown error"
+
+
+def _port_problem(port: str, e: Exception) -> str:
+    msg = str(e)
+    if "No such file" in msg or "could not open port" in msg and "Errno 2" in msg:
+        return f"serial port {port} does not exist (is the arm plugged in? try `robotapp find-port`)"
+    if "busy" in msg.lower() or "Errno 16" in msg or "lock" in msg.lower():
+        return f"serial port {port} is busy: another program has it open"
+    if "Permission denied" in msg or "Errno 13" in msg:
+        return f"no permission to open {port} (add yourself to the dialout group, then log in again)"
+    return f"cannot open serial port {port}: {msg.splitlines()[0] if msg else type(e).__name__}"
+
+
+__all__ = ["DynamixelBus", "Motor", "BROADCAST_ID"]

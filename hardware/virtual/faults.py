@@ -1,0 +1,71 @@
+"""Fault injection on status packets: what a bad cable, a noisy supply or a loose connector does to replies.
+
+Each reply packet gets at most one fault, drawn with the configured probabilities, so the injected counts are
+exact and a test can reconcile them with the bus's counters."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+FAULT_KINDS = ("lost_reply", "corrupt_crc", "truncated_reply", "stray_bytes")
+
+
+@dataclass
+class FaultConfig:
+    corrupt_crc: float = 0.0  # the reply arrives with a wrong CRC
+    lost_reply: float = 0.0  # the reply never arrives
+    truncated_reply: float = 0.0  # the reply stops part-way
+    stray_bytes: float = 0.0  # noise bytes arrive before the reply
+    seed: int | None = None
+
+    def __post_init__(self):
+        for kind in FAULT_KINDS:
+            v = getattr(self, kind)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"fault probability {kind}={v} must be within 0..1")
+        if sum(getattr(self, k) for k in FAULT_KINDS) > 1.0:
+            raise ValueError("fault probabilities add up to more than 1")
+
+    @classmethod
+    def parse(cls, text: str) -> FaultConfig:
+        """'corrupt_crc=0.01,lost_reply=0.005,seed=3' -> FaultConfig."""
+        kw: dict[str, float | int] = {}
+        for part in filter(None, (s.strip() for s in text.split(","))):
+            key, _, value = part.partition("=")
+            if key not in (*FAULT_KINDS, "seed") or not value:
+                raise ValueError(f"bad fault setting {part!r}; use e.g. corrupt_crc=0.01,lost_reply=0.005")
+            kw[key] = int(value) if key == "seed" else float(value)
+        return cls(**kw)
+
+
+class FaultInjector:
+    def __init__(self, config: FaultConfig | None = None):
+        self.config = config or FaultConfig()
+        self.rng = random.Random(self.config.seed)
+        self.injected: Counter[str] = Counter()
+        self.replies = 0
+
+    def apply(self, reply: bytes) -> bytes | None:
+        """The reply as it arrives at the host, or None if it is lost."""
+        self.replies += 1
+        c = self.config
+        r = self.rng.random()
+        for kind in FAULT_KINDS:
+            p = getattr(c, kind)
+            if r < p:
+                self.injected[kind] += 1
+                return self._damage(kind, reply)
+            r -= p
+        return reply
+
+    def _damage(self, kind: str, reply: bytes) -> bytes | None:
+        if kind == "lost_reply":
+            return None
+        if kind == "corrupt_crc":
+            return reply[:-2] + bytes([reply[-2] ^ 0x5A, reply[-1]])
+        if kind == "truncated_reply":
+            return reply[: self.rng.randrange(1, len(reply))]
+        noise = bytes(self.rng.randrange(0, 0xFF) for _ in range(self.rng.randrange(1, 5)))  # never 0xFF
+        return noise + reply
