@@ -28,13 +28,23 @@ from .bus import BusStats, Motor, MotorsBus
 from .errors import (
     CommError,
     ConfigError,
+    HardwareAlertError,
     MotorStatusError,
     NotConnectedError,
     PortError,
     UnknownMotorError,
 )
 from .ports import UrlPortHandler
-from .tables import BAUD_TABLE, MODEL_BY_NUMBER, ModelSpec, Register, baud_value, get_model, model_name
+from .tables import (
+    BAUD_TABLE,
+    MODEL_BY_NUMBER,
+    ModelSpec,
+    Register,
+    baud_value,
+    describe_hardware_error,
+    get_model,
+    model_name,
+)
 
 _STATUS_OVERHEAD = 11  # header(4) id(1) len(2) instr(1) err(1) crc(2)
 _PARAM0 = 8
@@ -249,6 +259,33 @@ class DynamixelBus(MotorsBus):
             raise CommError(f"port {self.port}: id {motor_id} did not answer at {bps} bps after the change",
                             port=self.port)
 
+    def reboot(self, motor: str, *, retries: int | None = None) -> None:
+        """Power-cycle one motor: clears latched hardware errors; torque comes back off."""
+        self._instruction(lambda port, i: self._ph.reboot(port, i), motor, "reboot", retries)
+        time.sleep(0.001)  # a real servo needs a moment before it answers again
+
+    def factory_reset(self, motor_id: int, keep: str = "id_and_baud") -> None:
+        """Reset the control table. keep: 'nothing' (id -> 1, baud -> 57600), 'id', or 'id_and_baud'."""
+        option = {"nothing": 0xFF, "id": 0x01, "id_and_baud": 0x02}.get(keep)
+        if option is None:
+            raise ConfigError(f"factory reset keep={keep!r}: choose nothing, id or id_and_baud")
+        label = self._names_by_id.get(motor_id, f"id {motor_id}")
+        self._instruction(lambda port, i: self._ph.factoryReset(port, i, option), label, "factory reset", None,
+                          motor_id=motor_id)
+
+    def hardware_errors(self, motors: Sequence[str] | None = None) -> dict[str, int]:
+        """Hardware_Error_Status of each motor that has one latched (empty dict = all healthy)."""
+        names = self._names(motors)
+        bits = self.sync_read("Hardware_Error_Status", names)
+        return {n: int(b) for n, b in zip(names, bits, strict=True) if b}
+
+    def check_hardware(self, motors: Sequence[str] | None = None) -> None:
+        """Raise HardwareAlertError naming the first motor with a latched hardware error and its cause."""
+        for name, bits in self.hardware_errors(motors).items():
+            raise HardwareAlertError(
+                f"port {self.port}: {self._label(name)} reports {describe_hardware_error(bits)}; its torque is off "
+                f"(fix the cause, then reboot the motor)", port=self.port, motor=name, bits=bits)
+
     def set_return_delay(self, motor_id: int, microseconds: int) -> None:
         if not 0 <= microseconds <= 508 or microseconds % 2:
             raise ConfigError(f"return delay {microseconds} us: must be an even number of microseconds 0..508")
@@ -256,6 +293,27 @@ class DynamixelBus(MotorsBus):
         self.write_id("Return_Delay_Time", motor_id, microseconds // 2)
 
     # ---------------------------------------------------------------- internals
+    def _instruction(self, call, motor: str, what: str, retries: int | None, motor_id: int | None = None) -> None:
+        """Send a reply-bearing instruction (reboot, factory reset) with retries and the usual errors."""
+        port = self._require_port()
+        motor_id = self._id(motor) if motor_id is None else motor_id
+        label = self._label(motor)
+        result = 0
+        for attempt in range(self._n(retries) + 1):
+            if attempt:
+                self.stats.retries += 1
+                self._settle(_STATUS_OVERHEAD)
+            self.stats.transactions += 1
+            result, error = call(port, motor_id)
+            if result == COMM_SUCCESS:
+                self._check_status(error & ~ERRBIT_ALERT, label, what)
+                return
+            self._count(result)
+        self.stats.failures += 1
+        text = self._ph.getTxRxResult(result)
+        raise CommError(f"port {self.port}: {what} of {label} failed: {_plain(text)}",
+                        port=self.port, motor=label, sdk_text=text)
+
     def _read_raw(self, reg: Register, motor_id: int, label: str, retries: int | None) -> int:
         port = self._require_port()
         result = error = 0

@@ -120,9 +120,9 @@ class ServoChain:
         elif op == p.WRITE and len(prm) > 2:
             addr = prm[0] | prm[1] << 8
             for s in unicast if ins.id != p.BROADCAST_ID else listeners:
-                old_id = s.id
+                old_id, level = s.id, s.get("Status_Return_Level")  # the reply follows the settings before the write
                 err = s.write_bytes(addr, prm[2:], now)
-                if target and s.get("Status_Return_Level") == 2:
+                if target and level == 2:
                     yield s, p.build_status(old_id, err | s.status_error()), None
         elif op == p.REG_WRITE and target and len(prm) > 2:
             target.pending = (prm[0] | prm[1] << 8, prm[2:])

@@ -229,7 +229,8 @@ class VirtualServo:
             bits |= HW_OVERHEATING
         limit = self._current_limit()
         if limit and abs(self.current) >= 0.95 * limit and self.torque_on:
-            self._saturated_since = self._saturated_since if self._saturated_since is not None else now
+            if self._saturated_since is None:  # updates are lazy: the stall began when the interval did
+                self._saturated_since = now - dt
             if now - self._saturated_since >= _OVERLOAD_AFTER_S:
                 bits |= HW_OVERLOAD
         else:

@@ -6,6 +6,7 @@ the configured baud rate plus each servo's return delay."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -126,10 +127,8 @@ class PtyServer:
         self._stop.set()
         self._thread.join(timeout=2)
         for fd in (self._master, self._slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def __enter__(self):
         return self.start()

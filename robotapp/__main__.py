@@ -1,0 +1,3 @@
+from robotapp.cli import main
+
+raise SystemExit(main())
