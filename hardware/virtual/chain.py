@@ -78,13 +78,16 @@ class ServoChain:
             self.faults = FaultInjector(config)
 
     # ------------------------------------------------------------ the wire
-    def handle(self, data: bytes, baudrate: int) -> list[tuple[float, bytes]]:
-        """Feed host bytes; returns [(seconds after now when the reply has fully arrived, reply bytes)]."""
+    def handle(self, data: bytes, baudrate: int, line_free_in: float = 0.0) -> tuple[list[tuple[float, bytes]], float]:
+        """Feed host bytes. The wire is half duplex: if it is still busy for `line_free_in` seconds (an earlier
+        packet or reply still travelling), this data goes out after that. Returns ([(seconds from now until the
+        reply has fully arrived, reply bytes)], seconds from now until the line is free again); all times are
+        0 with the wire-timing model off."""
         with self.lock:
             now = self.clock()
             byte_time = 10.0 / baudrate  # 8N1: 10 bits a byte
             out: list[tuple[float, bytes]] = []
-            t = 0.0
+            t = max(0.0, line_free_in)
             for ins in self._parser.feed(data):
                 self.packets_in += 1
                 t += ins.wire_length * byte_time
@@ -97,7 +100,7 @@ class ServoChain:
                         out.append((t if self.wire_timing else 0.0, damaged))
                     if after:
                         after()
-            return out
+            return out, (t if self.wire_timing else 0.0)
 
     def _dispatch(self, ins: p.Instruction, listeners: list[VirtualServo], now: float):
         """Yields (servo, status packet, action to run after the reply is sent)."""

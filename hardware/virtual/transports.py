@@ -33,6 +33,7 @@ class InProcessLink:
         self.chain, self.name = chain, name
         self.in_use = False
         self._rx: deque[list] = deque()  # [ready_time, bytearray]
+        self._line_free_at = 0.0  # half-duplex wire: when the last packet or reply has finished travelling
 
     @property
     def url(self) -> str:
@@ -40,7 +41,9 @@ class InProcessLink:
 
     def write(self, data: bytes, baudrate: int) -> None:
         now = time.perf_counter()
-        for delay, reply in self.chain.handle(data, baudrate):
+        replies, busy = self.chain.handle(data, baudrate, self._line_free_at - now)
+        self._line_free_at = now + busy
+        for delay, reply in replies:
             self._rx.append([now + delay, bytearray(reply)])
 
     def available(self) -> int:
@@ -117,6 +120,7 @@ class PtyServer:
         tty.setraw(self._slave)  # no echo, no line editing: a byte pipe both ways
         self.path = os.ttyname(self._slave)
         self._stop = threading.Event()
+        self._line_free_at = 0.0
         self._thread = threading.Thread(target=self._serve, name=f"pty-servos {self.path}", daemon=True)
 
     def start(self) -> PtyServer:
@@ -146,7 +150,9 @@ class PtyServer:
             except OSError:
                 return
             t0 = time.perf_counter()
-            for delay, reply in self.chain.handle(data, _pty_baudrate(self._slave)):
+            replies, busy = self.chain.handle(data, _pty_baudrate(self._slave), self._line_free_at - t0)
+            self._line_free_at = t0 + busy
+            for delay, reply in replies:
                 _sleep_until(t0 + delay)
                 os.write(self._master, reply)
 

@@ -112,11 +112,14 @@ def test_scan_finds_servos_at_a_non_default_baud_rate():
 def test_return_delay_is_modelled_on_the_wire(chain):
     chain.wire_timing = True
     ping = bytes.fromhex("FFFFFD0001030001") + bytes([0x19, 0x4E])  # PING id 1 (CRC from the e-manual)
-    slow = chain.handle(ping, 1_000_000)[0][0]
+    (slow, _), = chain.handle(ping, 1_000_000)[0]
     chain.servo(1).set("Return_Delay_Time", 0)
-    fast = chain.handle(ping, 1_000_000)[0][0]
+    (fast, _), = chain.handle(ping, 1_000_000)[0]
     assert slow - fast == pytest.approx(250 * 2e-6)
     assert fast == pytest.approx((10 + 14) * 10e-6)  # 10-byte ping + 14-byte status at 10 us/byte
+    # half duplex: a packet sent while the line is still busy goes out after it, and so does its answer
+    replies, busy = chain.handle(ping, 1_000_000, line_free_in=1e-3)
+    assert replies[0][0] == pytest.approx(1e-3 + fast) and busy == pytest.approx(replies[0][0])
 
 
 def test_status_return_level_silences_write_replies(bus, chain):

@@ -1,0 +1,118 @@
+"""Bus tick benchmark: "sync-read 6 + sync-write 6" (Present_Position in, Goal_Position out) on a Koch follower.
+
+Runs our DynamixelBus (dynamixel-sdk underneath) against the servo emulator in-process and over a pty, with the
+wire-timing model off and on at 1 Mbps, in both sync-read flavours (plain: one status packet per servo; fast: one
+combined packet), and prints a markdown table next to the theoretical wire time of the same bytes. Return delay
+is 0, as the arm setup configures it.
+
+    .venv/bin/python bench/bus.py [--ticks 2000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+
+from hardware.motors import DynamixelBus, Motor  # noqa: E402
+from hardware.virtual import ServoChain, serve_inprocess  # noqa: E402
+from hardware.virtual import protocol as p  # noqa: E402
+
+KOCH = {
+    "shoulder_pan": Motor(1, "xl430-w250"), "shoulder_lift": Motor(2, "xl430-w250"),
+    "elbow_flex": Motor(3, "xl330-m288"), "wrist_flex": Motor(4, "xl330-m288"),
+    "wrist_roll": Motor(5, "xl330-m288"), "gripper": Motor(6, "xl330-m288"),
+}
+BAUD = 1_000_000
+
+
+def wire_bytes(fast: bool) -> int:
+    """Bytes on the wire for one tick, from the packets themselves (no stuffing needed for these values)."""
+    ids = bytes(m.id for m in KOCH.values())
+    read = p.build_packet(0xFE, p.FAST_SYNC_READ if fast else p.SYNC_READ, bytes([132, 0, 4, 0]) + ids)
+    if fast:
+        replies = len(p.build_fast_status([(0, i, bytes(4)) for i in ids]))
+    else:
+        replies = sum(len(p.build_status(i, 0, bytes(4))) for i in ids)
+    write = p.build_packet(0xFE, p.SYNC_WRITE, bytes([116, 0, 4, 0]) + b"".join(bytes([i]) + bytes(4) for i in ids))
+    return len(read) + replies + len(write)
+
+
+def run_ticks(bus: DynamixelBus, ticks: int) -> np.ndarray:
+    goals = np.full(6, 2048)
+    times = np.empty(ticks)
+    for k in range(ticks):
+        t0 = time.perf_counter()
+        bus.sync_read("Present_Position")
+        bus.sync_write("Goal_Position", goals)
+        times[k] = time.perf_counter() - t0
+    return times
+
+
+def measure(transport: str, timing: bool, fast: bool, ticks: int, repeats: int) -> dict:
+    """in-process: emu:// link, emulator runs inside bus calls. pty: `robotapp emulate` in its own process, as a
+    real servo chain is its own device (sharing a process would add GIL contention no real rig has)."""
+    proc = link = None
+    if transport == "pty":
+        cmd = [sys.executable, "-m", "robotapp", "emulate", "--baud", str(BAUD),
+               "--motors", ",".join(f"{m.id}:{m.model}" for m in KOCH.values())] + ([] if timing else ["--no-timing"])
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        port = proc.stdout.readline().strip().removeprefix("port: ")
+    else:
+        chain = ServoChain({m.id: m.model for m in KOCH.values()}, baudrate=BAUD, wire_timing=timing)
+        link = serve_inprocess(chain)
+        port = link.url
+    bus = DynamixelBus(port, KOCH, baudrate=BAUD, fast_sync_read=fast)
+    bus.connect()
+    try:
+        for name in KOCH:
+            bus.write("Return_Delay_Time", name, 0)  # as the arm setup configures it
+        run_ticks(bus, min(200, ticks))  # warm-up
+        runs = [run_ticks(bus, ticks) for _ in range(repeats)]
+    finally:
+        bus.disconnect()
+        if proc:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=10)
+        if link:
+            link.close()
+    medians = [float(np.median(r)) * 1e6 for r in runs]
+    p99s = [float(np.percentile(r, 99)) * 1e6 for r in runs]
+    med = statistics.median(medians)
+    return {"p50": med, "min": min(medians), "max": max(medians), "p99": statistics.median(p99s),
+            "hz": 1e6 / med, "failures": bus.stats.failures}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ticks", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.processor() or platform.machine()} · "
+          f"Python {platform.python_version()}")
+    print(f"command: python bench/bus.py --ticks {args.ticks} --repeats {args.repeats}\n")
+    print("| transport | wire timing | sync read | tick p50 µs (min–max of runs) | tick p99 µs | ticks/s "
+          "| wire bytes | theoretical wire µs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for transport in ("in-process", "pty"):
+        for timing in (False, True):
+            for fast in (False, True):
+                r = measure(transport, timing, fast, args.ticks, args.repeats)
+                nbytes = wire_bytes(fast)
+                print(f"| {transport} | {'on' if timing else 'off'} | {'fast' if fast else 'plain'} "
+                      f"| {r['p50']:.0f} ({r['min']:.0f}–{r['max']:.0f}) | {r['p99']:.0f} | {r['hz']:.0f} "
+                      f"| {nbytes} | {nbytes * 10e6 / BAUD:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
