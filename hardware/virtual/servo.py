@@ -42,6 +42,9 @@ class VirtualServo:
         self.plugged = True
         self.external = False  # physics owned by a world (see module doc)
         self.blocked = False  # an obstacle holds the horn: position can't follow the goal
+        # X-series keep counting turns while torque is off; some firmware (and other makers' servos) fold the
+        # reading into one turn at all times, so it jumps 4095 <-> 0 as the joint passes the encoder zero.
+        self.single_turn = False
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
         self._factory(keep_id=False, keep_baud=False)
         self.set("ID", servo_id)
@@ -126,11 +129,12 @@ class VirtualServo:
             v = goal.decode(int.from_bytes(trial[goal.address:goal.address + 4], "little"))
             if not self.get("Min_Position_Limit") <= v <= self.get("Max_Position_Limit"):
                 return p.ERR_DATA_LIMIT
-        torque_before, mode_before = self.torque_on, self.mem[11]
+        torque_before, mode_before, drive_before = self.torque_on, self.mem[11], self.mem[10]
         if any(r.name == "Torque_Enable" for r in touched) and trial[64] == 1 and self.get("Hardware_Error_Status"):
             return p.ERR_RESULT_FAIL  # firmware refuses torque while a hardware error is latched
         self.mem[:] = trial
-        if self.mem[11] != mode_before or (self.torque_on and not torque_before and self.mem[11] == MODE_POSITION):
+        if self.mem[11] != mode_before or self.mem[10] != drive_before or \
+                (self.torque_on and not torque_before and self.mem[11] == MODE_POSITION):
             self._fold_turns()
         self._publish(now)
         return 0
@@ -158,10 +162,17 @@ class VirtualServo:
         self._publish(now)
 
     # ------------------------------------------------------------ motor model
+    @property
+    def direction(self) -> int:
+        """Drive_Mode bit 0 reverses the direction: the firmware negates position, velocity and current."""
+        return -1 if self.mem[10] & 1 else 1
+
     def goal_actual(self) -> float:
         """The goal as an encoder position (what a world should drive the joint to)."""
         goal = self.get("Goal_Position") - self.get("Homing_Offset")
-        return goal + self.turn_base if self.mem[11] != MODE_EXTENDED_POSITION else float(goal)
+        if self.mem[11] == MODE_POSITION:  # only plain position mode folds into one turn
+            goal += self.turn_base
+        return self.direction * goal
 
     def move_by_hand(self, actual_ticks: float, now: float) -> None:
         """Someone turns the horn (torque off), or a replay/demonstrator sets a leader's position."""
@@ -246,19 +257,23 @@ class VirtualServo:
 
     def _fold_turns(self) -> None:
         """Position mode, reboot and torque-on fold the reading into one turn (0..4095), as X-series do."""
-        self.turn_base = math.floor(self.actual / RESOLUTION) * RESOLUTION
+        self.turn_base = math.floor(self.direction * self.actual / RESOLUTION) * RESOLUTION
 
     def _publish(self, now: float) -> None:
         """Write the model state into the Present_* registers."""
         offset = self.get("Homing_Offset")
-        reading = self.actual - (self.turn_base if self.mem[11] != MODE_EXTENDED_POSITION else 0)
-        present = self.spec.registers["Present_Position"]
-        self._store(present, int(round(reading)) + offset)
-        self._store(self.spec.registers["Present_Velocity"], int(round(self.velocity * 60.0 / RESOLUTION / 0.229)))
+        sign = self.direction
+        reading = sign * self.actual - (self.turn_base if self.mem[11] == MODE_POSITION else 0)
+        present = int(round(reading)) + offset
+        if self.single_turn:
+            present %= RESOLUTION
+        self._store(self.spec.registers["Present_Position"], present)
+        rpm_units = int(round(sign * self.velocity * 60.0 / RESOLUTION / 0.229))
+        self._store(self.spec.registers["Present_Velocity"], rpm_units)
         if "Present_Current" in self.spec.registers:
-            self._store(self.spec.registers["Present_Current"], int(round(self.current)))
+            self._store(self.spec.registers["Present_Current"], int(round(sign * self.current)))
         else:
-            load = int(round(1000.0 * self.current / self._current_limit()))
+            load = int(round(1000.0 * sign * self.current / self._current_limit()))
             self._store(self.spec.registers["Present_Load"], max(-1000, min(1000, load)))
         self._store(self.spec.registers["Present_Temperature"], int(round(self.temperature)))
         self._store(self.spec.registers["Realtime_Tick"], int(now * 1000) % 32768)

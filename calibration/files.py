@@ -1,0 +1,119 @@
+"""Calibration files in lerobot's JSON shape: {motor: {id, drive_mode, homing_offset, range_min, range_max}},
+kept under the user data directory, one file per arm id. Saving is atomic and keeps the previous file as .bak,
+so a failed or interrupted calibration never leaves the user without the last good one."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from hardware.arms.profile import ArmProfile
+from hardware.arms.units import MotorCalibration
+
+FIELDS = ("id", "drive_mode", "homing_offset", "range_min", "range_max")
+
+
+class CalibrationFileError(ValueError):
+    pass
+
+
+def user_data_dir() -> Path:
+    """$ROBOTAPP_HOME, else $XDG_DATA_HOME/robotapp, else ~/.local/share/robotapp."""
+    if os.environ.get("ROBOTAPP_HOME"):
+        return Path(os.environ["ROBOTAPP_HOME"])
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "robotapp"
+
+
+def calibration_path(arm_id: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", arm_id):
+        raise CalibrationFileError(f"arm id {arm_id!r}: use letters, digits, '-', '_' or '.' (max 64)")
+    return user_data_dir() / "calibration" / f"{arm_id}.json"
+
+
+def parse_calibration(data: object, source: str, profile: ArmProfile | None = None) -> dict[str, MotorCalibration]:
+    if not isinstance(data, dict) or not data:
+        raise CalibrationFileError(f"{source}: expected a JSON object with one entry per motor")
+    expected = {j.name: j for j in profile.joints} if profile else None
+    out: dict[str, MotorCalibration] = {}
+    for motor, entry in data.items():
+        if expected is not None and motor not in expected:
+            raise CalibrationFileError(f"{source}: unknown motor {motor!r} (the arm has {', '.join(expected)})")
+        if not isinstance(entry, dict):
+            raise CalibrationFileError(f"{source}: {motor} must be an object with {', '.join(FIELDS)}")
+        values = {}
+        for field in FIELDS:
+            if field not in entry:
+                raise CalibrationFileError(f"{source}: {motor}.{field} is missing")
+            v = entry[field]
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise CalibrationFileError(f"{source}: {motor}.{field} must be an integer, got {v!r}")
+            values[field] = v
+        if values["drive_mode"] not in (0, 1):
+            raise CalibrationFileError(f"{source}: {motor}.drive_mode must be 0 or 1, got {values['drive_mode']}")
+        if values["range_min"] >= values["range_max"]:
+            raise CalibrationFileError(f"{source}: {motor}: range_min ({values['range_min']}) must be below "
+                                       f"range_max ({values['range_max']})")
+        if expected is not None and values["id"] != expected[motor].id:
+            raise CalibrationFileError(f"{source}: {motor}.id is {values['id']} but the arm profile says "
+                                       f"{expected[motor].id}")
+        out[motor] = MotorCalibration(**values)
+    if expected is not None:
+        missing = [m for m in expected if m not in out]
+        if missing:
+            raise CalibrationFileError(f"{source}: motor {missing[0]!r} is missing"
+                                       + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    return out
+
+
+def load_calibration(path: Path, profile: ArmProfile | None = None) -> dict[str, MotorCalibration]:
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise CalibrationFileError(f"no calibration file at {path}: run `robotapp calibrate` first") from None
+    except OSError as e:
+        raise CalibrationFileError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CalibrationFileError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    return parse_calibration(data, str(path), profile)
+
+
+def save_calibration(calibration: dict[str, MotorCalibration], path: Path) -> Path:
+    """Write atomically (temp file, fsync, rename); the previous file, if any, is kept as <name>.bak."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {m: {f: getattr(c, f) for f in FIELDS} for m, c in calibration.items()}
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=4)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            os.replace(path, path.with_suffix(path.suffix + ".bak"))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def compare_with_motors(calibration: dict[str, MotorCalibration], held: dict[str, tuple[int, int]]) -> list[str]:
+    """Differences between the file and (Homing_Offset, Drive_Mode) read from the motors, one line each."""
+    out = []
+    for motor, cal in calibration.items():
+        if motor not in held:
+            continue
+        offset, drive = held[motor]
+        if offset != cal.homing_offset:
+            out.append(f"{motor}: motor holds homing offset {offset}, file says {cal.homing_offset}")
+        if drive != cal.drive_mode:
+            out.append(f"{motor}: motor holds drive mode {drive}, file says {cal.drive_mode}")
+    return out

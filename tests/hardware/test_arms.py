@@ -1,0 +1,145 @@
+import json
+
+import numpy as np
+import pytest
+
+from hardware.arms import (
+    AlignmentError,
+    Arm,
+    GoalClamp,
+    MotorCalibration,
+    ProfileError,
+    align_for_teleop,
+    check_alignment,
+    load_profile,
+    ramp,
+    to_raw,
+    to_units,
+)
+from hardware.motors import DynamixelBus
+from hardware.virtual.arms import VirtualArm
+
+
+def test_builtin_profiles_match_the_koch_v11():
+    f, ld = load_profile("koch-v1.1-follower"), load_profile("koch-v1.1-leader")
+    assert [(j.id, j.model) for j in f.joints][:2] == [(1, "xl430-w250"), (2, "xl430-w250")]
+    assert {j.model for j in ld.joints} == {"xl330-m077"}
+    assert f.joint("gripper").mode == "current_position" and f.joint("elbow_flex").mode == "extended_position"
+    assert ld.gripper_trigger == {"position": 50.0, "goal_current": 100}
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": "x", "role": "boss", "motors": {}}, "role must be 'leader' or 'follower'"),
+    ({"name": "x", "role": "leader", "motors": {"a": {"id": 1, "model": "mx28"}}}, "motors.a.model: unknown motor"),
+    ({"name": "x", "role": "leader", "motors": {"a": {"id": "1", "model": "xl330-m077"}}}, "motors.a.id must be int"),
+    ({"name": "x", "role": "leader", "motors": {"a": {"id": 1, "model": "xl330-m077", "mode": "wheel"}}},
+     "motors.a.mode must be one of"),
+    ({"name": "x", "role": "leader", "motors": {"a": {"id": 1, "model": "xl330-m077"},
+                                                "b": {"id": 1, "model": "xl330-m077"}}}, "a and b both use id 1"),
+    ({"name": "x", "role": "leader", "motors": {"a": {"id": 1, "model": "xl330-m077"}},
+      "registers": {"a": {"Position_P_Gain": 99999}}}, "registers.a.Position_P_Gain: 99999 is outside"),
+])
+def test_custom_profile_files_and_their_errors(tmp_path, data, message):
+    path = tmp_path / "arm.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match=message.replace("(", r"\(")):
+        load_profile(path)
+    with pytest.raises(ProfileError, match="unknown arm profile 'so100'"):
+        load_profile("so100")
+
+
+def test_units_round_trip():
+    cals = [MotorCalibration(1, 0, 0, 1000, 3000), MotorCalibration(2, 0, 0, 1500, 2500)]
+    grip = np.array([False, True])
+    assert list(to_units(np.array([2000, 2000]), cals, grip)) == [0.0, 50.0]
+    values = np.array([-45.0, 80.0])
+    assert np.allclose(to_units(to_raw(values, cals, grip), cals, grip), values, atol=0.1)
+
+
+def test_goal_clamp_limits_step_and_range():
+    clamp = GoalClamp(5.0, [-90, -90, 0], [90, 90, 100])
+    out, changed = clamp.apply(np.array([30.0, -1.0, 120.0]), np.array([0.0, 0.0, 98.0]))
+    assert list(out) == [5.0, -1.0, 100.0] and list(changed) == [True, False, True]
+    out, _ = clamp.apply(np.array([200.0, 0, 0]), np.array([88.0, 0, 0]))
+    assert out[0] == 90.0
+    with pytest.raises(ValueError, match="per-step limit must be positive"):
+        GoalClamp(0, [0], [1])
+
+
+def test_alignment_check_names_joints_worst_first():
+    names = ["a", "b", "c"]
+    check_alignment(names, np.array([0, 10, 20]), np.array([5, 0, 14]), threshold=10.5)
+    with pytest.raises(AlignmentError, match=r"\(limit 10\): c 30.0, a 12.0; move the leader closer") as e:
+        check_alignment(names, np.array([0, 10, 20]), np.array([12, 5, -10]), threshold=10)
+    assert set(e.value.errors) == {"a", "c"}
+
+
+def test_ramp_never_exceeds_the_speed():
+    goals = list(ramp(np.array([0.0, 0.0]), np.array([60.0, -6.0]), max_speed=30.0, rate_hz=50))
+    assert len(goals) == 100 and np.allclose(goals[-1], [60, -6])
+    steps = np.abs(np.diff(np.array([[0.0, 0.0], *goals]), axis=0))
+    assert steps.max() <= 30.0 / 50 + 1e-9
+
+
+@pytest.fixture
+def clock():
+    from .conftest import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture
+def arms(clock):
+    from calibration import CalibrationProcedure
+    from hardware.virtual.arms import run_scripted_calibration
+
+    out = []
+    for name in ("koch-v1.1-leader", "koch-v1.1-follower"):
+        profile = load_profile(name)
+        hw = VirtualArm(profile, clock=clock)
+        bus = DynamixelBus(hw.port, profile.motors, latency_ms=1.0)
+        bus.connect()
+        arm = Arm(profile, bus)
+        proc = CalibrationProcedure(arm)
+        proc.apply(run_scripted_calibration(hw, proc))
+        out.append((arm, hw))
+    yield out
+    for arm, hw in out:
+        arm.disconnect()
+        hw.close()
+
+
+def test_per_step_clamp_on_the_real_bus(arms):
+    (_, _), (follower, hw) = arms
+    follower.configure()
+    follower.torque(True)
+    start = follower.read_positions()
+    sent = follower.write_goals(start + np.array([90, 0, 0, 0, 0, 0]))
+    assert sent[0] == pytest.approx(start[0] + 10)  # max_step = 10 degrees per command
+    goal_raw = follower.bus.read("Goal_Position", "shoulder_pan")
+    assert goal_raw == to_raw(sent, [follower.calibration[n] for n in follower.names], follower.is_gripper)[0]
+
+
+def test_align_before_engage_refuses_then_moves_follower_slowly(arms, clock):
+    (leader, lhw), (follower, fhw) = arms
+    leader.configure()
+    lhw.pose({"elbow_flex": 0.9, "wrist_flex": 0.2})
+    with pytest.raises(AlignmentError, match="elbow_flex .*wrist_flex"):
+        align_for_teleop(leader, follower, threshold=15)
+    assert follower.bus.read("Torque_Enable", "elbow_flex") == 0  # nothing engaged
+    goals = []
+    follower.bus.sync_write = _spy(follower.bus.sync_write, goals)
+    align_for_teleop(leader, follower, threshold=15, move_follower=True, speed=90,
+                     sleep=lambda dt: clock.advance(1 / 50))  # emulator time moves one control tick per sleep
+    assert follower.bus.read("Torque_Enable", "elbow_flex") == 1
+    elbow = np.array([g[2] for g in goals], dtype=float)
+    assert len(elbow) > 30 and np.abs(np.diff(elbow)).max() < 25  # slowly: ~2 degrees (23 ticks) per tick
+    assert np.all(np.abs(follower.read_positions() - leader.read_positions()) < 15)
+
+
+def _spy(fn, log):
+    def wrapper(register, values, motors=None):
+        if register == "Goal_Position":
+            log.append(list(values))
+        return fn(register, values, motors)
+    return wrapper
