@@ -46,7 +46,8 @@ def test_mirror_test_measures_tracking_and_names_a_stuck_joint():
         _calibrate(leader)
         _calibrate(follower)
         rng = np.random.default_rng(0)
-        poses = [lambda f=rng.uniform(0.2, 0.8, 6): leader.hw.pose(dict(zip(leader.arm.names, f))) for _ in range(5)]
+        fractions = [rng.uniform(0.2, 0.8, 6) for _ in range(5)]
+        poses = [lambda f=f: leader.hw.pose(dict(zip(leader.arm.names, f, strict=True))) for f in fractions]
         rows = mirror_test(leader.arm, follower.arm, poses, settle=lambda: clock.advance(3.0))
         assert all(r.max_error < 1.0 and r.problem == "" for r in rows)
         follower.hw.servo("elbow_flex").blocked = True

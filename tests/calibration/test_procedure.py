@@ -80,7 +80,7 @@ def test_more_than_a_full_turn_is_refused(follower):
     proc.prepare()
     proc.record_middle()
     servo = follower.hw.servo("wrist_roll")
-    for k in range(60):  # spin the joint by hand through 1.3 turns
+    for _ in range(60):  # spin the joint by hand through 1.3 turns
         servo.move_by_hand(servo.actual + 90, follower.hw.chain.clock())
         proc.sample()
     with pytest.raises(CalibrationError, match="wrist_roll turned .*a full turn or more"):

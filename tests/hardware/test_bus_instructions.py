@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from dynamixel_sdk import COMM_SUCCESS, GroupBulkRead, GroupBulkWrite, PacketHandler
+
 from hardware.motors import CommError, ConfigError, DynamixelBus, Motor, MotorStatusError
 from hardware.motors.tables import HW_OVERLOAD
 from hardware.virtual import ServoChain, serve_inprocess
