@@ -12,20 +12,13 @@ from pathlib import Path
 
 from hardware.arms.profile import ArmProfile
 from hardware.arms.units import MotorCalibration
+from hardware.paths import user_data_dir
 
 FIELDS = ("id", "drive_mode", "homing_offset", "range_min", "range_max")
 
 
 class CalibrationFileError(ValueError):
     pass
-
-
-def user_data_dir() -> Path:
-    """$ROBOTAPP_HOME, else $XDG_DATA_HOME/robotapp, else ~/.local/share/robotapp."""
-    if os.environ.get("ROBOTAPP_HOME"):
-        return Path(os.environ["ROBOTAPP_HOME"])
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "robotapp"
 
 
 def calibration_path(arm_id: str) -> Path:

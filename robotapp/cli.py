@@ -23,6 +23,46 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return run_gui(quit_after=args.quit_after)
 
 
+def _cmd_find_port(args: argparse.Namespace) -> int:
+    from robotapp.setup import commands
+
+    return commands.find_port(args.rig)
+
+
+def _cmd_find_cameras(args: argparse.Namespace) -> int:
+    from robotapp.setup import commands
+
+    return commands.find_cameras(args.rig, args.snapshots)
+
+
+def _cmd_setup_motors(args: argparse.Namespace) -> int:
+    from robotapp.setup import commands
+
+    return commands.setup_motors(args.rig, args.arm, args.port, args.profile)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from robotapp.setup import commands
+
+    return commands.calibrate(args.rig, args.arm, args.port, args.profile, args.arm_id, args.auto,
+                              args.drive_mode)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from robotapp.setup import commands
+
+    return commands.doctor(args.rig, args.port, args.profile, args.inject)
+
+
+def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
+    p.add_argument("--rig", default="virtual",
+                   help="'virtual' (default), or the name of a saved rig config; or give --port and --profile")
+    if arm:
+        p.add_argument("--arm", choices=["leader", "follower"], default="follower")
+    p.add_argument("--port", default=None, help="serial port of the arm (instead of a rig config)")
+    p.add_argument("--profile", default=None, help="arm profile: koch-v1.1-leader, koch-v1.1-follower or a file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="robotapp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="<command>")
@@ -40,6 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", default=None, metavar="SPEC",
                    help="inject faults, e.g. corrupt_crc=0.01,lost_reply=0.005,seed=1")
     p.set_defaults(func=_cmd_emulate)
+
+    p = sub.add_parser("find-port", help="which serial port is this arm? (unplug / replug)")
+    p.add_argument("--rig", default=None, help="'virtual' to try it on the virtual rig")
+    p.set_defaults(func=_cmd_find_port)
+
+    p = sub.add_parser("find-cameras", help="list cameras, with a snapshot of each")
+    p.add_argument("--rig", default=None, help="'virtual' for the virtual rig's cameras")
+    p.add_argument("--snapshots", default=None, metavar="DIR", help="save a PNG snapshot per camera here")
+    p.set_defaults(func=_cmd_find_cameras)
+
+    p = sub.add_parser("setup-motors", help="give each motor its id and baud rate, one motor at a time")
+    _rig_args(p)
+    p.set_defaults(func=_cmd_setup_motors)
+
+    p = sub.add_parser("calibrate", help="calibrate an arm (interactive; --auto on the virtual rig)")
+    _rig_args(p)
+    p.add_argument("--arm-id", default=None, help="name of the calibration file (default from the rig)")
+    p.add_argument("--auto", action="store_true", help="virtual rig only: sweep the emulated joints automatically")
+    p.add_argument("--drive-mode", action="append", default=[], metavar="JOINT",
+                   help="reverse this joint's direction (repeatable)")
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("doctor", help="motor health, joint ranges and the leader->follower mirror test")
+    _rig_args(p, arm=False)
+    p.add_argument("--inject", default=None, metavar="FAULTS",
+                   help="virtual rig only: break something first, e.g. hot:wrist_flex,unplug:elbow_flex")
+    p.set_defaults(func=_cmd_doctor)
     return parser
 
 
@@ -49,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(["gui", *(argv or [])])
     try:
         return args.func(args)
-    except (MotorsError, ValueError, LookupError, OSError) as e:
+    except (MotorsError, ValueError, LookupError, OSError, RuntimeError) as e:
         print(f"robotapp {args.command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

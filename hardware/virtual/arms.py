@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hardware.arms.profile import ArmProfile
+from hardware.discovery import SerialPortInfo, register_virtual_port, unregister_virtual_port
 from hardware.motors.tables import RESOLUTION
 
 from .chain import ServoChain
@@ -26,6 +27,12 @@ KOCH_MECHANICS = {
 }
 
 
+def virtual_usb_port(device: str, serial_number: str) -> SerialPortInfo:
+    """How an emulated arm's port is listed: like a U2D2 (FTDI) adapter with a serial number."""
+    return SerialPortInfo(device=device, description="virtual U2D2 (emulated servos)", vid=0x0403, pid=0x6014,
+                          serial_number=serial_number, manufacturer="robotapp")
+
+
 @dataclass
 class Mechanics:
     span_degrees: float
@@ -38,8 +45,10 @@ class Mechanics:
 
 class VirtualArm:
     def __init__(self, profile: ArmProfile, *, transport: str = "inprocess", wire_timing: bool = False,
-                 clock: Callable[[], float] = time.monotonic, mechanics: dict[str, Mechanics] | None = None):
+                 clock: Callable[[], float] = time.monotonic, mechanics: dict[str, Mechanics] | None = None,
+                 usb_serial: str | None = None):
         self.profile = profile
+        self.usb_serial = usb_serial
         self.chain = ServoChain({j.id: j.model for j in profile.joints}, baudrate=profile.baudrate,
                                 wire_timing=wire_timing, clock=clock)
         self.mechanics = mechanics or {n: Mechanics(*KOCH_MECHANICS.get(n, (180.0, 2048))) for n in profile.names}
@@ -50,6 +59,8 @@ class VirtualArm:
         else:
             self._link = serve_inprocess(self.chain)
             self.port = self._link.url
+        if usb_serial:
+            register_virtual_port(virtual_usb_port(self.port, usb_serial))
         self.pose({n: 0.5 for n in profile.names})
         for s in self.chain.servos:
             s.reboot(clock())  # power-up: the reading folds into one turn wherever the joint happens to be
@@ -77,6 +88,7 @@ class VirtualArm:
         return poses
 
     def close(self) -> None:
+        unregister_virtual_port(self.port)
         if self._server:
             self._server.stop()
         if self._link:
