@@ -54,6 +54,15 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return commands.doctor(args.rig, args.port, args.profile, args.inject)
 
 
+def _cmd_sim_demo(args: argparse.Namespace) -> int:
+    from robotapp.runtime.sim_demo import run_sim_demo
+
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
+    results = run_sim_demo(args.episodes, args.seed, out=lambda line: print(line, flush=True))
+    return 0 if all(r.success for r in results) else 1
+
+
 def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
     p.add_argument("--rig", default="virtual",
                    help="'virtual' (default), or the name of a saved rig config; or give --port and --profile")
@@ -107,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inject", default=None, metavar="FAULTS",
                    help="virtual rig only: break something first, e.g. hot:wrist_flex,unplug:elbow_flex")
     p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("sim", help="the virtual world on its own")
+    sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)
+    p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0, help="episode k uses seed S+k for the cube's start")
+    p.set_defaults(func=_cmd_sim_demo)
     return parser
 
 

@@ -224,13 +224,17 @@ class VirtualServo:
         limit = self._current_limit()
         self.current = max(-limit, min(limit, _CURRENT_PER_TICK * (target - self.actual)))
 
-    def _current_limit(self) -> float:
+    def _hardware_current_limit(self) -> float:
         if "Current_Limit" in self.spec.registers:
-            limit = self.get("Current_Limit")
-            if self.mem[11] == MODE_CURRENT_POSITION:
-                limit = min(limit, abs(self.get("Goal_Current")))
-            return float(limit)
+            return float(self.get("Current_Limit"))
         return 1400.0  # XL430-W250 stall current, mA
+
+    def _current_limit(self) -> float:
+        """What the current may reach now: Goal_Current caps it in current-based position mode."""
+        limit = self._hardware_current_limit()
+        if self.mem[11] == MODE_CURRENT_POSITION and "Goal_Current" in self.spec.registers:
+            limit = min(limit, float(abs(self.get("Goal_Current"))))
+        return limit
 
     def _thermal_and_faults(self, dt: float, now: float) -> None:
         amps = self.current / 1000.0
@@ -238,7 +242,9 @@ class VirtualServo:
         bits = self.get("Hardware_Error_Status")
         if self.temperature > self.get("Temperature_Limit"):
             bits |= HW_OVERHEATING
-        limit = self._current_limit()
+        # Overload is judged against the motor's own limit, not Goal_Current: a current-based position servo
+        # held off its goal at Goal_Current (a leader's gripper trigger squeezed by hand) is working as meant.
+        limit = self._hardware_current_limit()
         if limit and abs(self.current) >= 0.95 * limit and self.torque_on:
             if self._saturated_since is None:  # updates are lazy: the stall began when the interval did
                 self._saturated_since = now - dt

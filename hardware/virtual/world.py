@@ -41,6 +41,18 @@ SERVOS = ((12.0, 1.4), (20.0, 1.4), (12.0, 0.5), (6.0, 0.5), (4.0, 0.5), (1.0, 0
 CAMERAS = ("front", "top", "wrist")
 
 
+def _release_gl_context() -> None:
+    """An EGL context can be current in one thread at a time and stays current where it was last used. Letting
+    go after each render lets the world be built in one thread and rendered in another (the real-time world
+    thread, a session's control thread), one at a time: callers serialise renders."""
+    if os.environ.get("MUJOCO_GL") == "egl":
+        from mujoco import egl
+
+        if egl.EGL_DISPLAY is not None:
+            egl.EGL.eglMakeCurrent(egl.EGL_DISPLAY, egl.EGL.EGL_NO_SURFACE, egl.EGL.EGL_NO_SURFACE,
+                                   egl.EGL.EGL_NO_CONTEXT)
+
+
 def _xyaxes(pos: np.ndarray, target: np.ndarray) -> str:
     """MJCF camera axes looking from pos at target with world z up."""
     f = (target - pos) / np.linalg.norm(target - pos)
@@ -190,6 +202,9 @@ class World:
             flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
             flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
             flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = 0
+            _release_gl_context()
+        self._gain = m.actuator_gainprm[:, 0].copy()  # kept to turn actuators back on after set_torque(False)
+        self._bias = m.actuator_biasprm[:, :3].copy()
         self._rng = np.random.default_rng(seed)
         self.reset(seed)
 
@@ -215,6 +230,13 @@ class World:
             raise ValueError(f"expected 6 joint targets, got shape {q.shape}")
         self.data.ctrl[:] = np.clip(q, JOINT_RANGES[:, 0], JOINT_RANGES[:, 1])
 
+    def set_torque(self, enabled: np.ndarray) -> None:
+        """Per joint: True = the servo holds its target, False = limp (torque off: only gravity and friction)."""
+        on = np.asarray(enabled, dtype=bool)
+        m = self.model
+        m.actuator_gainprm[:, 0] = np.where(on, self._gain, 0.0)
+        m.actuator_biasprm[:, :3] = np.where(on[:, None], self._bias, 0.0)
+
     def joint_targets(self) -> np.ndarray:
         return self.data.ctrl.copy()
 
@@ -237,7 +259,10 @@ class World:
         if self._renderer is None or camera not in self.cameras:
             raise ValueError(f"camera {camera!r} not enabled; enabled: {self.cameras}")
         self._renderer.update_scene(self.data, camera=camera)
-        return self._renderer.render()
+        try:
+            return self._renderer.render()
+        finally:
+            _release_gl_context()
 
     def cube_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """(position xyz m, quaternion wxyz) of the cube."""

@@ -1,0 +1,227 @@
+"""The virtual rig's hardware: a leader and a follower made of emulated servos, a MuJoCo world the follower
+lives in, and cameras rendered from that world.
+
+Coupling, per physics step (under the follower chain's lock, so no packet sees a half-updated arm):
+- follower: each servo's goal (through Homing_Offset and Drive_Mode, as firmware applies them) becomes the
+  MuJoCo joint target; torque off makes the joint limp; MuJoCo's joint position, velocity and actuator torque
+  go back into Present_Position / Present_Velocity / Present_Current. dynamixel-sdk on the other end of the pty
+  thus commands the simulated arm exactly as it would a real one.
+- leader: servos with torque off whose horns are turned by an input source (the scripted demonstrator, a
+  replay, GUI sliders): `leader_source(t)` gives joint angles in the world's radians.
+Angles map linearly onto encoder ticks through each joint's mechanical range (JOINT_RANGES <-> the arm's
+Mechanics), the same for both arms, so degree 0 of a calibrated joint is the middle of its range on each.
+
+Time: `advance(dt)` steps everything by dt of sim time (evaluation as fast as possible, lock-stepped with the
+caller); `start()` runs a thread that keeps sim time on the wall clock (teleop, recording).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from hardware.arms.profile import load_profile
+from hardware.cameras import VirtualCamera
+from hardware.cameras.base import DeadlineTimer
+
+from .arms import VirtualArm
+from .task import PickPlaceTask
+from .world import HOME_Q, JOINT_RANGES, JOINTS, TIMESTEP, World
+
+# N*m per A, from the stall figures: XL430-W250 1.4 N*m at 1.3 A, XL330-M288 0.52 N*m at 1.47 A.
+TORQUE_CONSTANT = {"xl430-w250": 1.08, "xl330-m288": 0.35, "xl330-m077": 0.13}
+PHYSICS_HZ = 200.0  # real-time thread rate; each tick steps the whole TIMESTEPs that wall time allows
+
+
+class JointMap:
+    """World radians <-> encoder ticks of one arm, joint by joint, through the mechanical range."""
+
+    def __init__(self, arm: VirtualArm):
+        mech = [arm.mechanics[n] for n in JOINTS]
+        lo, hi = JOINT_RANGES[:, 0], JOINT_RANGES[:, 1]
+        self._t0 = np.array([m.ticks(0.0) for m in mech])
+        self._t1 = np.array([m.ticks(1.0) for m in mech])
+        self.ticks_per_rad = (self._t1 - self._t0) / (hi - lo)
+        self._lo = lo
+
+    def ticks(self, q: np.ndarray) -> np.ndarray:
+        return self._t0 + (np.asarray(q, dtype=float) - self._lo) * self.ticks_per_rad
+
+    def radians(self, ticks: np.ndarray) -> np.ndarray:
+        return self._lo + (np.asarray(ticks, dtype=float) - self._t0) / self.ticks_per_rad
+
+
+class SimRig:
+    """Emulated leader + follower on ports (pty by default, so any process can open them) and the world."""
+
+    def __init__(self, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320, height: int = 240,
+                 camera_fps: float = 30.0, seed: int = 0, transport: str = "pty", wire_timing: bool = False,
+                 timeout: float = 30.0):
+        self.world = World(cameras=cameras, width=width, height=height, seed=seed)
+        self.task = PickPlaceTask(self.world, timeout=timeout)
+        self.leader = VirtualArm(load_profile("koch-v1.1-leader"), transport=transport, wire_timing=wire_timing,
+                                 usb_serial="VIRTUAL-LEADER")
+        self.follower = VirtualArm(load_profile("koch-v1.1-follower"), transport=transport,
+                                   wire_timing=wire_timing, usb_serial="VIRTUAL-FOLLOWER")
+        self.cameras = {c: VirtualCamera(c, width, height, camera_fps, source="push") for c in cameras}
+        self.camera_fps = camera_fps
+        self._next_frame = dict.fromkeys(cameras, 0.0)
+        self._servos = [self.follower.servo(n) for n in JOINTS]
+        self._leader_servos = [self.leader.servo(n) for n in JOINTS]
+        self._map = JointMap(self.follower)
+        self._leader_map = JointMap(self.leader)
+        self._kt = np.array([TORQUE_CONSTANT.get(s.spec.name, 0.35) for s in self._servos])
+        self._source: Callable[[float], np.ndarray] | None = None
+        self._source_t0 = 0.0
+        self._coupled = False
+        self.lock = threading.RLock()  # world state; taken inside the chain locks' order: world, then chain
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.overruns = 0  # real-time ticks the thread could not keep (skipped deadlines)
+        self.pose_leader(HOME_Q)
+
+    # -- set-up ----------------------------------------------------------------------------------------------
+    @property
+    def ports(self) -> dict[str, str]:
+        return {"leader": self.leader.port, "follower": self.follower.port}
+
+    def couple(self) -> None:
+        """Hand the follower's physics to the world (after calibration, which sweeps the joints by hand)."""
+        with self.lock, self.follower.chain.lock:
+            for s in self._servos:
+                s.external = True
+            self._publish(self.follower.chain.clock())
+            self._hold_here()
+            self._coupled = True
+        self.pose_leader(HOME_Q)  # calibration left the leader's joints mid-range
+        for cam in self.cameras.values():
+            cam.connect()
+        self._render_due(force=True)
+
+    def _hold_here(self) -> None:
+        """Goals = present, so torque coming on (or a teleported arm) does not jump."""
+        for s in self._servos:
+            s.set("Goal_Position", s.get("Present_Position"))
+
+    def reset(self, seed: int | None = None) -> None:
+        """New episode: arm at home, cube at a seeded random start; goals follow so nothing jumps."""
+        with self.lock, self.follower.chain.lock:
+            self.task.reset(seed)
+            self._publish(self.follower.chain.clock())
+            self._hold_here()
+        self.pose_leader(HOME_Q)
+        self._next_frame = dict.fromkeys(self.cameras, self.world.time)
+        self._render_due(force=True)
+
+    # -- the leader's hand -----------------------------------------------------------------------------------
+    def pose_leader(self, q: np.ndarray) -> None:
+        """Turn the leader's joints by hand to world angles q (radians, gripper = jaw angle)."""
+        ticks = self._leader_map.ticks(q)
+        chain = self.leader.chain
+        now = chain.clock()
+        with chain.lock:
+            for s, t in zip(self._leader_servos, ticks, strict=True):
+                s.blocked = s.torque_on  # a hand holding a powered horn (the gripper trigger) stops its motor
+                s.move_by_hand(float(t), now)
+
+    def set_leader_source(self, source: Callable[[float], np.ndarray] | None) -> None:
+        """source(t) -> world angles for the leader, t = sim seconds since this call; None = let go."""
+        with self.lock:
+            self._source = source
+            self._source_t0 = self.world.time
+        if source is None:
+            with self.leader.chain.lock:
+                for s in self._leader_servos:
+                    s.blocked = False
+
+    def leader_angles(self) -> np.ndarray:
+        with self.leader.chain.lock:
+            return self._leader_map.radians([s.actual for s in self._leader_servos])
+
+    def follower_angles(self) -> np.ndarray:
+        return self.world.joint_state()[0]
+
+    # -- time ------------------------------------------------------------------------------------------------
+    def advance(self, dt: float) -> None:
+        """Step the world by dt of sim time, with the coupling and any camera frames that fall due."""
+        if not self._coupled:
+            raise RuntimeError("SimRig.advance before couple()")
+        with self.lock:
+            chain = self.follower.chain
+            with chain.lock:
+                now = chain.clock()
+                for s in self._servos:
+                    s.update(now)  # thermal model and fault bits
+                torque = np.array([s.torque_on for s in self._servos])
+                goals = self._map.radians([s.goal_actual() for s in self._servos])
+            self.world.set_torque(torque)
+            q_now = self.world.joint_state()[0]
+            self.world.set_joint_targets(np.where(torque, goals, q_now))
+            self.task.step(dt)
+            with chain.lock:
+                self._publish(chain.clock())
+            if self._source is not None:
+                self.pose_leader(self._source(self.world.time - self._source_t0))
+        self._render_due()
+
+    def _publish(self, now: float) -> None:
+        q, v, tau = self.world.joint_state()
+        ticks = self._map.ticks(q)
+        vel = v * self._map.ticks_per_rad
+        current_ma = tau / self._kt * 1000.0
+        for s, t, w, c in zip(self._servos, ticks, vel, current_ma, strict=True):
+            s.set_present(float(t), float(w), float(c), now)
+
+    def _render_due(self, force: bool = False) -> None:
+        t = self.world.time
+        for name, cam in self.cameras.items():
+            if force or t + 1e-9 >= self._next_frame[name]:
+                with self.lock:
+                    image = self.world.render(name)
+                cam.push(image)
+                period = 1.0 / self.camera_fps
+                nxt = self._next_frame[name] + period  # on the sim-time grid; rejoin it if we fell behind
+                self._next_frame[name] = t + period if (force or nxt <= t) else nxt
+
+    def start(self) -> None:
+        """Real time: a thread steps the world so sim time follows the wall clock."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sim-world", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        timer = DeadlineTimer(PHYSICS_HZ)
+        last, owed = timer.start, 0.0
+        while True:
+            skipped = timer.wait_next(self._stop)
+            if skipped is None:
+                return
+            self.overruns += skipped
+            # whole physics steps for the wall time that passed, the remainder carried: sim time keeps to the
+            # wall clock (and a reset() of the world's clock changes nothing here)
+            now = time.monotonic()
+            owed += now - last
+            last = now
+            steps = int(owed / TIMESTEP)
+            if steps > 0:
+                owed -= steps * TIMESTEP
+                self.advance(steps * TIMESTEP)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for cam in self.cameras.values():
+            cam.disconnect()
+        self.leader.close()
+        self.follower.close()
+        self.world.close()
