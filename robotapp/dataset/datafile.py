@@ -1,0 +1,103 @@
+"""Frame tables (data/chunk-*/file-*.parquet): numpy columns <-> parquet bytes, as lerobot writes them.
+
+Vectors are fixed_size_list<float32>[n], the bookkeeping columns are float32 timestamp and int64 indexes, and
+the schema carries the 'huggingface' metadata that `datasets` writes, so lerobot reads the file unchanged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from robotapp.dataset.errors import DatasetError
+
+_PA = {"float32": pa.float32(), "float64": pa.float64(), "int64": pa.int64(), "int32": pa.int32()}
+
+
+def frame_columns(features: Mapping[str, Mapping]) -> list[str]:
+    """Columns of the frame table, in lerobot's order (user vectors, then the bookkeeping columns)."""
+    from robotapp.dataset.features import DEFAULT_FEATURES
+
+    user = [k for k, ft in features.items() if ft["dtype"] != "video" and k not in DEFAULT_FEATURES]
+    return user + list(DEFAULT_FEATURES)
+
+
+def _hf_feature(ft: Mapping) -> dict:
+    if list(ft["shape"]) == [1]:
+        return {"dtype": ft["dtype"], "_type": "Value"}
+    return {"feature": {"dtype": ft["dtype"], "_type": "Value"}, "length": int(ft["shape"][0]), "_type": "List"}
+
+
+def data_table(arrays: Mapping[str, np.ndarray], features: Mapping[str, Mapping]) -> pa.Table:
+    cols, fields = [], []
+    for key in frame_columns(features):
+        ft = features[key]
+        typ = _PA[ft["dtype"]]
+        a = np.asarray(arrays[key])
+        if list(ft["shape"]) == [1]:
+            arr = pa.array(a.reshape(-1).astype(typ.to_pandas_dtype()), type=typ)
+        else:
+            n = int(ft["shape"][0])
+            flat = pa.array(np.ascontiguousarray(a, dtype=typ.to_pandas_dtype()).reshape(-1), type=typ)
+            arr = pa.FixedSizeListArray.from_arrays(flat, n)
+        cols.append(arr)
+        fields.append(pa.field(key, arr.type))
+    hf = {"info": {"features": {k: _hf_feature(features[k]) for k in frame_columns(features)}}}
+    schema = pa.schema(fields, metadata={b"huggingface": json.dumps(hf).encode()})
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="snappy")
+    return sink.getvalue().to_pybytes()
+
+
+def column_to_numpy(col: pa.ChunkedArray | pa.Array, ft: Mapping) -> np.ndarray:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    dtype = np.dtype(ft["dtype"])
+    if pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        n = int(ft["shape"][0])
+        values = arr.flatten().to_numpy(zero_copy_only=False)
+        return values.astype(dtype, copy=False).reshape(len(arr), n)
+    return arr.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+
+
+def read_data(path: Path, features: Mapping[str, Mapping]) -> dict[str, np.ndarray]:
+    """All frame columns of one data file as numpy arrays; a clear error if the file or a column is bad."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as e:
+        raise DatasetError(f"data file {path} cannot be read ({e})") from None
+    out = {}
+    for key in frame_columns(features):
+        if key not in table.column_names:
+            raise DatasetError(f"data file {path} has no column '{key}'")
+        try:
+            out[key] = column_to_numpy(table.column(key), features[key])
+        except (ValueError, pa.ArrowException) as e:
+            raise DatasetError(f"data file {path}: column '{key}' does not match its feature ({e})") from None
+    return out
+
+
+def slice_arrays(arrays: Mapping[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
+    return {k: v[start:stop] for k, v in arrays.items()}
+
+
+def renumber(arrays: Mapping[str, np.ndarray], *, episode_index: int, first_index: int, fps: int,
+             task_map: Mapping[int, int] | None = None, reset_frames: bool = False) -> dict[str, np.ndarray]:
+    """The bookkeeping columns of one episode for its (new) place in the dataset."""
+    out = dict(arrays)
+    n = len(next(iter(arrays.values())))
+    if reset_frames:
+        out["frame_index"] = np.arange(n, dtype=np.int64)
+        out["timestamp"] = (out["frame_index"] / fps).astype(np.float32)
+    out["episode_index"] = np.full(n, episode_index, dtype=np.int64)
+    out["index"] = np.arange(first_index, first_index + n, dtype=np.int64)
+    if task_map is not None:
+        out["task_index"] = np.array([task_map[int(t)] for t in arrays["task_index"]], dtype=np.int64)
+    return out

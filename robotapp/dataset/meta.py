@@ -1,0 +1,264 @@
+"""The metadata files of a dataset, loaded into one `Meta` and written back as bytes.
+
+info.json is the commit point: lerobot and our reader take total_episodes from it, so every other file is
+replaced first (tasks, episode rows, stats, our extras) and info.json last. Rows of meta/episodes beyond
+total_episodes (a crash between those replacements) are ignored by both readers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from robotapp.dataset import layout
+from robotapp.dataset import stats as st
+from robotapp.dataset.datafile import table_bytes
+from robotapp.dataset.errors import DatasetError
+from robotapp.dataset.features import video_keys
+from robotapp.dataset.fsutil import json_bytes
+
+REQUIRED_INFO = ("codebase_version", "fps", "features", "total_episodes", "total_frames", "data_path")
+
+
+def load_info(root: Path) -> dict:
+    path = Path(root) / layout.INFO
+    if not Path(root).is_dir():
+        raise DatasetError(f"dataset folder {root} does not exist")
+    if not path.is_file():
+        raise DatasetError(f"{path} is missing: {root} is not a LeRobot dataset")
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"{path} cannot be read as JSON ({e})") from None
+    missing = [k for k in REQUIRED_INFO if k not in info]
+    if missing:
+        raise DatasetError(f"{path} has no '{missing[0]}'")
+    return info
+
+
+def read_tasks(root: Path) -> list[str]:
+    """Task strings by task_index from meta/tasks.parquet (a pandas frame indexed by the task string)."""
+    path = Path(root) / layout.TASKS
+    if not path.is_file():
+        return []
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as e:
+        raise DatasetError(f"{path} cannot be read ({e})") from None
+    col = "task" if "task" in table.column_names else None
+    pmeta = (table.schema.metadata or {}).get(b"pandas")
+    if col is None and pmeta:
+        idx = json.loads(pmeta).get("index_columns") or []
+        if idx and isinstance(idx[0], str):
+            col = idx[0]
+    if col is None or "task_index" not in table.column_names:
+        raise DatasetError(f"{path} has no task strings with a task_index column")
+    names = table.column(col).to_pylist()
+    order = table.column("task_index").to_pylist()
+    tasks = [""] * len(names)
+    for name, i in zip(names, order, strict=True):
+        if not 0 <= i < len(names):
+            raise DatasetError(f"{path}: task_index {i} out of range for {len(names)} tasks")
+        tasks[i] = name
+    return tasks
+
+
+def tasks_bytes(tasks: list[str]) -> bytes:
+    """meta/tasks.parquet as pandas writes it (lerobot reads it with pandas.read_parquet)."""
+    table = pa.table({"task_index": pa.array(range(len(tasks)), pa.int64()),
+                      "__index_level_0__": pa.array(tasks, pa.large_string())})
+    pandas_meta = {
+        "index_columns": ["__index_level_0__"],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode", "numpy_type": "object",
+                            "metadata": {"encoding": "UTF-8"}}],
+        "columns": [{"name": "task_index", "field_name": "task_index", "pandas_type": "int64",
+                     "numpy_type": "int64", "metadata": None},
+                    {"name": None, "field_name": "__index_level_0__", "pandas_type": "unicode",
+                     "numpy_type": "object", "metadata": None}],
+        "attributes": {}, "creator": {"library": "pyarrow", "version": pa.__version__}, "pandas_version": "2.2.3",
+    }
+    table = table.replace_schema_metadata({b"pandas": json.dumps(pandas_meta).encode()})
+    return table_bytes(table)
+
+
+def read_episode_rows(root: Path) -> list[dict]:
+    files = sorted((Path(root) / layout.EPISODES_DIR).glob("*/*.parquet"))
+    rows: list[dict] = []
+    for f in files:
+        try:
+            rows += pq.read_table(f).to_pylist()
+        except (OSError, pa.ArrowException) as e:
+            raise DatasetError(f"episode metadata {f} cannot be read ({e})") from None
+    return rows
+
+
+def episodes_bytes(rows: list[dict]) -> bytes:
+    ordered = []
+    for r in rows:
+        r = dict(r)
+        r["meta/episodes/chunk_index"], r["meta/episodes/file_index"] = 0, 0
+        head = {k: r.pop(k) for k in ("episode_index", "tasks", "length", "data/chunk_index", "data/file_index",
+                                      "dataset_from_index", "dataset_to_index")}
+        tail = {k: r.pop(k) for k in ("meta/episodes/chunk_index", "meta/episodes/file_index")}
+        vids = {k: r.pop(k) for k in [k for k in r if k.startswith("videos/")]}
+        ordered.append({**head, **vids, **r, **tail})
+    return table_bytes(pa.Table.from_pylist(ordered))
+
+
+def read_extras(root: Path) -> dict[int, dict]:
+    path = Path(root) / layout.EXTRAS
+    out: dict[int, dict] = {}
+    if not path.is_file():
+        return out
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            out[int(rec["episode_index"])] = rec
+        except (ValueError, KeyError, TypeError):
+            raise DatasetError(f"{path} line {n} is not a JSON record with an episode_index") from None
+    return out
+
+
+def extras_bytes(extras: list[dict]) -> bytes:
+    lines = [json.dumps({**e, "episode_index": i}, ensure_ascii=False, default=_jsonable) for i, e in
+             enumerate(extras)]
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def _jsonable(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+
+@dataclass
+class Meta:
+    """Everything but the frames: info, tasks, episode rows (lerobot's columns), stats, our extras."""
+
+    root: Path
+    info: dict
+    tasks: list[str] = field(default_factory=list)
+    episodes: list[dict] = field(default_factory=list)
+    stats: dict | None = None
+    extras: list[dict] = field(default_factory=list)
+
+    @property
+    def fps(self) -> int:
+        return int(self.info["fps"])
+
+    @property
+    def features(self) -> dict:
+        return self.info["features"]
+
+    @property
+    def robot_type(self) -> str | None:
+        return self.info.get("robot_type")
+
+    @property
+    def video_keys(self) -> list[str]:
+        return video_keys(self.features)
+
+    @property
+    def total_frames(self) -> int:
+        return int(self.episodes[-1]["dataset_to_index"]) if self.episodes else 0
+
+    @property
+    def chunks_size(self) -> int:
+        return int(self.info.get("chunks_size", layout.DEFAULT_CHUNKS_SIZE))
+
+    def task_index(self, task: str, *, add: bool = True) -> int:
+        try:
+            return self.tasks.index(task)
+        except ValueError:
+            if not add:
+                raise
+            self.tasks.append(task)
+            return len(self.tasks) - 1
+
+    def used_slots(self) -> list[tuple[int, int]]:
+        slots = []
+        for r in self.episodes:
+            slots.append((int(r["data/chunk_index"]), int(r["data/file_index"])))
+            for k in self.video_keys:
+                slots.append((int(r[f"videos/{k}/chunk_index"]), int(r[f"videos/{k}/file_index"])))
+        return slots
+
+    def data_path(self, row: dict) -> Path:
+        return self.root / layout.data_relpath(self.info, int(row["data/chunk_index"]), int(row["data/file_index"]))
+
+    def video_path(self, row: dict, key: str) -> Path:
+        return self.root / layout.video_relpath(self.info, key, int(row[f"videos/{key}/chunk_index"]),
+                                                int(row[f"videos/{key}/file_index"]))
+
+    def episode_stats(self, i: int) -> dict[str, st.Stats]:
+        return st.unflatten(self.episodes[i])
+
+    def refresh_totals(self) -> None:
+        """Recompute info totals, splits and the aggregated stats from the episode rows."""
+        n = len(self.episodes)
+        self.info["total_episodes"] = n
+        self.info["total_frames"] = self.total_frames
+        self.info["total_tasks"] = len(self.tasks)
+        self.info["splits"] = {"train": f"0:{n}"} if n else {}
+        per_ep = [self.episode_stats(i) for i in range(n)]
+        self.stats = st.aggregate(per_ep) if per_ep else None
+
+    def files(self) -> list[tuple[str, bytes | None]]:
+        """(relative path, content) of every metadata file in commit order; None means "remove"."""
+        out: list[tuple[str, bytes | None]] = [(layout.TASKS, tasks_bytes(self.tasks))]
+        main = layout.EPISODES_FILE.format(chunk_index=0, file_index=0)
+        for extra in sorted((self.root / layout.EPISODES_DIR).glob("*/*.parquet")):
+            rel = extra.relative_to(self.root).as_posix()
+            if rel != main:
+                out.append((rel, None))
+        out.append((main, episodes_bytes(self.episodes) if self.episodes else None))
+        out.append((layout.STATS, json_bytes(st.to_json(self.stats)) if self.stats else None))
+        out.append((layout.EXTRAS, extras_bytes(self.extras)))
+        out.append((layout.INFO, json_bytes(self.info)))
+        return out
+
+
+def load_meta(root: Path) -> Meta:
+    """The committed state: rows beyond info's total_episodes are dropped."""
+    root = Path(root)
+    info = load_info(root)
+    total = int(info["total_episodes"])
+    rows = read_episode_rows(root)
+    if len(rows) < total:
+        raise DatasetError(f"meta/episodes has {len(rows)} episode rows but info.json says {total} episodes")
+    rows = rows[:total]
+    stats_path = root / layout.STATS
+    try:
+        stats = st.from_json(json.loads(stats_path.read_text())) if stats_path.is_file() else None
+    except ValueError as e:
+        raise DatasetError(f"{stats_path} cannot be read as JSON ({e})") from None
+    extras_by_ep = read_extras(root)
+    extras = [{k: v for k, v in extras_by_ep.get(i, {}).items() if k != "episode_index"} for i in range(total)]
+    return Meta(root=root, info=info, tasks=read_tasks(root), episodes=rows, stats=stats, extras=extras)
+
+
+def new_info(fps: int, features: dict, robot_type: str | None, *, chunks_size: int = layout.DEFAULT_CHUNKS_SIZE,
+             data_mb: int = 100, video_mb: int = 200) -> dict:
+    return {
+        "codebase_version": layout.CODEBASE_VERSION,
+        "robot_type": robot_type,
+        "total_episodes": 0,
+        "total_frames": 0,
+        "total_tasks": 0,
+        "chunks_size": chunks_size,
+        "data_files_size_in_mb": data_mb,
+        "video_files_size_in_mb": video_mb,
+        "fps": int(fps),
+        "splits": {},
+        "data_path": layout.DATA_PATH,
+        "video_path": layout.VIDEO_PATH if video_keys(features) else None,
+        "features": features,
+    }

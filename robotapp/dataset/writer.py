@@ -1,0 +1,408 @@
+"""DatasetWriter: records episodes into a LeRobot v3.0 dataset while the control loop runs.
+
+Threads: the producer (the control loop) calls add_frame / save_episode / discard_episode; one encoder thread
+per camera encodes while the episode is recorded (encoder.py); one committer thread stages each saved episode
+and publishes it (publish.py), then runs queued extra-metadata updates, in order. add_frame only validates,
+copies the vectors into preallocated arrays and hands each image to its encoder's bounded queue (a full queue
+is a counted drop), so it returns in microseconds. save_episode only swaps buffers and queues the work; the
+episode is durable when `EpisodeResult.wait()` returns (the encoders flush their last frames, the frames and
+videos are fsynced in staging, then published). No parquet writer is ever left open: every parquet file is
+written whole, and a crash leaves at worst a staging folder that `recover` finishes or discards.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from robotapp.dataset import layout
+from robotapp.dataset.encoder import CameraEncoder
+from robotapp.dataset.errors import DatasetError
+from robotapp.dataset.features import normalize_features, observation_keys, schema_mismatch, vector_keys
+from robotapp.dataset.fsutil import DatasetLock, atomic_write_json, remove_path, write_file
+from robotapp.dataset.meta import Meta, extras_bytes, load_meta, new_info
+from robotapp.dataset.publish import (
+    RECORD,
+    STAGED_DATA,
+    StagedEpisode,
+    publish,
+    record_json,
+    staged_data_bytes,
+)
+from robotapp.dataset.recovery import recover
+from robotapp.dataset.txn import Transaction
+from robotapp.dataset.video import VideoSettings
+
+
+@dataclass
+class EpisodeResult:
+    """What save_episode returns at once; `wait()` blocks until the episode is durable and in the dataset."""
+
+    episode_index: int
+    length: int
+    tasks: list[str]
+    dropped_frames: dict[str, int]
+    ended_at: float  # time.monotonic() when save_episode was called
+    error: str | None = None
+    staged_s: float | None = None  # episode end -> frames and videos fsynced in staging (crash-safe)
+    durable_s: float | None = None  # episode end -> published in the dataset (crash-safe and visible)
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def durable(self) -> bool:
+        return self._done.is_set() and self.error is None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once durable; False on timeout; DatasetError if the episode could not be saved."""
+        if not self._done.wait(timeout):
+            return False
+        if self.error:
+            raise DatasetError(f"episode {self.episode_index} was not saved: {self.error}")
+        return True
+
+
+@dataclass
+class WriterStats:
+    frames_in_episode: int
+    saved_episodes: int  # episodes in the dataset (published)
+    pending_episodes: int  # saved by the caller, not yet durable
+    dropped: dict[str, int]  # frames refused by each camera's full queue, since the writer opened
+    dropped_in_episode: dict[str, int]
+    backlog: dict[str, int]  # frames waiting in each camera's queue
+    encoded: dict[str, int]
+    encode_s: dict[str, float]  # seconds each encoder spent encoding
+    errors: list[str]
+
+
+class _Buffer:
+    def __init__(self, dims: dict[str, tuple[int, str]], cap: int = 1024):
+        self.n = 0
+        self.arrays = {k: np.empty((cap, d), dtype=dt) for k, (d, dt) in dims.items()}
+        self.task_ids = np.empty(cap, dtype=np.int32)
+        self.tasks: dict[str, int] = {}
+
+    def reserve(self) -> None:
+        if self.n == len(self.task_ids):
+            cap = 2 * self.n
+            self.arrays = {k: np.resize(v, (cap, v.shape[1])) for k, v in self.arrays.items()}
+            self.task_ids = np.resize(self.task_ids, cap)
+
+
+@dataclass
+class _Job:
+    kind: str  # "episode" | "extra"
+    result: EpisodeResult | None = None
+    token: str = ""
+    buffer: _Buffer | None = None
+    videos: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    episode_index: int = -1
+
+
+class DatasetWriter:
+    """Use DatasetWriter.create(...) for a new dataset or DatasetWriter.open(...) to record more episodes."""
+
+    def __init__(self, meta: Meta, lock: DatasetLock, settings: VideoSettings, *, queue_frames: int | None,
+                 copy_images: bool | str, fsync: bool, recovery_notes: list[str]):
+        self.root = meta.root
+        self._meta = meta
+        self._lock_file = lock
+        self.settings = settings
+        self.fsync = fsync
+        self.recovery_notes = recovery_notes
+        self.errors: list[str] = []
+        self._copy = copy_images
+        feats = meta.features
+        self._vec_keys = vector_keys(feats)
+        self._obs_vec = [k for k in self._vec_keys if k != "action"]
+        self._dims = {k: (int(feats[k]["shape"][0]), feats[k]["dtype"]) for k in self._vec_keys}
+        self._cams = {k: tuple(feats[k]["shape"]) for k in meta.video_keys}
+        self._obs_keys = set(observation_keys(feats))
+        qf = queue_frames if queue_frames is not None else max(2 * meta.fps, 8)
+        self._encoders = {k: CameraEncoder(k, meta.fps, s[0], s[1], settings, queue_frames=qf, fsync=fsync)
+                          for k, s in self._cams.items()}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._next_index = len(meta.episodes)
+        self._pending = 0
+        self._new_episode()
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._committer = threading.Thread(target=self._commit_loop, name="dataset-committer", daemon=True)
+        self._committer.start()
+
+    # -- opening ---------------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: str | Path, *, fps: int, features: Mapping, robot_type: str | None,
+               codec: str = "av1", crf: int = 30, gop: int = 2, preset: int | str | None = None,
+               encoder_threads: int | None = None, queue_frames: int | None = None,
+               copy_images: bool | str = "auto", fsync: bool = True,
+               chunks_size: int = layout.DEFAULT_CHUNKS_SIZE) -> DatasetWriter:
+        """A new, empty dataset at root (which must not exist or be empty)."""
+        root = Path(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise DatasetError(f"cannot create a dataset at {root}: the folder exists and is not empty "
+                               f"(use DatasetWriter.open to add episodes to a dataset)")
+        if not isinstance(fps, int) or fps <= 0:
+            raise DatasetError(f"fps must be a positive integer, got {fps!r}")
+        settings = VideoSettings(codec, crf, gop, preset, threads=encoder_threads)
+        feats = normalize_features(features)
+        root.mkdir(parents=True, exist_ok=True)
+        lock = DatasetLock(root).acquire(what="create it")
+        atomic_write_json(root / layout.INFO, new_info(fps, feats, robot_type, chunks_size=chunks_size),
+                          fsync=fsync)
+        meta = load_meta(root)
+        return cls(meta, lock, settings, queue_frames=queue_frames, copy_images=copy_images, fsync=fsync,
+                   recovery_notes=[])
+
+    @classmethod
+    def open(cls, root: str | Path, *, fps: int | None = None, features: Mapping | None = None,
+             robot_type: str | None = None, codec: str | None = None, crf: int = 30, gop: int = 2,
+             preset: int | str | None = None, encoder_threads: int | None = None,
+             queue_frames: int | None = None, copy_images: bool | str = "auto",
+             fsync: bool = True) -> DatasetWriter:
+        """Resume recording into an existing dataset: finishes or discards an interrupted episode first
+        (see recovery_notes), then checks that fps, features and robot type match what is given."""
+        root = Path(root)
+        if not (root / layout.INFO).is_file():
+            raise DatasetError(f"no dataset at {root} (meta/info.json is missing)")
+        lock = DatasetLock(root).acquire(what="record into it")
+        try:
+            notes = recover(root, fsync=fsync)
+            meta = load_meta(root)
+            check_compatible(meta, fps=fps, features=features, robot_type=robot_type)
+            if codec is None:
+                infos = [meta.features[k].get("info", {}).get("video.codec") for k in meta.video_keys]
+                codec = "h264" if "h264" in infos else "av1"
+            settings = VideoSettings(codec, crf, gop, preset, threads=encoder_threads)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(meta, lock, settings, queue_frames=queue_frames, copy_images=copy_images, fsync=fsync,
+                   recovery_notes=notes)
+
+    # -- the control loop's side -----------------------------------------------------------------------------
+    def _new_episode(self) -> None:
+        self._buf = _Buffer(self._dims)
+        self._token = f"{self._next_index:06d}-{uuid.uuid4().hex[:8]}"
+        stage = self.root / layout.STAGING / self._token
+        self._paths = {k: stage / f"{k}.mp4" for k in self._cams}
+        self._ep_drops = dict.fromkeys(self._cams, 0)
+
+    def add_frame(self, observation: Mapping[str, np.ndarray], action: np.ndarray, task: str) -> int:
+        """Append one frame to the current episode; returns its frame index. Never waits on the encoders."""
+        with self._lock:
+            if self._closed:
+                raise DatasetError("add_frame: the writer is closed")
+            if not isinstance(task, str) or not task:
+                raise DatasetError(f"add_frame: task must be a non-empty string, got {task!r}")
+            if len(observation) != len(self._obs_keys) or not self._obs_keys.issuperset(observation):
+                raise DatasetError(_key_problem(observation, self._obs_keys))
+            buf = self._buf
+            values = {"action": action, **{k: observation[k] for k in self._obs_vec}}
+            vecs = {}
+            for key, v in values.items():
+                a = np.asarray(v)
+                if a.shape != (self._dims[key][0],):
+                    raise DatasetError(f"add_frame: '{key}' has shape {a.shape}, expected ({self._dims[key][0]},)")
+                vecs[key] = a
+            images = {}
+            for key, shape in self._cams.items():
+                img = observation[key]
+                if not isinstance(img, np.ndarray) or img.shape != shape or img.dtype != np.uint8:
+                    got = f"{img.dtype} {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
+                    raise DatasetError(f"add_frame: camera '{key}' image is {got}, expected uint8 {shape} RGB")
+                if self._copy is True or (self._copy == "auto" and img.flags.writeable):
+                    img = img.copy()
+                images[key] = img
+            buf.reserve()
+            i = buf.n
+            for key, a in vecs.items():
+                buf.arrays[key][i] = a
+            tid = buf.tasks.get(task)
+            if tid is None:
+                tid = buf.tasks[task] = len(buf.tasks)
+            buf.task_ids[i] = tid
+            buf.n = i + 1
+            for key, img in images.items():
+                if not self._encoders[key].submit(self._token, self._paths[key], i, img):
+                    self._ep_drops[key] += 1
+            return i
+
+    def save_episode(self, extra: Mapping | None = None) -> EpisodeResult:
+        """End the current episode and save it in the background; returns at once."""
+        with self._lock:
+            if self._closed:
+                raise DatasetError("save_episode: the writer is closed")
+            n = self._buf.n
+            if n == 0:
+                raise DatasetError("save_episode: the episode has no frames (call add_frame first)")
+            result = EpisodeResult(self._next_index, n, list(self._buf.tasks), dict(self._ep_drops),
+                                   time.monotonic())
+            videos = {k: enc.end_episode(self._token, self._paths[k], n) for k, enc in self._encoders.items()}
+            job = _Job("episode", result, self._token, self._buf, videos, dict(extra or {}), self._next_index)
+            self._next_index += 1
+            self._pending += 1
+            self._new_episode()
+        self._jobs.put(job)
+        return result
+
+    def discard_episode(self) -> int:
+        """Drop the frames of the current episode (re-record); returns how many were dropped."""
+        with self._lock:
+            n = self._buf.n
+            for enc in self._encoders.values():
+                enc.cancel_episode(self._token)
+            self._new_episode()
+        return n
+
+    def write_episode_extra(self, episode_index: int, extra: Mapping) -> None:
+        """Merge our own metadata (telemetry, notes...) into meta/robotapp/episodes.jsonl for an episode that
+        is saved or being saved. Applied in the background, after the episode itself."""
+        if not 0 <= episode_index < self._next_index:
+            raise DatasetError(f"write_episode_extra: episode {episode_index} does not exist "
+                               f"({self._next_index} episodes)")
+        self._jobs.put(_Job("extra", extra=dict(extra), episode_index=episode_index))
+
+    # -- state ---------------------------------------------------------------------------------------------
+    @property
+    def fps(self) -> int:
+        return self._meta.fps
+
+    @property
+    def features(self) -> dict:
+        return self._meta.features
+
+    @property
+    def num_episodes(self) -> int:
+        """Episodes saved so far, including those still being made durable."""
+        return self._next_index
+
+    @property
+    def stats(self) -> WriterStats:
+        encs = self._encoders
+        return WriterStats(self._buf.n, len(self._meta.episodes), self._pending,
+                           {k: e.dropped for k, e in encs.items()}, dict(self._ep_drops),
+                           {k: e.backlog for k, e in encs.items()}, {k: e.encoded for k, e in encs.items()},
+                           {k: e.encode_s for k, e in encs.items()}, list(self.errors))
+
+    def wait_durable(self, timeout: float | None = None) -> bool:
+        """Wait until every saved episode and extra update is on disk; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._jobs.unfinished_tasks:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            with self._jobs.all_tasks_done:
+                self._jobs.all_tasks_done.wait(0.05 if deadline is None else max(0.0, min(0.05, deadline -
+                                                                                           time.monotonic())))
+        return True
+
+    def close(self) -> None:
+        """Discard an unsaved episode, finish the saved ones, stop the threads and release the dataset."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for enc in self._encoders.values():
+                enc.cancel_episode(self._token)
+        self._jobs.put(None)
+        self._committer.join()
+        for enc in self._encoders.values():
+            enc.close()
+        remove_path(self.root / layout.STAGING / self._token)
+        self._lock_file.release()
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- committer thread ----------------------------------------------------------------------------------
+    def _commit_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if job.kind == "episode":
+                    self._commit_episode(job)
+                else:
+                    self._commit_extra(job)
+            except Exception as e:  # noqa: BLE001 - reported on the result and in .errors
+                msg = f"{type(e).__name__}: {e}" if not isinstance(e, DatasetError) else str(e)
+                self.errors.append(f"episode {job.episode_index}: {msg}")
+                if job.result is not None:
+                    job.result.error = msg
+                    job.result._done.set()
+            finally:
+                if job is not None and job.kind == "episode":
+                    self._pending -= 1
+                self._jobs.task_done()
+
+    def _commit_episode(self, job: _Job) -> None:
+        res, buf, n = job.result, job.buffer, job.result.length
+        stage = self.root / layout.STAGING / job.token
+        vectors = {k: buf.arrays[k][:n] for k in self._vec_keys}
+        staged = StagedEpisode(stage, job.token, n, list(buf.tasks), buf.task_ids[:n].copy(), vectors,
+                               extra=dict(job.extra))
+        try:
+            write_file(stage / STAGED_DATA, staged_data_bytes(vectors, staged.task_ids), fsync=self.fsync)
+            for key, fut in job.videos.items():
+                enc = fut.result()
+                if enc.error:
+                    raise DatasetError(enc.error)
+                if enc.frames != n:
+                    raise DatasetError(f"camera {key}: video has {enc.frames} frames, episode has {n}")
+                staged.video_stats[key] = enc.stats
+            staged.extra.setdefault("dropped_frames", res.dropped_frames)
+            staged.extra.setdefault("recorded_at", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+            atomic_write_json(stage / RECORD, record_json(staged), fsync=self.fsync)
+        except BaseException:
+            remove_path(stage)
+            raise
+        res.staged_s = time.monotonic() - res.ended_at
+        self._meta = publish(self.root, self._meta, staged, fsync=self.fsync)
+        res.durable_s = time.monotonic() - res.ended_at
+        res._done.set()
+
+    def _commit_extra(self, job: _Job) -> None:
+        ep = job.episode_index
+        if ep >= len(self._meta.episodes):
+            raise DatasetError(f"episode {ep} was not saved, its extra metadata is dropped")
+        meta = self._meta
+        extras = [dict(e) for e in meta.extras]
+        extras[ep].update(job.extra)
+        txn = Transaction(self.root, fsync=self.fsync)
+        txn.put(layout.EXTRAS, extras_bytes(extras))
+        txn.commit()
+        meta.extras = extras
+
+
+def check_compatible(meta: Meta, *, fps: int | None = None, features: Mapping | None = None,
+                     robot_type: str | None = None, what: str = "the recording") -> None:
+    """One-line DatasetError naming the first mismatch between a dataset and what is about to join it."""
+    if fps is not None and int(fps) != meta.fps:
+        raise DatasetError(f"fps mismatch: dataset {meta.root} is {meta.fps} fps, {what} is {fps} fps")
+    if robot_type is not None and robot_type != meta.robot_type:
+        raise DatasetError(f"robot type mismatch: dataset {meta.root} is {meta.robot_type!r}, "
+                           f"{what} is {robot_type!r}")
+    if features is not None:
+        problem = schema_mismatch(meta.features, normalize_features(features))
+        if problem:
+            raise DatasetError(f"features mismatch with dataset {meta.root}: {problem}")
+
+
+def _key_problem(observation: Mapping, expected: set[str]) -> str:
+    extra = sorted(set(observation) - expected)
+    if extra:
+        return f"add_frame: unknown feature '{extra[0]}' (the dataset has {', '.join(sorted(expected))})"
+    missing = sorted(expected - set(observation))
+    return f"add_frame: observation is missing '{missing[0]}'"
