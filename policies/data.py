@@ -1,0 +1,321 @@
+"""Dataset -> training batches, fast on a CPU.
+
+Every episode's video is decoded once (through `robotapp.dataset.DatasetReader`, which owns the file format)
+and resized with the same function `select_action` uses, into one in-memory uint8 tensor per camera at
+training resolution. Batches are then pure tensor indexing: no per-sample decoding, no worker processes.
+
+`FrameCache.build(reader, ...)` makes the cache (with a memory estimate and a clear refusal when it will not
+fit); `BatchSampler(cache, delta_indices, batch_size, ...)` yields batches with frame offsets per feature
+(action chunks, observation history), "<key>_is_pad" masks where offsets leave the episode, optional random
+shift augmentation, and a per-rank split for DDP. `InMemoryDataset` is a reader-shaped view over arrays (tests,
+benchmarks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .config import ACTION_KEY, IMAGE_PREFIX, STATE_KEY
+from .images import resize_uint8, to_chw
+from .normalize import stats_from_arrays
+
+
+class FrameCacheTooLarge(RuntimeError):
+    """The decoded frames would not fit in memory."""
+
+
+def _episode_id(rec) -> int:
+    for name in ("episode_index", "index"):
+        if isinstance(rec, Mapping) and name in rec:
+            return int(rec[name])
+        if hasattr(rec, name):
+            return int(getattr(rec, name))
+    return int(rec)
+
+
+def _episode_length(rec) -> int:
+    return int(rec["length"] if isinstance(rec, Mapping) else rec.length)
+
+
+def camera_keys(features: Mapping[str, Mapping]) -> list[str]:
+    return [k for k, f in features.items() if k.startswith(IMAGE_PREFIX) and f.get("dtype") in ("video", "image")]
+
+
+def available_memory_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def estimate_cache_bytes(n_frames: int, image_shapes: Sequence[tuple[int, int]], vector_dims: int = 12) -> int:
+    """Bytes the cache holds: uint8 3xhxw per frame per camera + float32 vectors."""
+    return int(n_frames * (sum(3 * h * w for h, w in image_shapes) + 4 * vector_dims))
+
+
+@dataclass
+class FrameCache:
+    """All frames of the chosen episodes, concatenated. arrays: "action"/"observation.state" float32 [N, D],
+    camera keys uint8 [N, 3, h, w]. Episode e spans [episode_from[e], episode_to[e])."""
+
+    arrays: dict[str, Tensor]
+    episode_from: np.ndarray
+    episode_to: np.ndarray
+    episode_ids: list[int]
+    fps: float
+    features: dict
+    stats: dict[str, dict[str, np.ndarray]]
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.episode_to[-1]) if len(self.episode_to) else 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.arrays.values())
+
+    @classmethod
+    def build(cls, reader, image_size: tuple[int, int] | None = None, cameras: Sequence[str] | None = None,
+              episodes: Sequence[int] | None = None, progress: Callable[[int, int], None] | None = None,
+              memory_budget: int | None = None, processes_per_machine: int = 1) -> FrameCache:
+        """Decode `episodes` (default all) of `reader` into memory. `cameras` are short names ("front") or full
+        keys (default all). Refuses with FrameCacheTooLarge when the estimate exceeds `memory_budget` (default:
+        80% of available memory, shared by `processes_per_machine` copies)."""
+        all_cams = camera_keys(reader.features)
+        if cameras is None:
+            cam_keys = all_cams
+        else:
+            cam_keys = [c if c.startswith(IMAGE_PREFIX) else IMAGE_PREFIX + c for c in cameras]
+            missing = [k for k in cam_keys if k not in all_cams]
+            if missing:
+                raise ValueError(f"dataset has no camera {', '.join(k.removeprefix(IMAGE_PREFIX) for k in missing)}"
+                                 f" (it has {', '.join(k.removeprefix(IMAGE_PREFIX) for k in all_cams) or 'none'})")
+        records = list(reader.episodes)
+        if episodes is not None:
+            wanted = {int(e) for e in episodes}
+            records = [r for r in records if _episode_id(r) in wanted]
+            if len(records) != len(wanted):
+                raise ValueError(f"dataset lacks episode(s) {sorted(wanted - {_episode_id(r) for r in records})}")
+        if not records:
+            raise ValueError("dataset has no episodes to train on")
+        lengths = np.array([_episode_length(r) for r in records], dtype=np.int64)
+        n = int(lengths.sum())
+        shapes = []
+        for k in cam_keys:
+            h, w = reader.features[k]["shape"][:2]
+            shapes.append(tuple(image_size) if image_size is not None else (int(h), int(w)))
+        vec = sum(int(np.prod(reader.features[k]["shape"])) for k in (ACTION_KEY, STATE_KEY) if k in reader.features)
+        need = estimate_cache_bytes(n, shapes, vec) * processes_per_machine
+        budget = memory_budget
+        if budget is None:
+            avail = available_memory_bytes()
+            budget = int(0.8 * avail) if avail is not None else None
+        if budget is not None and need > budget:
+            small = estimate_cache_bytes(n, [(96, 128)] * len(shapes), vec) * processes_per_machine
+            where = f" x {processes_per_machine} processes" if processes_per_machine > 1 else ""
+            raise FrameCacheTooLarge(
+                f"frame cache needs {_gb(need)} ({len(records)} episodes, {n} frames x {len(shapes)} camera(s) at "
+                f"{'/'.join(f'{h}x{w}' for h, w in shapes)}{where}) but only {_gb(budget)} is available: "
+                f"train at a lower --image-size (96x128 needs {_gb(small)}), or on fewer --cameras/--episodes")
+
+        arrays: dict[str, Tensor] = {}
+        for k in cam_keys:
+            h, w = shapes[cam_keys.index(k)]
+            arrays[k] = torch.empty((n, 3, h, w), dtype=torch.uint8)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        vectors: dict[str, list[np.ndarray]] = {ACTION_KEY: [], STATE_KEY: []}
+        for i, rec in enumerate(records):
+            ep = _episode_id(rec)
+            data = reader.episode_data(ep)
+            length = int(lengths[i])
+            for key in vectors:
+                if key in data:
+                    v = np.asarray(data[key], dtype=np.float32).reshape(len(data[key]), -1)
+                    if len(v) != length:
+                        raise ValueError(f"episode {ep}: {key} has {len(v)} rows, the episode has {length} frames")
+                    vectors[key].append(v)
+            for k, (h, w) in zip(cam_keys, shapes, strict=True):
+                frames = reader.decode_episode_video(ep, k)
+                if len(frames) < length:
+                    raise ValueError(f"episode {ep} camera {k.removeprefix(IMAGE_PREFIX)}: video has {len(frames)} "
+                                     f"frames, the data has {length}")
+                s = int(starts[i])
+                arrays[k][s:s + length] = torch.from_numpy(to_chw(resize_uint8(frames[:length], (h, w))))
+            if progress is not None:
+                progress(i + 1, len(records))
+        for key, parts in vectors.items():
+            if parts:
+                arrays[key] = torch.from_numpy(np.concatenate(parts))
+        if ACTION_KEY not in arrays:
+            raise ValueError("dataset has no 'action' feature")
+        stats = _feature_stats(reader, arrays, cam_keys)
+        return cls(arrays=arrays, episode_from=starts, episode_to=starts + lengths,
+                   episode_ids=[_episode_id(r) for r in records], fps=float(reader.fps),
+                   features={k: dict(reader.features[k]) for k in [*cam_keys, STATE_KEY, ACTION_KEY]
+                             if k in reader.features},
+                   stats=stats)
+
+
+def _feature_stats(reader, arrays: Mapping[str, Tensor], cam_keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """The dataset's stats (meta/stats.json) where present; computed from the cache otherwise."""
+    src = getattr(reader, "stats", None) or {}
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, arr in arrays.items():
+        have = src.get(key, {})
+        if all(s in have for s in ("mean", "std", "min", "max")):
+            out[key] = {s: np.asarray(have[s], dtype=np.float64) for s in ("mean", "std", "min", "max")}
+        elif key in cam_keys:
+            sample = arr[:: max(1, len(arr) // 256)].float().div_(255.0)
+            out[key] = {"mean": sample.mean((0, 2, 3)).numpy().reshape(3, 1, 1),
+                        "std": sample.std((0, 2, 3)).numpy().reshape(3, 1, 1),
+                        "min": sample.amin((0, 2, 3)).numpy().reshape(3, 1, 1),
+                        "max": sample.amax((0, 2, 3)).numpy().reshape(3, 1, 1)}
+        else:
+            out.update(stats_from_arrays({key: arr.numpy()}))
+    return out
+
+
+class BatchSampler:
+    """Random batches from a FrameCache. Each "epoch" is a permutation of the sampleable frames (the last
+    `drop_n_last_frames` of every episode excluded); under DDP every rank draws the same permutation and takes
+    its own stride of it, so ranks never share samples within an epoch."""
+
+    def __init__(self, cache: FrameCache, delta_indices: Mapping[str, Sequence[int] | None], batch_size: int,
+                 seed: int = 0, rank: int = 0, world_size: int = 1, drop_n_last_frames: int = 0,
+                 augment_shift: int = 0, device: str | torch.device = "cpu"):
+        self.cache, self.batch_size = cache, int(batch_size)
+        self.delta = {k: (None if d is None else torch.as_tensor(list(d), dtype=torch.long))
+                      for k, d in delta_indices.items()}
+        missing = [k for k in self.delta if k not in cache.arrays]
+        if missing:
+            raise ValueError(f"the data has no {', '.join(missing)} (the policy needs it)")
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.augment_shift, self.device = int(augment_shift), torch.device(device)
+        frame_ep = np.repeat(np.arange(len(cache.episode_from)), cache.episode_to - cache.episode_from)
+        self._ep_from = torch.from_numpy(cache.episode_from[frame_ep])
+        self._ep_to = torch.from_numpy(cache.episode_to[frame_ep])
+        keep = np.arange(cache.num_frames) < (cache.episode_to[frame_ep] - drop_n_last_frames)
+        self.sampleable = torch.from_numpy(np.nonzero(keep)[0])
+        if len(self.sampleable) < world_size:
+            raise ValueError(f"only {len(self.sampleable)} frames to sample from")
+        self.epoch, self._pos, self._order = 0, 0, self._epoch_order(0)
+        self._aug_gen = torch.Generator().manual_seed(seed * 1000 + rank + 7)
+
+    def _epoch_order(self, epoch: int) -> Tensor:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        perm = self.sampleable[torch.randperm(len(self.sampleable), generator=g)]
+        return perm[self.rank::self.world_size]
+
+    def next_indices(self) -> Tensor:
+        parts, need = [], self.batch_size
+        while need:
+            take = self._order[self._pos:self._pos + need]
+            parts.append(take)
+            self._pos += len(take)
+            need -= len(take)
+            if self._pos >= len(self._order):
+                self.epoch += 1
+                self._pos, self._order = 0, self._epoch_order(self.epoch)
+        return torch.cat(parts)
+
+    def gather(self, frames: Tensor) -> dict[str, Tensor]:
+        """Batch for these frame indices: each feature at its offsets, with <key>_is_pad masks."""
+        out: dict[str, Tensor] = {}
+        lo, hi = self._ep_from[frames], self._ep_to[frames]
+        for key, d in self.delta.items():
+            arr = self.cache.arrays[key]
+            if d is None:
+                out[key] = arr[frames]
+                continue
+            idx = frames[:, None] + d[None, :]
+            pad = (idx < lo[:, None]) | (idx >= hi[:, None])
+            idx = torch.maximum(torch.minimum(idx, hi[:, None] - 1), lo[:, None])
+            out[key] = arr[idx]
+            out[f"{key}_is_pad"] = pad
+        if self.augment_shift:
+            for key in out:
+                if key.startswith(IMAGE_PREFIX) and not key.endswith("_is_pad"):
+                    out[key] = random_shift(out[key], self.augment_shift, self._aug_gen)
+        if self.device.type != "cpu":
+            out = {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
+        return out
+
+    def next_batch(self) -> dict[str, Tensor]:
+        return self.gather(self.next_indices())
+
+    def __iter__(self):
+        while True:
+            yield self.next_batch()
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"epoch": torch.tensor(self.epoch), "pos": torch.tensor(self._pos),
+                "aug_rng": self._aug_gen.get_state()}
+
+    def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
+        self.epoch, self._pos = int(state["epoch"]), int(state["pos"])
+        self._order = self._epoch_order(self.epoch)
+        self._aug_gen.set_state(state["aug_rng"])
+
+
+def random_shift(images: Tensor, pad: int, generator: torch.Generator | None = None) -> Tensor:
+    """DrQ-style augmentation on uint8 [B, ..., C, H, W]: shift each sample by up to `pad` pixels in x and y,
+    edges replicated (the same shift for all of a sample's time steps)."""
+    b, h, w = images.shape[0], images.shape[-2], images.shape[-1]
+    dy = torch.randint(-pad, pad + 1, (b,), generator=generator)
+    dx = torch.randint(-pad, pad + 1, (b,), generator=generator)
+    ys = (torch.arange(h)[None, :] + dy[:, None]).clamp_(0, h - 1)  # (B, H)
+    xs = (torch.arange(w)[None, :] + dx[:, None]).clamp_(0, w - 1)  # (B, W)
+    flat = images.reshape(b, -1, h, w)
+    bi = torch.arange(b)[:, None, None]
+    out = flat[bi, :, ys[:, :, None], xs[:, None, :]]  # (B, H, W, C*)
+    return out.permute(0, 3, 1, 2).reshape(images.shape).contiguous()
+
+
+class InMemoryDataset:
+    """A reader-shaped view over arrays: episodes = list of dicts with "action" [T, A], "observation.state"
+    [T, S] and camera keys uint8 [T, H, W, 3]. Implements what FrameCache.build uses."""
+
+    def __init__(self, episodes: Sequence[Mapping[str, np.ndarray]], fps: int = 30, stats: Mapping | None = None):
+        if not episodes:
+            raise ValueError("no episodes")
+        self._eps = [dict(e) for e in episodes]
+        self.fps = fps
+        first = self._eps[0]
+        self.features: dict[str, dict] = {}
+        for key, arr in first.items():
+            arr = np.asarray(arr)
+            if arr.ndim == 4:
+                self.features[key] = {"dtype": "video", "shape": list(arr.shape[1:]),
+                                      "names": ["height", "width", "channels"]}
+            else:
+                self.features[key] = {"dtype": "float32", "shape": list(arr.shape[1:])}
+        lengths = [len(e[ACTION_KEY]) for e in self._eps]
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.episodes = [{"episode_index": i, "length": n, "dataset_from_index": int(s),
+                          "dataset_to_index": int(s + n)} for i, (n, s) in enumerate(zip(lengths, starts, strict=True))]
+        self.num_episodes, self.num_frames = len(self._eps), int(sum(lengths))
+        self.stats = dict(stats) if stats is not None else {}
+
+    def episode_data(self, ep: int) -> dict[str, np.ndarray]:
+        e = self._eps[ep]
+        return {k: np.asarray(v) for k, v in e.items() if np.asarray(v).ndim <= 2}
+
+    def decode_episode_video(self, ep: int, key: str, size: tuple[int, int] | None = None) -> np.ndarray:
+        return resize_uint8(np.asarray(self._eps[ep][key]), size)
