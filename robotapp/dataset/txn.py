@@ -49,6 +49,17 @@ class Transaction:
         write_file(src, data, fsync=self.fsync)
         self.ops.append(["put", src.relative_to(self.root).as_posix(), relpath])
 
+    def new_file(self) -> Path:
+        """A path inside the transaction folder to write a large file into (then `put_file` it)."""
+        self._n += 1
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self.dir / f"{self._n:04d}"
+
+    def put_file(self, prepared: Path, relpath: str) -> None:
+        """Replace (or create) PATH with a file written at `new_file()` (fsynced by the caller)."""
+        self._claim(relpath)
+        self.ops.append(["put", Path(prepared).relative_to(self.root).as_posix(), relpath])
+
     def move(self, src_rel: str, dest_rel: str) -> None:
         """Move a file or folder to a place that does not exist yet."""
         self._claim(src_rel, dest_rel)

@@ -87,7 +87,7 @@ class VideoFileWriter:
             self.container.close()
 
 
-def _open(path: Path):
+def open_video(path: Path):
     if not Path(path).is_file():
         raise DatasetError(f"video file {path} is missing")
     try:
@@ -102,7 +102,7 @@ def _open(path: Path):
 def iter_window(path: Path, from_ts: float, length: int, fps: int, size: tuple[int, int] | None = None,
                 ) -> Iterator[tuple[int, np.ndarray]]:
     """(i, HxWx3 uint8) for the frames of a window [from_ts, from_ts + length / fps), decoded in order."""
-    container, stream = _open(path)
+    container, stream = open_video(path)
     h, w = size if size else (None, None)
     try:
         if from_ts > 0:
@@ -143,7 +143,7 @@ def decode_window(path: Path, from_ts: float, length: int, fps: int, size: tuple
 def count_frames(path: Path, from_ts: float = 0.0, to_ts: float | None = None, fps: int | None = None,
                  *, decode: bool = False) -> int:
     """Frames whose timestamp lies in [from_ts, to_ts), by demuxing packets (fast) or decoding them (thorough)."""
-    container, stream = _open(path)
+    container, stream = open_video(path)
     half = 0.5 / fps if fps else 1e-4
     n = 0
     try:
@@ -168,7 +168,7 @@ def count_frames(path: Path, from_ts: float = 0.0, to_ts: float | None = None, f
 
 def video_info(path: Path) -> dict:
     """The per-camera 'info' block lerobot keeps in info.json."""
-    container, stream = _open(path)
+    container, stream = open_video(path)
     try:
         return {
             "video.height": stream.height,
@@ -193,7 +193,7 @@ class FrameCursor:
     def __init__(self, path: Path, fps: int):
         self.path = Path(path)
         self.fps = fps
-        self.container, self.stream = _open(self.path)
+        self.container, self.stream = open_video(self.path)
         self._frames: Iterator | None = None
         self._last_t: float | None = None
         self._last_img: np.ndarray | None = None
