@@ -139,6 +139,8 @@ class CameraEncoder:
                     if writer is not None:
                         _close_quietly(writer)
                         remove_path(writer.path)
+                        with contextlib.suppress(OSError):  # the last camera out removes the episode folder
+                            writer.path.parent.rmdir()
                     reset()
                     token = None
             elif kind == _END:

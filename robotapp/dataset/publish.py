@@ -29,6 +29,7 @@ from robotapp.dataset.video import count_frames, video_info
 
 RECORD = "episode.json"
 STAGED_DATA = "data.parquet"
+SAVING = "saving"  # marker: save_episode was called, the files are being completed
 
 
 @dataclass

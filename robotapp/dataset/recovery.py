@@ -19,7 +19,7 @@ from robotapp.dataset import layout
 from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.fsutil import remove_path
 from robotapp.dataset.meta import Meta, load_meta
-from robotapp.dataset.publish import RECORD, load_staged, publish
+from robotapp.dataset.publish import RECORD, SAVING, STAGED_DATA, load_staged, publish
 from robotapp.dataset.txn import roll_forward
 from robotapp.dataset.video import count_frames
 
@@ -35,7 +35,10 @@ def recover(root: Path, *, fsync: bool = True) -> list[str]:
             remove_path(stage)
             continue
         if not (stage / RECORD).is_file():
-            if any(stage.iterdir()):
+            if (stage / SAVING).exists() or (stage / STAGED_DATA).exists():
+                notes.append(f"discarded an episode that was being saved when the recorder stopped "
+                             f"({_frames_hint(stage, meta)}): its files were not complete and on disk yet")
+            else:  # the encoders make the folder at the first frame of an episode
                 notes.append(f"discarded an unfinished episode ({_frames_hint(stage, meta)}): the recorder stopped "
                              f"before it was saved")
             remove_path(stage)

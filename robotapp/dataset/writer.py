@@ -31,6 +31,7 @@ from robotapp.dataset.fsutil import DatasetLock, atomic_write_json, remove_path,
 from robotapp.dataset.meta import Meta, extras_bytes, load_meta, new_info
 from robotapp.dataset.publish import (
     RECORD,
+    SAVING,
     STAGED_DATA,
     StagedEpisode,
     publish,
@@ -354,6 +355,8 @@ class DatasetWriter:
         staged = StagedEpisode(stage, job.token, n, list(buf.tasks), buf.task_ids[:n].copy(), vectors,
                                extra=dict(job.extra))
         try:
+            stage.mkdir(parents=True, exist_ok=True)
+            (stage / SAVING).touch()
             write_file(stage / STAGED_DATA, staged_data_bytes(vectors, staged.task_ids), fsync=self.fsync)
             for key, fut in job.videos.items():
                 enc = fut.result()

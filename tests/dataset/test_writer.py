@@ -1,0 +1,161 @@
+"""The writer's contract: clear one-line errors on bad input, a never-blocking add_frame whose overflow is counted
+(and filled in the video so frames and data rows stay aligned), discard, resume with schema checks, the lock."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from robotapp.dataset import DatasetBusyError, DatasetError, DatasetReader, DatasetWriter, build_features
+from robotapp.dataset import encoder as encoder_mod
+from robotapp.dataset.check import check_dataset
+from tests.dataset import synth
+
+CAM = ("front",)
+
+
+@pytest.fixture
+def writer(tmp_path):
+    w = DatasetWriter.create(tmp_path / "ds", fps=10, features=synth.features(CAM), robot_type="koch")
+    yield w
+    w.close()
+
+
+def test_build_features_shape():
+    f = build_features(["a", "b"], {"top": (48, 64)})
+    assert f["action"] == {"dtype": "float32", "shape": [2], "names": ["a.pos", "b.pos"]}
+    assert f["observation.images.top"]["shape"] == [48, 64, 3]
+    assert f["observation.images.top"]["names"] == ["height", "width", "channels"]
+
+
+@pytest.mark.parametrize("feats, match", [
+    ({"observation.state": {"dtype": "float32", "shape": [2]}}, "no 'action'"),
+    ({"action": {"dtype": "float32", "shape": [2]}, "observation.images.x": {"dtype": "video", "shape": [48, 64]}},
+     "observation.images.x.*height, width, 3"),
+    ({"action": {"dtype": "float32", "shape": [2]}, "observation.images.x": {"dtype": "video", "shape": [47, 64, 3]}},
+     "even"),
+    ({"action": {"dtype": "float32", "shape": [2], "names": ["a"]}}, "1 names for shape"),
+    ({"action": {"dtype": "float32", "shape": [2]}, "a/b": {"dtype": "float32", "shape": [1]}}, "'a/b'"),
+    ({"action": {"dtype": "float32", "shape": [2]}, "observation.images.x": {"dtype": "image", "shape": [4, 4, 3]}},
+     "image"),
+])
+def test_bad_features_are_named(tmp_path, feats, match):
+    with pytest.raises(DatasetError, match=match):
+        DatasetWriter.create(tmp_path / "ds", fps=10, features=feats, robot_type="koch")
+
+
+def test_bad_frames_are_named(writer):
+    obs = synth.observation(0, 0, CAM)
+    bad_img = dict(obs, **{"observation.images.front": np.zeros((64, 81, 3), np.uint8)})
+    with pytest.raises(DatasetError, match=r"camera 'observation.images.front' image is uint8 \(64, 81, 3\)"):
+        writer.add_frame(bad_img, synth.action(0, 0), "t")
+    with pytest.raises(DatasetError, match="unknown feature 'observation.images.side'"):
+        writer.add_frame(dict(obs, **{"observation.images.side": obs["observation.images.front"]}),
+                         synth.action(0, 0), "t")
+    with pytest.raises(DatasetError, match="missing 'observation.state'"):
+        writer.add_frame({"observation.images.front": obs["observation.images.front"]}, synth.action(0, 0), "t")
+    with pytest.raises(DatasetError, match=r"'action' has shape \(5,\), expected \(6,\)"):
+        writer.add_frame(obs, np.zeros(5, np.float32), "t")
+    with pytest.raises(DatasetError, match="task must be a non-empty string"):
+        writer.add_frame(obs, synth.action(0, 0), "")
+    with pytest.raises(DatasetError, match="no frames"):
+        writer.save_episode()
+    assert writer.stats.frames_in_episode == 0  # nothing half-added
+
+
+def test_discard_then_save(writer):
+    for i in range(7):
+        writer.add_frame(synth.observation(9, i, CAM), synth.action(9, i), "t")
+    assert writer.discard_episode() == 7
+    synth.record(writer, 0, 6, CAM).wait(30)
+    writer.close()
+    r = DatasetReader(writer.root)
+    assert r.num_episodes == 1 and r.num_frames == 6
+    np.testing.assert_array_equal(r.episode_data(0)["action"][0], synth.action(0, 0))
+    assert not any((writer.root / ".robotapp" / "staging").iterdir())
+    assert check_dataset(writer.root) == []
+
+
+def test_full_queue_counts_drops_and_never_blocks(tmp_path, monkeypatch):
+    gate = threading.Event()
+    entered = threading.Event()
+    real_write = encoder_mod.VideoFileWriter.write
+
+    def stalled_write(self, image):
+        entered.set()
+        gate.wait(30)
+        real_write(self, image)
+
+    monkeypatch.setattr(encoder_mod.VideoFileWriter, "write", stalled_write)
+    w = DatasetWriter.create(tmp_path / "ds", fps=10, features=synth.features(CAM), robot_type="koch",
+                             queue_frames=3)
+    try:
+        w.add_frame(synth.observation(0, 0, CAM), synth.action(0, 0), "t")
+        assert entered.wait(10)  # the encoder holds frame 0: the queue now takes 3 more, then drops
+        for i in range(1, 12):
+            w.add_frame(synth.observation(0, i, CAM), synth.action(0, i), "t")  # returns although stalled
+        assert w.stats.dropped["observation.images.front"] == 8
+        assert w.stats.dropped_in_episode["observation.images.front"] == 8
+        res = w.save_episode()
+        gate.set()
+        assert res.wait(30)
+        assert res.dropped_frames == {"observation.images.front": 8}
+    finally:
+        gate.set()
+        w.close()
+    r = DatasetReader(tmp_path / "ds")
+    assert r.num_frames == 12
+    frames = r.decode_episode_video(0, "observation.images.front")
+    assert len(frames) == 12  # dropped frames repeat the previous image: one video frame per data row
+    np.testing.assert_array_equal(frames[5], frames[4])
+    assert r.extra(0)["dropped_frames"] == {"observation.images.front": 8}
+    assert check_dataset(tmp_path / "ds") == []
+
+
+def test_resume_checks_and_continues(tmp_path):
+    root = synth.make_dataset(tmp_path / "ds", 2, cams=CAM)
+    with pytest.raises(DatasetError, match="fps mismatch.*10 fps.*30 fps"):
+        DatasetWriter.open(root, fps=30)
+    with pytest.raises(DatasetError, match="robot type mismatch.*'koch'.*'so100'"):
+        DatasetWriter.open(root, robot_type="so100")
+    with pytest.raises(DatasetError, match="feature 'observation.images.wrist' is not in the dataset"):
+        DatasetWriter.open(root, features=synth.features(("front", "wrist")))
+    with pytest.raises(DatasetError, match=r"'observation.images.front' shape differs: \[64, 80, 3\].*\[32, 80, 3\]"):
+        DatasetWriter.open(root, features=synth.features(CAM, h=32))
+    with pytest.raises(DatasetError, match="no dataset at"):
+        DatasetWriter.open(tmp_path / "missing")
+    with pytest.raises(DatasetError, match="exists and is not empty"):
+        DatasetWriter.create(root, fps=10, features=synth.features(CAM), robot_type="koch")
+    w = DatasetWriter.open(root, fps=10, features=synth.features(CAM), robot_type="koch")
+    assert w.num_episodes == 2
+    synth.record(w, 2, synth.length(2), CAM).wait(30)
+    w.close()
+    r = DatasetReader(root)
+    assert r.num_episodes == 3
+    np.testing.assert_array_equal(r.episode_data(2)["action"][3], synth.action(2, 3))
+    assert check_dataset(root) == []
+
+
+def test_one_writer_at_a_time(writer):
+    with pytest.raises(DatasetBusyError, match="in use"):
+        DatasetWriter.open(writer.root)
+    from robotapp.dataset.trash import delete_episodes
+
+    synth.record(writer, 0, 4, CAM).wait(30)
+    with pytest.raises(DatasetBusyError):
+        delete_episodes(writer.root, [0])
+
+
+def test_extra_for_unknown_episode(writer):
+    with pytest.raises(DatasetError, match="episode 3 does not exist"):
+        writer.write_episode_extra(3, {"x": 1})
+
+
+def test_close_discards_unsaved_and_rejects_more(writer):
+    synth.record(writer, 0, 4, CAM)
+    writer.add_frame(synth.observation(1, 0, CAM), synth.action(1, 0), "t")
+    writer.close()
+    with pytest.raises(DatasetError, match="closed"):
+        writer.add_frame(synth.observation(1, 1, CAM), synth.action(1, 1), "t")
+    r = DatasetReader(writer.root)
+    assert r.num_episodes == 1 and r.num_frames == 4
