@@ -37,6 +37,8 @@ class Rig:
 
     def close(self) -> None:
         """Disconnect everything; safe to call twice and after a failed open."""
+        if self.sim is not None:
+            self.sim.stop()  # no more frames pushed into cameras being disconnected
         for cam in self.cameras.values():
             cam.disconnect()
         for arm in (self.leader, self.follower):

@@ -63,6 +63,32 @@ def _cmd_sim_demo(args: argparse.Namespace) -> int:
     return 0 if all(r.success for r in results) else 1
 
 
+def _cmd_teleop(args: argparse.Namespace) -> int:
+    from robotapp.runtime import commands
+
+    return commands.teleop(args.rig, args.align, args.seconds, args.fps, args.hz)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from robotapp.runtime import commands
+
+    return commands.record(args.rig, args.dataset, args.task, args.episodes, args.episode_time, args.reset_time,
+                           args.warmup_time, args.resume, args.demonstrator, args.seed, args.fps, args.codec,
+                           args.align, args.hz)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from robotapp.runtime import commands
+
+    return commands.replay(args.rig, args.dataset, args.episode, args.hz)
+
+
+def _session_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rig", default="virtual", help="'virtual' (default) or the name of a saved rig config")
+    p.add_argument("--fps", type=int, default=30, help="dataset frames per second (default 30)")
+    p.add_argument("--hz", type=float, default=None, help="control loop rate, a multiple of --fps (default 3x)")
+
+
 def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
     p.add_argument("--rig", default="virtual",
                    help="'virtual' (default), or the name of a saved rig config; or give --port and --profile")
@@ -116,6 +142,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inject", default=None, metavar="FAULTS",
                    help="virtual rig only: break something first, e.g. hot:wrist_flex,unplug:elbow_flex")
     p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("teleop", help="the follower copies the leader")
+    _session_args(p)
+    p.add_argument("--align", action="store_true", help="move the follower slowly onto the leader first")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until q)")
+    p.set_defaults(func=_cmd_teleop)
+
+    p = sub.add_parser("record", help="record teleoperated episodes into a LeRobot v3.0 dataset")
+    _session_args(p)
+    p.add_argument("--dataset", required=True, help="dataset folder (new, or existing with --resume)")
+    p.add_argument("--task", required=True, help="what the episodes show, e.g. 'pick up the red cube'")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episode-time", type=float, default=30.0, help="seconds per episode at most")
+    p.add_argument("--reset-time", type=float, default=5.0, help="seconds between episodes to reset the scene")
+    p.add_argument("--warmup-time", type=float, default=2.0, help="seconds of teleop before the first episode")
+    p.add_argument("--resume", action="store_true", help="add episodes to an existing dataset")
+    p.add_argument("--demonstrator", action="store_true",
+                   help="virtual rig: the scripted demonstrator moves the leader (training data, headless)")
+    p.add_argument("--seed", type=int, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--codec", choices=["av1", "h264"], default="av1")
+    p.add_argument("--align", action="store_true", help="move the follower slowly onto the leader first")
+    p.set_defaults(func=_cmd_record)
+
+    p = sub.add_parser("replay", help="send a recorded episode's actions to the follower")
+    _session_args(p)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--episode", type=int, required=True)
+    p.set_defaults(func=_cmd_replay)
 
     p = sub.add_parser("sim", help="the virtual world on its own")
     sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)

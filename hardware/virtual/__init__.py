@@ -1,11 +1,15 @@
 """The virtual rig: emulated Dynamixel servos speaking real Protocol 2.0 bytes, and (later) the world behind them."""
 
-import serial
+import os
 
-from .chain import ServoChain, parse_motor_spec
-from .faults import FaultConfig, FaultInjector
-from .servo import VirtualServo
-from .transports import InProcessLink, PtyServer, serve_inprocess
+os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must be set before anything imports mujoco
+
+import serial  # noqa: E402
+
+from .chain import ServoChain, parse_motor_spec  # noqa: E402
+from .faults import FaultConfig, FaultInjector  # noqa: E402
+from .servo import VirtualServo  # noqa: E402
+from .transports import InProcessLink, PtyServer, serve_inprocess  # noqa: E402
 
 if "hardware.virtual" not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append("hardware.virtual")  # makes emu://<name> openable by pyserial

@@ -178,6 +178,8 @@ class SimRig:
     def _render_due(self, force: bool = False) -> None:
         t = self.world.time
         for name, cam in self.cameras.items():
+            if not cam.is_connected:
+                continue
             if force or t + 1e-9 >= self._next_frame[name]:
                 with self.lock:
                     image = self.world.render(name)
