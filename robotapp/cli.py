@@ -171,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episode", type=int, required=True)
     p.set_defaults(func=_cmd_replay)
 
+    from robotapp.dataset.cli import add_dataset_commands
+
+    add_dataset_commands(sub)
+
+    from policies.cli import add_train_command
+
+    add_train_command(sub)
+
     p = sub.add_parser("sim", help="the virtual world on its own")
     sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)
     p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")

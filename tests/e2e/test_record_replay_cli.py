@@ -8,7 +8,6 @@ import sys
 
 from robotapp.cli import main
 from robotapp.dataset import DatasetReader
-from robotapp.dataset.check import check_dataset
 
 
 def test_record_check_replay(tmp_path, capsys):
@@ -23,7 +22,8 @@ def test_record_check_replay(tmp_path, capsys):
     assert len(re.findall(r"^episode \d: \d+ frames in", out, re.M)) == 3  # a telemetry summary per episode
     assert "demonstrator success: 3/3" in out
 
-    assert check_dataset(ds) == []
+    assert main(["dataset", "check", str(ds)]) == 0
+    assert capsys.readouterr().out.strip() == f"{ds}: clean"
     with DatasetReader(ds) as r:
         assert r.num_episodes == 3 and r.tasks == ["pick and place the cube"]
         assert all("telemetry" in r.extra(i) for i in range(3))
