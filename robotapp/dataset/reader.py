@@ -142,6 +142,8 @@ class DatasetReader:
                 raise DatasetError(f"data files of {self.root} do not hold frames 0..{total - 1} exactly once "
                                    f"(run `robotapp dataset check {self.root}`)")
             data = {k: v[keep][order] for k, v in data.items()}
+        for v in data.values():
+            v.flags.writeable = False  # episode_data hands out views of this cache
         return data
 
     def episode_data(self, ep: int) -> dict[str, np.ndarray]:
