@@ -179,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_command(sub)
 
+    from robotapp.eval.cli import add_eval_command
+
+    add_eval_command(sub)
+
     p = sub.add_parser("sim", help="the virtual world on its own")
     sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)
     p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")

@@ -176,17 +176,16 @@ class SimRig:
             s.set_present(float(t), float(w), float(c), now)
 
     def _render_due(self, force: bool = False) -> None:
-        t = self.world.time
-        for name, cam in self.cameras.items():
-            if not cam.is_connected:
-                continue
-            if force or t + 1e-9 >= self._next_frame[name]:
-                with self.lock:
-                    image = self.world.render(name)
-                cam.push(image)
-                period = 1.0 / self.camera_fps
-                nxt = self._next_frame[name] + period  # on the sim-time grid; rejoin it if we fell behind
-                self._next_frame[name] = t + period if (force or nxt <= t) else nxt
+        with self.lock:  # a reset() on another thread rewinds the world's clock: read it and the grid together
+            t = self.world.time
+            for name, cam in self.cameras.items():
+                if not cam.is_connected:
+                    continue
+                if force or t + 1e-9 >= self._next_frame[name]:
+                    cam.push(self.world.render(name))
+                    period = 1.0 / self.camera_fps
+                    nxt = self._next_frame[name] + period  # on the sim-time grid; rejoin it if we fell behind
+                    self._next_frame[name] = t + period if (force or nxt <= t or nxt > t + 2 * period) else nxt
 
     def start(self) -> None:
         """Real time: a thread steps the world so sim time follows the wall clock."""

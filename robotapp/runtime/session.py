@@ -37,6 +37,7 @@ class Session:
         self.events = EventBus()
         self.mode = Mode.IDLE
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._peeked: tuple | None = None
         self._bus_lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -114,7 +115,7 @@ class Session:
         """Replay or policy: source(t, state) gives the next action (None = finished)."""
         def go():
             self._require_ready()
-            self._source, self._source_t0, self._source_done = source, time.monotonic(), on_done
+            self._source, self._source_t0, self._source_done = source, self.now(), on_done
             self.rig.follower.torque(True)
             self._set_mode(mode, mode.value)
         return self.call(go, **kw)
@@ -219,7 +220,9 @@ class Session:
                     break
                 wake = time.monotonic()
                 lateness = wake - timer.tick_time
-            else:
+            else:  # lock-step: idle ticks wait for a command instead of spinning the world
+                if self.mode not in ACTIVE:
+                    self._wait_for_command(0.05)
                 skipped, wake, lateness = 0, time.monotonic(), 0.0
             self._run_commands()
             try:
@@ -242,12 +245,26 @@ class Session:
                 self.rig.sim.advance(1.0 / cfg.control_hz)
         self._run_commands()
 
-    def _run_commands(self) -> None:
-        while True:
+    def _wait_for_command(self, timeout: float) -> None:
+        if self._peeked is None:
             try:
-                fn, fut = self._commands.get_nowait()
+                self._peeked = self._commands.get(timeout=timeout)  # run first by _run_commands
             except queue.Empty:
                 return
+
+    def now(self) -> float:
+        """The session's clock: wall time in real time, ticks / rate in lock-step (sim time, not the machine's)."""
+        return time.monotonic() if self.config.realtime else self.tick_count / self.config.control_hz
+
+    def _run_commands(self) -> None:
+        while True:
+            if self._peeked is not None:
+                (fn, fut), self._peeked = self._peeked, None
+            else:
+                try:
+                    fn, fut = self._commands.get_nowait()
+                except queue.Empty:
+                    return
             if fut.set_running_or_notify_cancel():
                 try:
                     fut.set_result(fn())
@@ -287,7 +304,7 @@ class Session:
         elif self.mode == Mode.RECORD:
             action = self.recording.action(now, self._leader, self._state)
         elif self.mode in (Mode.REPLAY, Mode.POLICY):
-            action = self._source(now - self._source_t0, self._state)
+            action = self._source(self.now() - self._source_t0, self._state)
             if action is None:
                 done, self._source_done = self._source_done, None
                 self._enter_hold(f"{self.mode.value} finished")
@@ -381,6 +398,8 @@ class Session:
     # ------------------------------------------------------------------ watchdog and snapshot
     def _watch(self) -> None:
         limit = self.config.watchdog_s
+        if not self.config.realtime:
+            return  # lock-step with the virtual world: a slow tick stops the world too, nothing can run away
         while not self._stop.wait(limit / 4):
             stalled = time.monotonic() - self._last_tick_end
             if self.mode in ACTIVE and stalled > limit and not self._watchdog_tripped:

@@ -79,6 +79,7 @@ class StatusDisplay(contextlib.AbstractContextManager):
         self.live_ok = self.console.is_terminal
         self.keys_help = keys_help
         self._live: Live | None = None
+        self._print_lock = threading.Lock()  # events arrive from several threads
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -97,10 +98,11 @@ class StatusDisplay(contextlib.AbstractContextManager):
 
     def event(self, e: Event) -> None:
         text = f"{e.kind}: {e.message}" if e.kind in ("fault", "estop", "watchdog", "error") else e.message
-        if self._live is not None:
-            self._live.console.print(text, markup=False, highlight=False)
-        else:
-            print(text, flush=True)
+        with self._print_lock:
+            if self._live is not None:
+                self._live.console.print(text, markup=False, highlight=False)
+            else:
+                print(text, flush=True)
 
     def __exit__(self, *exc) -> None:
         self._stop.set()

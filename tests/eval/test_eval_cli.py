@@ -1,0 +1,52 @@
+"""`robotapp eval` end to end on the virtual rig with a (barely) trained ACT policy: per-episode lines, the
+success line with its interval, the per-checkpoint table, evaluation episodes recorded into a dataset."""
+
+import json
+import re
+
+import pytest
+
+from policies.train import TrainOptions, train
+from robotapp.cli import main
+from robotapp.dataset import DatasetReader
+from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval")
+    write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
+    opts = TrainOptions(dataset=str(root / "ds"), policy="act", steps=4, save_every=2, out=str(root / "run"),
+                        overrides=dict(TINY_ACT), progress=False, device="cpu")
+    train(opts)
+    return root / "run"
+
+
+def test_eval_prints_episodes_and_the_success_line(run_dir, tmp_path, capsys):
+    assert main(["eval", "--policy", str(run_dir / "last"), "--episodes", "2", "--seed", "3",
+                 "--episode-time", "1.5", "--record", str(tmp_path / "evals")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail) in 1\.5 s \[\d/1, \d+ s\]", out[0])
+    assert re.fullmatch(r"success: 0/2 \(rate 0\.0%, 95% CI \[0\.0%, 65\.8%\]\)", out[-1])
+    with DatasetReader(tmp_path / "evals") as r:
+        assert r.num_episodes == 2 and r.episodes[0].length == 45  # 1.5 s at 30 fps
+        assert r.extra(1)["eval"]["seed"] == 4
+
+
+def test_eval_of_a_training_run_writes_the_checkpoint_table(run_dir, capsys):
+    assert main(["eval", "--policy", str(run_dir), "--episodes", "1", "--episode-time", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "== " in out and out.count("success: 0/1") == 2  # checkpoints 2 and 4
+    table = json.loads((run_dir / "eval_table.json").read_text())["table"]
+    assert [row["step"] for row in table] == [2, 4]
+    assert (run_dir / "eval_table.csv").read_text().splitlines()[0].startswith("policy,step,episodes,successes")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["eval", "--policy", "/nonexistent"], "is neither a policy folder"),
+    (["eval", "--policy", "/nonexistent", "--episodes", "0"], "is neither a policy folder"),
+])
+def test_bad_input_is_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
