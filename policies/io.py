@@ -58,6 +58,9 @@ def save_policy(policy, path: str | os.PathLike, extra_config: Mapping | None = 
 def _atomic(dest: Path, write) -> None:
     tmp = dest.with_name(dest.name + ".tmp")
     write(str(tmp))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # safetensors writes 0600; a policy folder is meant to be shared
     os.replace(tmp, dest)
 
 
@@ -131,11 +134,13 @@ def load_policy(path_or_repo: str | os.PathLike, device: str | torch.device = "c
     if features is not None:
         check_features(config, features, features_source)
     policy = make_policy(config)
-    try:
-        state = load_file(str(path / MODEL_FILE))
-        norm = load_file(str(path / NORMALIZER_FILE))
-    except (SafetensorError, OSError, RuntimeError) as e:
-        raise CheckpointError(f"cannot read {path}: {e}") from e
+    loaded = {}
+    for name in (MODEL_FILE, NORMALIZER_FILE):
+        try:
+            loaded[name] = load_file(str(path / name))
+        except (SafetensorError, OSError, RuntimeError) as e:
+            raise CheckpointError(f"{path / name} is not a readable safetensors file ({e})") from e
+    state, norm = loaded[MODEL_FILE], loaded[NORMALIZER_FILE]
     _load_state(policy, state, path / MODEL_FILE)
     try:
         policy.normalizer.load_state_tensors(norm)

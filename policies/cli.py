@@ -1,0 +1,94 @@
+"""`robotapp train` (and `python -m policies.train`, the same arguments): parsing only; the work is
+policies.train.train()."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .config import CONFIG_CLASSES, PRESETS
+
+
+def _size(text: str) -> list[int]:
+    try:
+        h, w = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW like 96x128, got {text!r}") from None
+    return [h, w]
+
+
+def _setting(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", required=True, metavar="DIR", help="LeRobot v3.0 dataset folder")
+    p.add_argument("--policy", choices=sorted(CONFIG_CLASSES), default="act")
+    presets = sorted({name for per in PRESETS.values() for name in per})
+    p.add_argument("--preset", choices=presets, default="cpu-small",
+                   help="cpu-small (default: trains on a laptop CPU) or lerobot-default (reference sizes, GPUs)")
+    p.add_argument("--steps", type=int, default=1000, help="optimiser steps in all (default 1000)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (checkpoints/, last, train_log.csv)")
+    p.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
+    p.add_argument("--save-every", type=int, default=1000, metavar="K", help="checkpoint every K steps (0: at the end)")
+    p.add_argument("--log-every", type=int, default=10, metavar="K", help="log every K steps")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--cameras", default=None, help="comma-separated camera names (default: all)")
+    p.add_argument("--episodes", default=None, help="comma-separated episode indices (default: all)")
+    p.add_argument("--image-size", type=_size, default=None, metavar="HxW", help="training resolution")
+    p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override a config field, e.g. --set chunk_size=50 (repeatable; JSON values)")
+    p.add_argument("--num-threads", type=int, default=None, help="torch threads per process (default: cores/procs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+
+
+def options_from_args(args: argparse.Namespace):
+    from .train import TrainOptions
+
+    overrides = dict(args.settings)
+    if args.image_size is not None:
+        overrides["image_size"] = args.image_size
+    return TrainOptions(
+        dataset=args.dataset, policy=args.policy, preset=args.preset, steps=args.steps, out=args.out,
+        batch_size=args.batch_size, seed=args.seed, save_every=args.save_every, log_every=args.log_every,
+        device=args.device, resume=args.resume,
+        cameras=[c.strip() for c in args.cameras.split(",")] if args.cameras else None,
+        episodes=[int(e) for e in args.episodes.split(",")] if args.episodes else None,
+        overrides=overrides, num_threads=args.num_threads, progress=not args.no_progress)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    result = train(options_from_args(args))
+    if result.checkpoint is not None and (not _distributed() or _rank() == 0):
+        print(f"trained {result.step} steps ({result.samples_per_s:.1f} samples/s); policy: {result.checkpoint}")
+    return 0
+
+
+def _distributed() -> bool:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def _rank() -> int:
+    import os
+
+    return int(os.environ.get("RANK", "0"))
+
+
+def add_train_command(subparsers) -> argparse.ArgumentParser:
+    """Register `train` on robotapp's subparsers; its func returns an exit code."""
+    p = subparsers.add_parser("train", help="train an ACT or Diffusion policy on a dataset (torchrun-ready)")
+    add_train_arguments(p)
+    p.set_defaults(func=run_train)
+    return p

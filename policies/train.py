@@ -1,0 +1,300 @@
+"""The trainer: in-process (`train(options)`), as a subprocess (`python -m policies.train ...`) or under
+`torchrun --nproc_per_node=N -m policies.train ...` (DDP: gloo on CPU, nccl on GPU) - the same code.
+
+Each step: a batch from the frame cache -> loss -> backward -> gradient clipping -> the paper's optimiser and
+LR schedule -> EMA (Diffusion). Rank 0 logs to out/train_log.csv (and TensorBoard when installed), shows a
+progress bar, calls `callback(record)` and writes checkpoints every `save_every` steps and at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from .checkpoint import latest_checkpoint, restore, save_checkpoint
+from .config import make_config, split_features
+from .data import BatchSampler, FrameCache
+from .io import check_features, load_policy, make_policy
+from .optim import EMA, lr_factor, make_optimizer
+
+
+@dataclass
+class TrainOptions:
+    dataset: str | None = None
+    policy: str = "act"
+    preset: str = "cpu-small"
+    steps: int = 1000
+    out: str = "outputs/train"
+    batch_size: int | None = None
+    seed: int = 0
+    save_every: int = 1000
+    log_every: int = 10
+    device: str = "auto"
+    resume: bool = False
+    cameras: list[str] | None = None
+    episodes: list[int] | None = None
+    overrides: dict = field(default_factory=dict)  # config fields, e.g. {"chunk_size": 50, "image_size": [64, 96]}
+    num_threads: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    step: int
+    checkpoint: Path | None
+    loss: float
+    samples_per_s: float
+    elapsed_s: float
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _setup_distributed(opts: TrainOptions) -> tuple[int, int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(opts.device)
+    if device.type == "cuda":
+        device = torch.device("cuda", local if world > 1 else (device.index or 0))
+        torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+    torch.set_num_threads(opts.num_threads or max(1, _cpu_count() // max(1, local_world)))
+    return rank, world, local_world, device
+
+
+def _open_reader(path: str):
+    from robotapp.dataset import DatasetReader
+
+    return DatasetReader(path)
+
+
+def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train a policy. `reader` (anything DatasetReader-shaped) overrides `opts.dataset`. `callback` gets every
+    logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
+    rank, world, local_world, device = _setup_distributed(opts)
+    out = Path(opts.out)
+    main_proc = rank == 0
+    if reader is None:
+        if not opts.dataset:
+            raise ValueError("no dataset given (--dataset DIR)")
+        reader = _open_reader(opts.dataset)
+
+    resume_from = latest_checkpoint(out) if opts.resume else None
+    if opts.resume and resume_from is None:
+        raise ValueError(f"nothing to resume in {out} (no checkpoints/ there)")
+    if resume_from is None and (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
+        raise ValueError(f"{out} already holds checkpoints: pass --resume to continue, or another --out")
+
+    torch.manual_seed(opts.seed)
+    if resume_from is not None:
+        policy = load_policy(resume_from, features=reader.features)
+        config = policy.config
+    else:
+        inputs, outputs = split_features(reader.features, opts.cameras)
+        config = make_config(opts.policy, opts.preset, features={**inputs, **outputs}, **opts.overrides)
+        check_features(config, reader.features)
+    if opts.batch_size:
+        config.batch_size = int(opts.batch_size)
+    cams = [k.removeprefix("observation.images.") for k in config.image_keys]
+    cache = FrameCache.build(reader, image_size=config.model_image_size if cams else None, cameras=cams,
+                             episodes=opts.episodes, processes_per_machine=local_world,
+                             progress=_cache_progress if main_proc and opts.progress else None)
+    if resume_from is None:
+        policy = make_policy(config, cache.stats)
+    policy.to(device).train()
+    optimizer = make_optimizer(policy, config)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    ema = EMA(policy, config.ema_power, config.ema_max_decay) if config.use_ema else None
+    sampler = BatchSampler(cache, policy.delta_indices, config.batch_size, seed=opts.seed, rank=rank,
+                           world_size=world, drop_n_last_frames=getattr(config, "drop_n_last_frames", 0),
+                           augment_shift=config.augment_shift, device=device)
+    step = 0
+    if resume_from is not None:
+        step = restore(resume_from, policy, optimizer, sampler, ema)
+        if world > 1:  # each rank continues its own random stream
+            torch.manual_seed(opts.seed + 1000 * rank + step)
+    else:
+        torch.manual_seed(opts.seed + 1000 * rank)
+    model = policy
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            policy, device_ids=[device.index] if device.type == "cuda" else None)
+
+    log = _Logger(out, opts, config, world, enabled=main_proc, resume=resume_from is not None, start=step)
+    meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
+            "batch_size": config.batch_size}
+    last_ckpt, loss_val, t0 = resume_from, float("nan"), time.perf_counter()
+    try:
+        while step < opts.steps:
+            if should_stop is not None and should_stop():
+                break
+            factor = lr_factor(config, step, opts.steps)
+            for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
+                g["lr"] = base * factor
+            batch = sampler.next_batch()
+            loss, info = model(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip_norm)
+            optimizer.step()
+            if ema is not None:
+                ema.update(policy)
+            step += 1
+            loss_val = log.step(step, loss.detach(), info, float(grad_norm), optimizer.param_groups[0]["lr"],
+                                sampler.epoch, config.batch_size * world, callback)
+            if main_proc and opts.save_every and step % opts.save_every == 0 and step < opts.steps:
+                last_ckpt = save_checkpoint(out, step, policy, optimizer, sampler, ema, meta)
+            if world > 1 and opts.save_every and step % opts.save_every == 0:
+                dist.barrier()
+    except KeyboardInterrupt:
+        if main_proc:
+            print(f"\ninterrupted at step {step}: saving a checkpoint", file=sys.stderr)
+    finally:
+        if main_proc and step > 0 and (last_ckpt is None or last_ckpt.name != f"{step:06d}"):
+            last_ckpt = save_checkpoint(out, step, policy, optimizer, sampler, ema, meta)
+        log.close()
+        if world > 1:
+            dist.barrier()
+    elapsed = time.perf_counter() - t0
+    return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
+                       samples_per_s=log.total_samples / max(elapsed, 1e-9))
+
+
+def _cache_progress(done: int, total: int) -> None:
+    if done == 1 or done == total or done % max(1, total // 10) == 0:
+        print(f"decoding videos into the frame cache: {done}/{total} episodes", file=sys.stderr, flush=True)
+
+
+class _Logger:
+    """CSV (+ TensorBoard) records every `log_every` steps, averaged over the interval; a progress bar."""
+
+    def __init__(self, out: Path, opts: TrainOptions, config, world: int, enabled: bool, resume: bool, start: int):
+        self.enabled, self.every, self.total_steps, self.world = enabled, max(1, opts.log_every), opts.steps, world
+        self.total_samples, self._acc, self._n, self._infos = 0, 0.0, 0, {}
+        self._t_last, self._t0, self._start = time.perf_counter(), time.perf_counter(), start
+        self._file = self._csv = self._tb = self._bar = None
+        if not enabled:
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "train_log.csv"
+        self._file = open(path, "a" if resume and path.exists() else "w", newline="")  # noqa: SIM115
+        self._csv = csv.writer(self._file)
+        self._header: list[str] | None = None if self._file.tell() == 0 else []
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(str(out / "tensorboard"))
+        except Exception:  # tensorboard not installed
+            self._tb = None
+        if opts.progress and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("loss {task.fields[loss]:.4f}  {task.fields[its]:.2f} it/s"),
+                                 TimeRemainingColumn(), transient=False)
+            self._task = self._bar.add_task("train", total=opts.steps, completed=start, loss=float("nan"), its=0.0)
+            self._bar.start()
+        self._plain = opts.progress and self._bar is None
+
+    def step(self, step: int, loss: torch.Tensor, info: dict, grad_norm: float, lr: float, epoch: int,
+             samples_per_step: int, callback) -> float:
+        self.total_samples += samples_per_step
+        self._acc += float(loss)
+        self._n += 1
+        for k, v in info.items():
+            self._infos[k] = self._infos.get(k, 0.0) + v
+        if step % self.every and step != self.total_steps:
+            return float(loss)
+        mean = torch.tensor([self._acc / self._n, *self._infos.values()], dtype=torch.float64)
+        if self.world > 1:
+            dist.all_reduce(mean)
+            mean /= self.world
+        now = time.perf_counter()
+        dt = now - self._t_last
+        rec = {"step": step, "epoch": epoch, "loss": float(mean[0]),
+               **{k: float(v) for k, v in zip(self._infos, mean[1:], strict=True)},
+               "grad_norm": grad_norm, "lr": lr, "samples_per_s": self._n * samples_per_step / dt,
+               "step_ms": 1000 * dt / self._n, "elapsed_s": now - self._t0}
+        steps_done = self._n
+        self._acc, self._n, self._infos, self._t_last = 0.0, 0, {}, now
+        if not self.enabled:
+            return rec["loss"]
+        if self._header is None:
+            self._header = list(rec)
+            self._csv.writerow(self._header)
+        self._csv.writerow([f"{rec[k]:.6g}" if isinstance(rec[k], float) else rec[k] for k in rec])
+        self._file.flush()
+        if self._tb is not None:
+            for k, v in rec.items():
+                if k not in ("step", "elapsed_s"):
+                    self._tb.add_scalar(f"train/{k}", v, step)
+        if self._bar is not None:
+            self._bar.update(self._task, completed=step, loss=rec["loss"], its=steps_done / dt)
+        elif self._plain:
+            print(f"step {step}/{self.total_steps}  loss {rec['loss']:.4f}  lr {lr:.2e}  "
+                  f"{rec['samples_per_s']:.1f} samples/s  {steps_done / dt:.2f} it/s", file=sys.stderr, flush=True)
+        if callback is not None:
+            callback(rec)
+        return rec["loss"]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        if self._tb is not None:
+            self._tb.close()
+        if self._file is not None:
+            self._file.close()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m policies.train` / `torchrun ... -m policies.train`: the same arguments as `robotapp train`."""
+    import argparse
+
+    from .cli import add_train_arguments, run_train
+
+    parser = argparse.ArgumentParser(prog="policies.train", description=__doc__.splitlines()[0])
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # a GUI "stop" ends like Ctrl-C: with a checkpoint
+    try:
+        return run_train(args)
+    except (ValueError, LookupError, OSError, RuntimeError) as e:
+        print(f"train: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
