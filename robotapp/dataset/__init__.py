@@ -10,10 +10,11 @@
 
 from robotapp.dataset.errors import DatasetBusyError, DatasetError
 from robotapp.dataset.features import DEFAULT_FEATURES, build_features, normalize_features
+from robotapp.dataset.meta import check_compatible
 from robotapp.dataset.reader import DatasetReader, EpisodeInfo
 from robotapp.dataset.recovery import recover
 from robotapp.dataset.video import VideoSettings
-from robotapp.dataset.writer import DatasetWriter, EpisodeResult, WriterStats, check_compatible
+from robotapp.dataset.writer import DatasetWriter, EpisodeResult, WriterStats
 
 __all__ = [
     "DEFAULT_FEATURES", "DatasetBusyError", "DatasetError", "DatasetReader", "DatasetWriter", "EpisodeInfo",

@@ -4,11 +4,14 @@
 encoder numbers frames by their index in the episode, so a dropped frame leaves a gap that it fills by
 repeating the previous image: the video always has exactly one frame per recorded data row (timestamps stay
 true) and the drop is counted. Control messages (end of episode, cancel) are never dropped. The image stats
-are accumulated here too, off the control thread. PyAV releases the GIL while encoding."""
+are accumulated here too, off the control thread. PyAV releases the GIL while encoding. The thread runs at a
+lower priority (nice +10, inherited by the codec's worker threads) so encoding bursts never preempt the
+control loop on a busy machine."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -80,6 +83,7 @@ class CameraEncoder:
 
     # -- encoder thread ------------------------------------------------------------------------------------
     def _run(self) -> None:
+        lower_priority(ENCODER_NICE)
         token = None
         writer: VideoFileWriter | None = None
         stats = ImageStats()
@@ -175,6 +179,17 @@ class CameraEncoder:
                 reset()
                 token = None
                 fut.set_result(result)
+
+
+ENCODER_NICE = 10
+
+
+def lower_priority(nice: int) -> None:
+    """Make the calling thread (and the threads it starts later, like the codec's own) yield the CPU to the
+    control loop: background work must not preempt it. Linux only; elsewhere a no-op."""
+    with contextlib.suppress(AttributeError, OSError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 def _close_quietly(writer: VideoFileWriter) -> None:

@@ -7,6 +7,7 @@ total_episodes (a crash between those replacements) are ignored by both readers.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from robotapp.dataset import layout
 from robotapp.dataset import stats as st
 from robotapp.dataset.datafile import table_bytes
 from robotapp.dataset.errors import DatasetError
-from robotapp.dataset.features import video_keys
+from robotapp.dataset.features import normalize_features, schema_mismatch, video_keys
 from robotapp.dataset.fsutil import json_bytes
 
 REQUIRED_INFO = ("codebase_version", "fps", "features", "total_episodes", "total_frames", "data_path")
@@ -262,3 +263,17 @@ def new_info(fps: int, features: dict, robot_type: str | None, *, chunks_size: i
         "video_path": layout.VIDEO_PATH if video_keys(features) else None,
         "features": features,
     }
+
+
+def check_compatible(meta: Meta, *, fps: int | None = None, features: Mapping | None = None,
+                     robot_type: str | None = None, what: str = "the recording") -> None:
+    """One-line DatasetError naming the first mismatch between a dataset and what is about to join it."""
+    if fps is not None and int(fps) != meta.fps:
+        raise DatasetError(f"fps mismatch: dataset {meta.root} is {meta.fps} fps, {what} is {fps} fps")
+    if robot_type is not None and robot_type != meta.robot_type:
+        raise DatasetError(f"robot type mismatch: dataset {meta.root} is {meta.robot_type!r}, "
+                           f"{what} is {robot_type!r}")
+    if features is not None:
+        problem = schema_mismatch(meta.features, normalize_features(features))
+        if problem:
+            raise DatasetError(f"features mismatch with dataset {meta.root}: {problem}")

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from robotapp.dataset import layout
-from robotapp.dataset.encoder import CameraEncoder
+from robotapp.dataset.encoder import CameraEncoder, lower_priority
 from robotapp.dataset.errors import DatasetError
-from robotapp.dataset.features import normalize_features, observation_keys, schema_mismatch, vector_keys
+from robotapp.dataset.features import normalize_features, observation_keys, vector_keys
 from robotapp.dataset.fsutil import DatasetLock, atomic_write_json, remove_path, write_file
-from robotapp.dataset.meta import Meta, extras_bytes, load_meta, new_info
+from robotapp.dataset.meta import Meta, check_compatible, extras_bytes, load_meta, new_info
 from robotapp.dataset.publish import (
     RECORD,
     SAVING,
@@ -41,6 +41,8 @@ from robotapp.dataset.publish import (
 from robotapp.dataset.recovery import recover
 from robotapp.dataset.txn import Transaction
 from robotapp.dataset.video import VideoSettings
+
+COMMITTER_NICE = 5
 
 
 @dataclass
@@ -328,6 +330,7 @@ class DatasetWriter:
 
     # -- committer thread ----------------------------------------------------------------------------------
     def _commit_loop(self) -> None:
+        lower_priority(COMMITTER_NICE)
         while True:
             job = self._jobs.get()
             try:
@@ -387,20 +390,6 @@ class DatasetWriter:
         txn.put(layout.EXTRAS, extras_bytes(extras))
         txn.commit()
         meta.extras = extras
-
-
-def check_compatible(meta: Meta, *, fps: int | None = None, features: Mapping | None = None,
-                     robot_type: str | None = None, what: str = "the recording") -> None:
-    """One-line DatasetError naming the first mismatch between a dataset and what is about to join it."""
-    if fps is not None and int(fps) != meta.fps:
-        raise DatasetError(f"fps mismatch: dataset {meta.root} is {meta.fps} fps, {what} is {fps} fps")
-    if robot_type is not None and robot_type != meta.robot_type:
-        raise DatasetError(f"robot type mismatch: dataset {meta.root} is {meta.robot_type!r}, "
-                           f"{what} is {robot_type!r}")
-    if features is not None:
-        problem = schema_mismatch(meta.features, normalize_features(features))
-        if problem:
-            raise DatasetError(f"features mismatch with dataset {meta.root}: {problem}")
 
 
 def _key_problem(observation: Mapping, expected: set[str]) -> str:
