@@ -97,9 +97,12 @@ def read_episode_rows(root: Path) -> list[dict]:
     return rows
 
 
-def episodes_bytes(rows: list[dict]) -> bytes:
+def episodes_table(rows: list[dict], base: pa.Table | None = None) -> pa.Table:
+    """The meta/episodes table; with `base` holding the first len(base) rows already, only the rest is built
+    (recording appends one row per episode: rebuilding 1000 rows would take longer than the episode's save)."""
+    done = base.num_rows if base is not None else 0
     ordered = []
-    for r in rows:
+    for r in rows[done:]:
         r = dict(r)
         r["meta/episodes/chunk_index"], r["meta/episodes/file_index"] = 0, 0
         head = {k: r.pop(k) for k in ("episode_index", "tasks", "length", "data/chunk_index", "data/file_index",
@@ -107,7 +110,15 @@ def episodes_bytes(rows: list[dict]) -> bytes:
         tail = {k: r.pop(k) for k in ("meta/episodes/chunk_index", "meta/episodes/file_index")}
         vids = {k: r.pop(k) for k in [k for k in r if k.startswith("videos/")]}
         ordered.append({**head, **vids, **r, **tail})
-    return table_bytes(pa.Table.from_pylist(ordered))
+    if base is None:
+        return pa.Table.from_pylist(ordered)
+    if not ordered:
+        return base
+    try:
+        more = pa.Table.from_pylist(ordered, schema=base.schema)
+    except (pa.ArrowException, KeyError, TypeError, ValueError):
+        return pa.Table.from_pylist(base.to_pylist() + ordered)
+    return pa.concat_tables([base, more])
 
 
 def read_extras(root: Path) -> dict[int, dict]:
@@ -150,6 +161,7 @@ class Meta:
     episodes: list[dict] = field(default_factory=list)
     stats: dict | None = None
     extras: list[dict] = field(default_factory=list)
+    table: pa.Table | None = None  # meta/episodes as last written, for the first table.num_rows episodes
 
     @property
     def fps(self) -> int:
@@ -202,15 +214,19 @@ class Meta:
     def episode_stats(self, i: int) -> dict[str, st.Stats]:
         return st.unflatten(self.episodes[i])
 
-    def refresh_totals(self) -> None:
-        """Recompute info totals, splits and the aggregated stats from the episode rows."""
+    def refresh_totals(self, added_stats: dict | None = None) -> None:
+        """Recompute info totals and splits, and the aggregated stats: from every episode row, or, when one
+        episode was appended, by folding its stats into the current ones (the same numbers, in O(1))."""
         n = len(self.episodes)
         self.info["total_episodes"] = n
         self.info["total_frames"] = self.total_frames
         self.info["total_tasks"] = len(self.tasks)
         self.info["splits"] = {"train": f"0:{n}"} if n else {}
-        per_ep = [self.episode_stats(i) for i in range(n)]
-        self.stats = st.aggregate(per_ep) if per_ep else None
+        if added_stats is not None:
+            self.stats = st.aggregate([self.stats, added_stats]) if self.stats else added_stats
+        else:
+            per_ep = [self.episode_stats(i) for i in range(n)]
+            self.stats = st.aggregate(per_ep) if per_ep else None
 
     def files(self) -> list[tuple[str, bytes | None]]:
         """(relative path, content) of every metadata file in commit order; None means "remove"."""
@@ -220,7 +236,10 @@ class Meta:
             rel = extra.relative_to(self.root).as_posix()
             if rel != main:
                 out.append((rel, None))
-        out.append((main, episodes_bytes(self.episodes) if self.episodes else None))
+        if self.episodes:
+            self.table = episodes_table(self.episodes, self.table if self.table is not None and
+                                        self.table.num_rows <= len(self.episodes) else None)
+        out.append((main, table_bytes(self.table) if self.episodes else None))
         out.append((layout.STATS, json_bytes(st.to_json(self.stats)) if self.stats else None))
         out.append((layout.EXTRAS, extras_bytes(self.extras)))
         out.append((layout.INFO, json_bytes(self.info)))

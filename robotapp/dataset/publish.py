@@ -96,7 +96,7 @@ def publish(root: Path, meta: Meta, staged: StagedEpisode, *, fsync: bool = True
     """Append the staged episode to the dataset; returns the new Meta (the old one is left untouched)."""
     root = Path(root)
     new = Meta(root, copy.deepcopy(meta.info), list(meta.tasks), list(meta.episodes), meta.stats,
-               [dict(e) for e in meta.extras])
+               [dict(e) for e in meta.extras], meta.table)
     ep, start, n, fps = len(new.episodes), new.total_frames, staged.length, new.fps
     task_map = np.array([new.task_index(t) for t in staged.tasks], dtype=np.int64)
     arrays = dict(staged.vectors)
@@ -113,7 +113,7 @@ def publish(root: Path, meta: Meta, staged: StagedEpisode, *, fsync: bool = True
             new.features[key]["info"] = video_info(staged.video_file(key))
     new.episodes.append(row)
     new.extras.append({"uuid": staged.token, **staged.extra})
-    new.refresh_totals()
+    new.refresh_totals(added_stats=st.unflatten(row))
     txn = Transaction(root, fsync=fsync)
     try:
         txn.put(layout.data_relpath(new.info, chunk, file), table_bytes(data_table(arrays, new.features)))
