@@ -74,7 +74,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
     return commands.record(args.rig, args.dataset, args.task, args.episodes, args.episode_time, args.reset_time,
                            args.warmup_time, args.resume, args.demonstrator, args.seed, args.fps, args.codec,
-                           args.align, args.hz)
+                           args.align, args.hz, args.fast)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -162,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="virtual rig: the scripted demonstrator moves the leader (training data, headless)")
     p.add_argument("--seed", type=int, default=0, help="virtual rig: episode k starts from world seed S+k")
     p.add_argument("--codec", choices=["av1", "h264"], default="av1")
+    p.add_argument("--fast", action="store_true",
+                   help="virtual rig + demonstrator: lock-step with the world, as fast as the machine allows")
     p.add_argument("--align", action="store_true", help="move the follower slowly onto the leader first")
     p.set_defaults(func=_cmd_record)
 

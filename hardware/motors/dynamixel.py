@@ -96,7 +96,8 @@ class DynamixelBus(MotorsBus):
                             port=self.port)
         self._port = port
         if handshake and self.motors:
-            missing = [n for n, m in self.motors.items() if self.ping(m.id) is None]
+            # with the bus retries: one late reply (a busy machine, a noisy line) is not a missing motor
+            missing = [n for n, m in self.motors.items() if self.ping(m.id, retries=None) is None]
             if missing:
                 found = self._found_ids_hint()
                 self.disconnect()

@@ -20,9 +20,12 @@ from .terminal import KeyReader, StatusDisplay
 FAILED = {"fault", "estop", "watchdog", "error"}
 
 
-def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0):
-    config = SessionConfig(control_hz=hz or 3 * fps, fps=fps)
-    rig = open_rig(rig_name, seed=seed)
+def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool = False):
+    if fast and rig_name != "virtual":
+        raise ValueError("--fast runs lock-step with the virtual world: it needs --rig virtual")
+    config = SessionConfig(control_hz=hz or (fps if fast else 3 * fps), fps=fps, realtime=not fast)
+    # lock-step: the servos answer in-process, in the caller's thread, so nothing depends on the machine's load
+    rig = open_rig(rig_name, seed=seed, realtime=not fast, transport="inprocess" if fast else "pty")
     return rig, Session(rig, config)
 
 
@@ -75,14 +78,16 @@ def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: floa
 
 def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float, reset_time: float,
            warmup_time: float, resume: bool, demonstrator: bool, seed: int, fps: int, codec: str, align: bool,
-           hz: float | None = None) -> int:
+           hz: float | None = None, fast: bool = False) -> int:
     plan = RecordingPlan(Path(dataset), task, episodes, episode_time, reset_time, warmup_time)
     if demonstrator and rig != "virtual":
         raise ValueError("--demonstrator drives the virtual leader: it needs --rig virtual")
     if not resume and plan.dataset.exists() and any(plan.dataset.iterdir()):
         raise ValueError(f"{plan.dataset} already holds files: use --resume to add episodes to it, or pick a "
                          f"new folder")
-    rig_obj, session = _open(rig, fps, hz, seed)
+    if fast and not demonstrator:
+        raise ValueError("--fast records faster than real time: only the --demonstrator can keep up")
+    rig_obj, session = _open(rig, fps, hz, seed, fast)
     try:
         scene = None
         if rig_obj.sim is not None:

@@ -14,7 +14,7 @@ A Scene prepares each episode: on a real rig that is the person resetting the ta
 
 from __future__ import annotations
 
-import time
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,7 @@ class RecordingFlow:
         self.telemetry = []  # EpisodeTelemetry per saved episode
         self.phase = "warmup"
         self.running = True
-        self._phase_end = time.monotonic() + plan.warmup_time
+        self._phase_end = session.now() + plan.warmup_time
         self._pending: list[str] = []
         self._prepared = session.worker.submit(lambda: self.scene.prepare(0))
         self._ticks = 0
@@ -101,7 +101,7 @@ class RecordingFlow:
         return self.writer.num_episodes
 
     def phase_remaining(self) -> float:
-        return max(0.0, self._phase_end - time.monotonic()) if self.phase in ("warmup", "episode", "reset") else 0.0
+        return max(0.0, self._phase_end - self.session.now()) if self.phase in ("warmup", "episode", "reset") else 0.0
 
     # -- driven by the session -----------------------------------------------------------------------------
     def action(self, now: float, leader: np.ndarray | None, state: np.ndarray) -> np.ndarray | None:
@@ -159,7 +159,7 @@ class RecordingFlow:
         self._phase_end = now + self.plan.episode_time
         self._ticks = 0
         self._recorder = TickRecorder(self.session.config.control_hz, self.session.config.fps, self._cams,
-                                      self._bus_stats)
+                                      self._bus_stats, lockstep=not self.session.config.realtime)
         self.scene.begin()
         self.session.events.publish("phase", f"recording episode {self.writer.num_episodes} "
                                     f"({self.saved + 1}/{self.plan.episodes})", phase="episode")
@@ -180,6 +180,14 @@ class RecordingFlow:
             obs[f"observation.images.{name}"] = self._last_images[name]
         self.writer.add_frame(obs, action.astype(np.float32), self.plan.task)
         self._recorder.frame(seqs, drops)
+        if not self.session.config.realtime:
+            self._wait_for_encoders()
+
+    def _wait_for_encoders(self, most: int = 4) -> None:
+        """Lock-step recording outruns real time: let the encoders catch up instead of dropping frames."""
+        pause = threading.Event()
+        while max(self.writer.stats.backlog.values(), default=0) > most:
+            pause.wait(0.005)
 
     def _end_episode(self, save: bool) -> None:
         self.scene.end()
@@ -203,7 +211,7 @@ class RecordingFlow:
 
     def _start_reset(self, before=None) -> None:
         self.phase = "reset"
-        self._phase_end = time.monotonic() + self.plan.reset_time
+        self._phase_end = self.session.now() + self.plan.reset_time
         n = self.saved
 
         def prepare():

@@ -302,7 +302,7 @@ class Session:
         elif self.mode == Mode.TELEOP:
             action = self._leader
         elif self.mode == Mode.RECORD:
-            action = self.recording.action(now, self._leader, self._state)
+            action = self.recording.action(self.now(), self._leader, self._state)
         elif self.mode in (Mode.REPLAY, Mode.POLICY):
             action = self._source(self.now() - self._source_t0, self._state)
             if action is None:
@@ -313,7 +313,7 @@ class Session:
         if action is not None:
             self._action = follower.write_goals(action)
         if self.mode == Mode.RECORD and self.recording is not None:
-            self.recording.after_tick(now, self._state, self._action)
+            self.recording.after_tick(self.now(), self._state, self._action)
 
     # ------------------------------------------------------------------ modes
     def _set_mode(self, mode: Mode, message: str, kind: str = "mode") -> None:

@@ -45,8 +45,9 @@ class EpisodeTelemetry:
 class TickRecorder:
     """Collects one episode's ticks; `finish()` turns them into EpisodeTelemetry."""
 
-    def __init__(self, target_hz: float, fps: float, cameras: list[str], bus_stats: list):
+    def __init__(self, target_hz: float, fps: float, cameras: list[str], bus_stats: list, lockstep: bool = False):
         self.target_hz, self.fps = target_hz, fps
+        self.lockstep = lockstep  # lock-step with the virtual world: wall-clock rates say nothing
         self._bus_stats = bus_stats
         self._bus0 = [s.as_dict() for s in bus_stats]
         self._work: list[float] = []
@@ -99,18 +100,18 @@ class TickRecorder:
             jitter_ms_p99=float(np.percentile(late, 99)), missed_deadlines=self.missed,
             camera_fps=cam_fps, camera_dropped=cam_drop, bus_retries=int(delta.get("retries", 0)),
             bus_faults=int(sum(delta.get(k, 0) for k in ("timeouts", "crc_errors", "corrupt", "failures"))))
-        t.flags = flags_for(t, self.fps)
+        t.flags = flags_for(t, self.fps, self.lockstep)
         return t
 
 
-def flags_for(t: EpisodeTelemetry, fps: float) -> list[str]:
+def flags_for(t: EpisodeTelemetry, fps: float, lockstep: bool = False) -> list[str]:
     flags = []
-    if t.loop_hz < MIN_RATE_FRACTION * t.target_hz:
+    if not lockstep and t.loop_hz < MIN_RATE_FRACTION * t.target_hz:
         flags.append(f"control loop ran at {t.loop_hz:.1f} Hz, below {t.target_hz:g} Hz")
-    if t.jitter_ms_p99 > MAX_JITTER_P99_MS:
+    if not lockstep and t.jitter_ms_p99 > MAX_JITTER_P99_MS:
         flags.append(f"loop jitter p99 {t.jitter_ms_p99:.1f} ms")
     for name, f in t.camera_fps.items():
-        if f < MIN_RATE_FRACTION * fps:
+        if not lockstep and f < MIN_RATE_FRACTION * fps:
             flags.append(f"camera '{name}' delivered {f:.1f} fps, below {fps:g}")
         if t.camera_dropped.get(name):
             flags.append(f"camera '{name}' dropped {t.camera_dropped[name]} frames")
