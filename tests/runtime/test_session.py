@@ -173,3 +173,19 @@ def test_replay_sends_the_actions_through_the_clamp(rig, session):
     waiter.wait("mode", match="replay finished")
     final = session.call(rig.follower.read_positions)
     assert abs(final[0] - (start[0] + 20)) < 3
+
+
+def test_lock_step_recording_with_the_demonstrator_has_no_drops(tmp_path, capsys):
+    from robotapp.cli import main
+
+    ds = tmp_path / "fast"
+    assert main(["record", "--rig", "virtual", "--demonstrator", "--fast", "--dataset", str(ds), "--task", "pick",
+                 "--episodes", "1", "--episode-time", "12", "--warmup-time", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "demonstrator success: 1/1" in out and "FLAGGED" not in out
+    with DatasetReader(ds) as r:
+        tel = r.extra(0)["telemetry"]
+        assert r.episodes[0].length > 250 and tel["camera_dropped"] == {"front": 0, "wrist": 0}
+        assert r.decode_episode_video(0, "observation.images.wrist").shape[0] == r.episodes[0].length
+    assert main(["record", "--rig", "virtual", "--fast", "--dataset", str(tmp_path / "x"), "--task", "t"]) == 2
+    assert "only the --demonstrator can keep up" in capsys.readouterr().err
