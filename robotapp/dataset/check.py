@@ -60,8 +60,9 @@ class _Checker:
             return self.problems
         self.features, self.fps = info["features"], int(info["fps"])
         self.video_keys = [k for k, ft in self.features.items() if ft.get("dtype") == "video"]
-        self.tasks = self.check_tasks()
-        rows = self.check_episodes(info)
+        empty = not info["total_episodes"] and not list((self.root / layout.EPISODES_DIR).glob("*/*.parquet"))
+        self.tasks = [] if empty and not (self.root / layout.TASKS).exists() else self.check_tasks()
+        rows = [] if empty else self.check_episodes(info)
         if rows is None:
             return self.problems
         self.check_data(info, rows)

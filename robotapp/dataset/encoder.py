@@ -84,6 +84,20 @@ class CameraEncoder:
     # -- encoder thread ------------------------------------------------------------------------------------
     def _run(self) -> None:
         lower_priority(ENCODER_NICE)
+        try:
+            self._loop()
+        except Exception as e:  # noqa: BLE001 - a bug must not leave save_episode waiting forever
+            failure = f"camera {self.key}: the encoder stopped ({type(e).__name__}: {e})"
+            while True:
+                kind, _, path, _, extra = self._q.get()
+                if kind == _FRAME:
+                    self._slots.release()
+                elif kind == _END:
+                    extra.set_result(EncodedVideo(self.key, Path(path), error=failure))
+                elif kind == _STOP:
+                    return
+
+    def _loop(self) -> None:
         token = None
         writer: VideoFileWriter | None = None
         stats = ImageStats()

@@ -39,50 +39,11 @@ from robotapp.dataset.publish import (
     staged_data_bytes,
 )
 from robotapp.dataset.recovery import recover
+from robotapp.dataset.results import EpisodeResult, WriterStats
 from robotapp.dataset.txn import Transaction
 from robotapp.dataset.video import VideoSettings
 
 COMMITTER_NICE = 5
-
-
-@dataclass
-class EpisodeResult:
-    """What save_episode returns at once; `wait()` blocks until the episode is durable and in the dataset."""
-
-    episode_index: int
-    length: int
-    tasks: list[str]
-    dropped_frames: dict[str, int]
-    ended_at: float  # time.monotonic() when save_episode was called
-    error: str | None = None
-    staged_s: float | None = None  # episode end -> frames and videos fsynced in staging (crash-safe)
-    durable_s: float | None = None  # episode end -> published in the dataset (crash-safe and visible)
-    _done: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def durable(self) -> bool:
-        return self._done.is_set() and self.error is None
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """True once durable; False on timeout; DatasetError if the episode could not be saved."""
-        if not self._done.wait(timeout):
-            return False
-        if self.error:
-            raise DatasetError(f"episode {self.episode_index} was not saved: {self.error}")
-        return True
-
-
-@dataclass
-class WriterStats:
-    frames_in_episode: int
-    saved_episodes: int  # episodes in the dataset (published)
-    pending_episodes: int  # saved by the caller, not yet durable
-    dropped: dict[str, int]  # frames refused by each camera's full queue, since the writer opened
-    dropped_in_episode: dict[str, int]
-    backlog: dict[str, int]  # frames waiting in each camera's queue
-    encoded: dict[str, int]
-    encode_s: dict[str, float]  # seconds each encoder spent encoding
-    errors: list[str]
 
 
 class _Buffer:
@@ -136,6 +97,8 @@ class DatasetWriter:
         self._closed = False
         self._next_index = len(meta.episodes)
         self._pending = 0
+        self._failed: str | None = None
+        self._results: dict[int, EpisodeResult] = {}  # episodes saved by this writer, by the index announced
         self._new_episode()
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._committer = threading.Thread(target=self._commit_loop, name="dataset-committer", daemon=True)
@@ -202,8 +165,8 @@ class DatasetWriter:
     def add_frame(self, observation: Mapping[str, np.ndarray], action: np.ndarray, task: str) -> int:
         """Append one frame to the current episode; returns its frame index. Never waits on the encoders."""
         with self._lock:
-            if self._closed:
-                raise DatasetError("add_frame: the writer is closed")
+            if self._closed or self._failed:
+                raise DatasetError(self._refusal("add_frame"))
             if not isinstance(task, str) or not task:
                 raise DatasetError(f"add_frame: task must be a non-empty string, got {task!r}")
             if len(observation) != len(self._obs_keys) or not self._obs_keys.issuperset(observation):
@@ -242,8 +205,8 @@ class DatasetWriter:
     def save_episode(self, extra: Mapping | None = None) -> EpisodeResult:
         """End the current episode and save it in the background; returns at once."""
         with self._lock:
-            if self._closed:
-                raise DatasetError("save_episode: the writer is closed")
+            if self._closed or self._failed:
+                raise DatasetError(self._refusal("save_episode"))
             n = self._buf.n
             if n == 0:
                 raise DatasetError("save_episode: the episode has no frames (call add_frame first)")
@@ -251,6 +214,7 @@ class DatasetWriter:
                                    time.monotonic())
             videos = {k: enc.end_episode(self._token, self._paths[k], n) for k, enc in self._encoders.items()}
             job = _Job("episode", result, self._token, self._buf, videos, dict(extra or {}), self._next_index)
+            self._results[self._next_index] = result
             self._next_index += 1
             self._pending += 1
             self._new_episode()
@@ -272,7 +236,8 @@ class DatasetWriter:
         if not 0 <= episode_index < self._next_index:
             raise DatasetError(f"write_episode_extra: episode {episode_index} does not exist "
                                f"({self._next_index} episodes)")
-        self._jobs.put(_Job("extra", extra=dict(extra), episode_index=episode_index))
+        self._jobs.put(_Job("extra", self._results.get(episode_index), extra=dict(extra),
+                            episode_index=episode_index))
 
     # -- state ---------------------------------------------------------------------------------------------
     @property
@@ -322,6 +287,11 @@ class DatasetWriter:
         remove_path(self.root / layout.STAGING / self._token)
         self._lock_file.release()
 
+    def _refusal(self, what: str) -> str:
+        if self._closed:
+            return f"{what}: the writer is closed"
+        return f"{what}: the writer stopped after an error ({self._failed}); close it and open the dataset again"
+
     def __enter__(self) -> DatasetWriter:
         return self
 
@@ -343,7 +313,9 @@ class DatasetWriter:
             except Exception as e:  # noqa: BLE001 - reported on the result and in .errors
                 msg = f"{type(e).__name__}: {e}" if not isinstance(e, DatasetError) else str(e)
                 self.errors.append(f"episode {job.episode_index}: {msg}")
-                if job.result is not None:
+                if job.kind == "episode":
+                    # later episodes take its place; the writer takes no new ones (they would be misnumbered)
+                    self._failed = self._failed or f"episode {job.episode_index} was not saved: {msg}"
                     job.result.error = msg
                     job.result._done.set()
             finally:
@@ -377,10 +349,15 @@ class DatasetWriter:
         res.staged_s = time.monotonic() - res.ended_at
         self._meta = publish(self.root, self._meta, staged, fsync=self.fsync)
         res.durable_s = time.monotonic() - res.ended_at
+        res.episode_index = len(self._meta.episodes) - 1  # differs from the announced one after a failure
         res._done.set()
 
     def _commit_extra(self, job: _Job) -> None:
         ep = job.episode_index
+        if job.result is not None:  # saved by this writer: follow it to its final index
+            if job.result.error:
+                raise DatasetError(f"episode {ep} was not saved, its extra metadata is dropped")
+            ep = job.result.episode_index
         if ep >= len(self._meta.episodes):
             raise DatasetError(f"episode {ep} was not saved, its extra metadata is dropped")
         meta = self._meta

@@ -142,3 +142,10 @@ def test_corruption_is_named(clean, tmp_path, kind):
 
 def test_enough_kinds():
     assert len(CORRUPTIONS) >= 8
+
+
+def test_empty_dataset_is_clean(tmp_path):
+    from robotapp.dataset import DatasetWriter
+
+    DatasetWriter.create(tmp_path / "empty", fps=10, features=synth.features(), robot_type="koch").close()
+    assert check_dataset(tmp_path / "empty") == []

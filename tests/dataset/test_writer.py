@@ -159,3 +159,20 @@ def test_close_discards_unsaved_and_rejects_more(writer):
         writer.add_frame(synth.observation(1, 1, CAM), synth.action(1, 1), "t")
     r = DatasetReader(writer.root)
     assert r.num_episodes == 1 and r.num_frames == 4
+
+
+def test_a_broken_encoder_fails_the_episode_instead_of_hanging(tmp_path, monkeypatch):
+    def boom(self, *a, **k):
+        raise MemoryError("simulated bug")
+
+    monkeypatch.setattr(encoder_mod.CameraEncoder, "_loop", boom)
+    w = DatasetWriter.create(tmp_path / "ds", fps=10, features=synth.features(CAM), robot_type="koch")
+    res = synth.record(w, 0, 4, CAM)
+    with pytest.raises(DatasetError, match="episode 0 was not saved: camera observation.images.front: the encoder "
+                                           "stopped"):
+        res.wait(30)
+    assert w.errors
+    with pytest.raises(DatasetError, match="stopped after an error.*open the dataset again"):
+        w.add_frame(synth.observation(1, 0, CAM), synth.action(1, 0), "t")
+    w.close()
+    assert DatasetReader(tmp_path / "ds").num_episodes == 0
