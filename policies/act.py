@@ -60,7 +60,7 @@ class ACTPolicy(Policy):
             loss = l1 + self.config.kl_weight * kld
         return loss, info
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_action_chunk(self, batch: dict[str, Tensor]) -> Tensor:
         """Batch of prepared observations -> unnormalised chunk [B, chunk_size, A]."""
         actions, _ = self.model(self.normalize_inputs(batch))
@@ -278,14 +278,18 @@ class SinusoidalPosition2d(nn.Module):
         h, w = x.shape[-2:]
         key = (h, w, x.device, x.dtype)
         if key not in self._cache:
-            eps, two_pi = 1e-6, 2 * math.pi
-            y = torch.arange(1, h + 1, dtype=torch.float32, device=x.device) / (h + eps) * two_pi
-            xx = torch.arange(1, w + 1, dtype=torch.float32, device=x.device) / (w + eps) * two_pi
-            freq = self.temperature ** (2 * (torch.arange(self.dim, device=x.device) // 2) / self.dim)
-            ey = (y[:, None] / freq)  # (h, dim)
-            ex = (xx[:, None] / freq)  # (w, dim)
-            ey = torch.stack((ey[:, 0::2].sin(), ey[:, 1::2].cos()), dim=-1).flatten(1)
-            ex = torch.stack((ex[:, 0::2].sin(), ex[:, 1::2].cos()), dim=-1).flatten(1)
-            emb = torch.cat([ey[:, None, :].expand(h, w, self.dim), ex[None, :, :].expand(h, w, self.dim)], -1)
-            self._cache[key] = emb.permute(2, 0, 1).unsqueeze(0).to(x.dtype).contiguous()
+            with torch.inference_mode(False):  # a normal tensor: usable by autograd after inference calls
+                self._cache[key] = self._table(h, w, x)
         return self._cache[key]
+
+    def _table(self, h: int, w: int, x: Tensor) -> Tensor:
+        eps, two_pi = 1e-6, 2 * math.pi
+        y = torch.arange(1, h + 1, dtype=torch.float32, device=x.device) / (h + eps) * two_pi
+        xx = torch.arange(1, w + 1, dtype=torch.float32, device=x.device) / (w + eps) * two_pi
+        freq = self.temperature ** (2 * (torch.arange(self.dim, device=x.device) // 2) / self.dim)
+        ey = y[:, None] / freq  # (h, dim)
+        ex = xx[:, None] / freq  # (w, dim)
+        ey = torch.stack((ey[:, 0::2].sin(), ey[:, 1::2].cos()), dim=-1).flatten(1)
+        ex = torch.stack((ex[:, 0::2].sin(), ex[:, 1::2].cos()), dim=-1).flatten(1)
+        emb = torch.cat([ey[:, None, :].expand(h, w, self.dim), ex[None, :, :].expand(h, w, self.dim)], -1)
+        return emb.permute(2, 0, 1).unsqueeze(0).to(x.dtype).contiguous()

@@ -104,7 +104,7 @@ class Policy(nn.Module):
             batch[key] = t
         return batch, batched
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def select_action(self, observation: Mapping[str, Any]) -> np.ndarray:
         """One action (unnormalised, float32) for this observation; call reset() at each episode start."""
         if self.training:

@@ -277,15 +277,16 @@ class BatchSampler:
 def random_shift(images: Tensor, pad: int, generator: torch.Generator | None = None) -> Tensor:
     """DrQ-style augmentation on uint8 [B, ..., C, H, W]: shift each sample by up to `pad` pixels in x and y,
     edges replicated (the same shift for all of a sample's time steps)."""
+    if pad <= 0:
+        return images
     b, h, w = images.shape[0], images.shape[-2], images.shape[-1]
-    dy = torch.randint(-pad, pad + 1, (b,), generator=generator)
-    dx = torch.randint(-pad, pad + 1, (b,), generator=generator)
-    ys = (torch.arange(h)[None, :] + dy[:, None]).clamp_(0, h - 1)  # (B, H)
-    xs = (torch.arange(w)[None, :] + dx[:, None]).clamp_(0, w - 1)  # (B, W)
     flat = images.reshape(b, -1, h, w)
-    bi = torch.arange(b)[:, None, None]
-    out = flat[bi, :, ys[:, :, None], xs[:, None, :]]  # (B, H, W, C*)
-    return out.permute(0, 3, 1, 2).reshape(images.shape).contiguous()
+    flat = torch.cat([flat[..., :1].expand(-1, -1, -1, pad), flat, flat[..., -1:].expand(-1, -1, -1, pad)], -1)
+    flat = torch.cat([flat[..., :1, :].expand(-1, -1, pad, -1), flat, flat[..., -1:, :].expand(-1, -1, pad, -1)], -2)
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=generator).tolist()
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=generator).tolist()
+    out = torch.stack([flat[i, :, y:y + h, x:x + w] for i, (y, x) in enumerate(zip(dy, dx, strict=True))])
+    return out.reshape(images.shape)
 
 
 class InMemoryDataset:

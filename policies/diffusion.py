@@ -44,7 +44,7 @@ class DiffusionPolicy(Policy):
         loss = self.diffusion.compute_loss(nb)
         return loss, {"mse_loss": loss.item()}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_action_chunk(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Observation history [B, n_obs_steps, ...] per feature -> unnormalised actions [B, n_action_steps, A]."""
         actions = self.diffusion.generate_actions(self.normalize_inputs(batch), generator=generator)
@@ -175,7 +175,7 @@ class DiffusionModel(nn.Module):
             loss = loss * (~batch["action_is_pad"]).unsqueeze(-1)
         return loss.mean()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate_actions(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         c = self.config
         cond = self.global_condition(batch)

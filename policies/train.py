@@ -45,6 +45,7 @@ class TrainOptions:
     overrides: dict = field(default_factory=dict)  # config fields, e.g. {"chunk_size": 50, "image_size": [64, 96]}
     num_threads: int | None = None
     progress: bool = True
+    amp: bool = False  # bfloat16 autocast for the forward pass (CPUs with AVX512-BF16/AMX, recent GPUs)
 
 
 @dataclass
@@ -158,7 +159,8 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 g["lr"] = base * factor
             batch = sampler.next_batch()
-            loss, info = model(batch)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=opts.amp):
+                loss, info = model(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip_norm)

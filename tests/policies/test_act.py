@@ -99,3 +99,17 @@ def test_temporal_ensembling_policy_queries_every_step(setup):
     policy.reset()
     np.testing.assert_allclose(policy.select_action(obs), first, rtol=1e-5, atol=1e-5)
     assert len(policy.queue) == 0 and policy.ensembler.avg.shape[1] == cfg.chunk_size - 1
+
+
+def test_training_works_after_inference_and_with_bf16_autocast(setup):
+    ds, cfg, cache = setup
+    policy = _policy(setup).eval()
+    obs = {k: v[0] for k, v in ds._eps[0].items() if k != "action"}
+    policy.select_action(obs)  # inference mode first: cached tables must stay usable by autograd
+    policy.train()
+    batch = BatchSampler(cache, policy.delta_indices, 4).next_batch()
+    for amp in (False, True):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            loss, _ = policy(batch)
+        loss.backward()
+        assert torch.isfinite(loss)
