@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bus.py
+	MUJOCO_GL=egl $(PY) bench/virtual.py
+
+# The whole loop on the virtual rig: 50 demonstrations -> ACT (cpu-small) -> 50 evaluation episodes.
+demo: $(STAMP)
+	MUJOCO_GL=egl $(VENV)/bin/robotapp demo --out outputs/demo $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

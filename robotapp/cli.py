@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_command(sub)
 
+    from robotapp.demo import add_demo_command
+
+    add_demo_command(sub)
+
     p = sub.add_parser("sim", help="the virtual world on its own")
     sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)
     p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")
