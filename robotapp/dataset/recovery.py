@@ -12,7 +12,9 @@ Every action returns a plain-words note for the user."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import time
 from pathlib import Path
 
 from robotapp.dataset import layout
@@ -27,6 +29,7 @@ from robotapp.dataset.video import count_frames
 def recover(root: Path, *, fsync: bool = True) -> list[str]:
     """The caller holds the dataset lock. Returns what was done, one line each."""
     root = Path(root)
+    _wait_for_encoders(root)
     notes = roll_forward(root, fsync=fsync)
     meta = load_meta(root)
     staging = root / layout.STAGING
@@ -84,3 +87,24 @@ def _frames_hint(stage: Path, meta: Meta) -> str:
         with contextlib.suppress(DatasetError):
             counts.append(count_frames(stage / f"{key}.mp4", fps=meta.fps))
     return f"about {max(counts)} frames" if counts and max(counts) > 0 else "its video was not finished"
+
+
+def _wait_for_encoders(root: Path, timeout: float = 30.0) -> None:
+    """An encoder process of a recorder that was just killed may live a few more milliseconds; it holds
+    .robotapp/encoders.lock until it is gone, and must not write into staging while we clean it."""
+    path = root / layout.PRIVATE / "encoders.lock"
+    if not path.exists():
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DatasetError(f"an encoder process still holds {path}; is a recorder running?") from None
+                time.sleep(0.01)
+    finally:
+        os.close(fd)

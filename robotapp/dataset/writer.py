@@ -1,13 +1,14 @@
 """DatasetWriter: records episodes into a LeRobot v3.0 dataset while the control loop runs.
 
-Threads: the producer (the control loop) calls add_frame / save_episode / discard_episode; one encoder thread
-per camera encodes while the episode is recorded (encoder.py); one committer thread stages each saved episode
-and publishes it (publish.py), then runs queued extra-metadata updates, in order. add_frame only validates,
-copies the vectors into preallocated arrays and hands each image to its encoder's bounded queue (a full queue
-is a counted drop), so it returns in microseconds. save_episode only swaps buffers and queues the work; the
-episode is durable when `EpisodeResult.wait()` returns (the encoders flush their last frames, the frames and
-videos are fsynced in staging, then published). No parquet writer is ever left open: every parquet file is
-written whole, and a crash leaves at worst a staging folder that `recover` finishes or discards.
+The producer (the control loop) calls add_frame / save_episode / discard_episode. add_frame validates the
+frame, copies the vectors into preallocated arrays and each image into a free slot of the encoder process's
+shared buffer (encoder_pool.py; no free slot is a counted drop), so it returns in a fraction of a millisecond
+and never waits. Video is encoded while the episode is recorded, in that separate process (one thread per
+camera), away from the control loop's GIL. save_episode only swaps buffers and queues the work for the
+committer thread, which stages the episode (frames, flushed videos, fsync, then its record: durable), publishes
+it (publish.py), then runs queued extra-metadata updates, in order; `EpisodeResult.wait()` returns when the
+episode is in the dataset. No parquet writer is ever left open: every parquet file is written whole, and a crash
+leaves at worst a staging folder that `recover` finishes or discards.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from robotapp.dataset import layout
-from robotapp.dataset.encoder import CameraEncoder, lower_priority
+from robotapp.dataset.encoder_pool import EncoderPool
 from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.features import normalize_features, observation_keys, vector_keys
 from robotapp.dataset.fsutil import DatasetLock, atomic_write_json, remove_path, write_file
@@ -42,8 +43,6 @@ from robotapp.dataset.recovery import recover
 from robotapp.dataset.results import EpisodeResult, WriterStats
 from robotapp.dataset.txn import Transaction
 from robotapp.dataset.video import VideoSettings
-
-COMMITTER_NICE = 5
 
 
 class _Buffer:
@@ -75,7 +74,7 @@ class DatasetWriter:
     """Use DatasetWriter.create(...) for a new dataset or DatasetWriter.open(...) to record more episodes."""
 
     def __init__(self, meta: Meta, lock: DatasetLock, settings: VideoSettings, *, queue_frames: int | None,
-                 copy_images: bool | str, fsync: bool, recovery_notes: list[str]):
+                 fsync: bool, recovery_notes: list[str]):
         self.root = meta.root
         self._meta = meta
         self._lock_file = lock
@@ -83,16 +82,16 @@ class DatasetWriter:
         self.fsync = fsync
         self.recovery_notes = recovery_notes
         self.errors: list[str] = []
-        self._copy = copy_images
         feats = meta.features
         self._vec_keys = vector_keys(feats)
         self._obs_vec = [k for k in self._vec_keys if k != "action"]
         self._dims = {k: (int(feats[k]["shape"][0]), feats[k]["dtype"]) for k in self._vec_keys}
         self._cams = {k: tuple(feats[k]["shape"]) for k in meta.video_keys}
         self._obs_keys = set(observation_keys(feats))
-        qf = queue_frames if queue_frames is not None else max(2 * meta.fps, 8)
-        self._encoders = {k: CameraEncoder(k, meta.fps, s[0], s[1], settings, queue_frames=qf, fsync=fsync)
-                          for k, s in self._cams.items()}
+        self._cam_index = {k: i for i, k in enumerate(self._cams)}
+        qf = queue_frames if queue_frames is not None else default_queue_frames(meta.fps, self._cams.values())
+        self._pool = EncoderPool(meta.root, [(k, s[0], s[1]) for k, s in self._cams.items()], meta.fps, settings,
+                                 queue_frames=qf, fsync=fsync) if self._cams else None
         self._lock = threading.Lock()
         self._closed = False
         self._next_index = len(meta.episodes)
@@ -109,7 +108,7 @@ class DatasetWriter:
     def create(cls, root: str | Path, *, fps: int, features: Mapping, robot_type: str | None,
                codec: str = "av1", crf: int = 30, gop: int = 2, preset: int | str | None = None,
                encoder_threads: int | None = None, queue_frames: int | None = None,
-               copy_images: bool | str = "auto", fsync: bool = True,
+               fsync: bool = True,
                chunks_size: int = layout.DEFAULT_CHUNKS_SIZE) -> DatasetWriter:
         """A new, empty dataset at root (which must not exist or be empty)."""
         root = Path(root)
@@ -125,15 +124,14 @@ class DatasetWriter:
         atomic_write_json(root / layout.INFO, new_info(fps, feats, robot_type, chunks_size=chunks_size),
                           fsync=fsync)
         meta = load_meta(root)
-        return cls(meta, lock, settings, queue_frames=queue_frames, copy_images=copy_images, fsync=fsync,
+        return cls(meta, lock, settings, queue_frames=queue_frames, fsync=fsync,
                    recovery_notes=[])
 
     @classmethod
     def open(cls, root: str | Path, *, fps: int | None = None, features: Mapping | None = None,
              robot_type: str | None = None, codec: str | None = None, crf: int = 30, gop: int = 2,
              preset: int | str | None = None, encoder_threads: int | None = None,
-             queue_frames: int | None = None, copy_images: bool | str = "auto",
-             fsync: bool = True) -> DatasetWriter:
+             queue_frames: int | None = None, fsync: bool = True) -> DatasetWriter:
         """Resume recording into an existing dataset: finishes or discards an interrupted episode first
         (see recovery_notes), then checks that fps, features and robot type match what is given."""
         root = Path(root)
@@ -151,7 +149,7 @@ class DatasetWriter:
         except BaseException:
             lock.release()
             raise
-        return cls(meta, lock, settings, queue_frames=queue_frames, copy_images=copy_images, fsync=fsync,
+        return cls(meta, lock, settings, queue_frames=queue_frames, fsync=fsync,
                    recovery_notes=notes)
 
     # -- the control loop's side -----------------------------------------------------------------------------
@@ -159,7 +157,7 @@ class DatasetWriter:
         self._buf = _Buffer(self._dims)
         self._token = f"{self._next_index:06d}-{uuid.uuid4().hex[:8]}"
         stage = self.root / layout.STAGING / self._token
-        self._paths = {k: stage / f"{k}.mp4" for k in self._cams}
+        self._paths = {k: str(stage / f"{k}.mp4") for k in self._cams}
         self._ep_drops = dict.fromkeys(self._cams, 0)
 
     def add_frame(self, observation: Mapping[str, np.ndarray], action: np.ndarray, task: str) -> int:
@@ -185,8 +183,6 @@ class DatasetWriter:
                 if not isinstance(img, np.ndarray) or img.shape != shape or img.dtype != np.uint8:
                     got = f"{img.dtype} {img.shape}" if isinstance(img, np.ndarray) else type(img).__name__
                     raise DatasetError(f"add_frame: camera '{key}' image is {got}, expected uint8 {shape} RGB")
-                if self._copy is True or (self._copy == "auto" and img.flags.writeable):
-                    img = img.copy()
                 images[key] = img
             buf.reserve()
             i = buf.n
@@ -198,7 +194,7 @@ class DatasetWriter:
             buf.task_ids[i] = tid
             buf.n = i + 1
             for key, img in images.items():
-                if not self._encoders[key].submit(self._token, self._paths[key], i, img):
+                if not self._pool.submit(self._cam_index[key], self._token, self._paths[key], i, img):
                     self._ep_drops[key] += 1
             return i
 
@@ -212,7 +208,8 @@ class DatasetWriter:
                 raise DatasetError("save_episode: the episode has no frames (call add_frame first)")
             result = EpisodeResult(self._next_index, n, list(self._buf.tasks), dict(self._ep_drops),
                                    time.monotonic())
-            videos = {k: enc.end_episode(self._token, self._paths[k], n) for k, enc in self._encoders.items()}
+            videos = {k: self._pool.end_episode(c, self._token, self._paths[k], n) for k, c in
+                      self._cam_index.items()}
             job = _Job("episode", result, self._token, self._buf, videos, dict(extra or {}), self._next_index)
             self._results[self._next_index] = result
             self._next_index += 1
@@ -225,8 +222,8 @@ class DatasetWriter:
         """Drop the frames of the current episode (re-record); returns how many were dropped."""
         with self._lock:
             n = self._buf.n
-            for enc in self._encoders.values():
-                enc.cancel_episode(self._token)
+            if self._pool:
+                self._pool.cancel_episode(self._token)
             self._new_episode()
         return n
 
@@ -255,11 +252,11 @@ class DatasetWriter:
 
     @property
     def stats(self) -> WriterStats:
-        encs = self._encoders
+        p, cams = self._pool, self._cam_index
         return WriterStats(self._buf.n, len(self._meta.episodes), self._pending,
-                           {k: e.dropped for k, e in encs.items()}, dict(self._ep_drops),
-                           {k: e.backlog for k, e in encs.items()}, {k: e.encoded for k, e in encs.items()},
-                           {k: e.encode_s for k, e in encs.items()}, list(self.errors))
+                           {k: p.dropped[c] for k, c in cams.items()}, dict(self._ep_drops),
+                           {k: p.backlog(c) for k, c in cams.items()}, {k: p.encoded(c) for k, c in cams.items()},
+                           {k: p.encode_s(c) for k, c in cams.items()}, list(self.errors))
 
     def wait_durable(self, timeout: float | None = None) -> bool:
         """Wait until every saved episode and extra update is on disk; False on timeout."""
@@ -278,12 +275,12 @@ class DatasetWriter:
             if self._closed:
                 return
             self._closed = True
-            for enc in self._encoders.values():
-                enc.cancel_episode(self._token)
+            if self._pool:
+                self._pool.cancel_episode(self._token)
         self._jobs.put(None)
         self._committer.join()
-        for enc in self._encoders.values():
-            enc.close()
+        if self._pool:
+            self._pool.close()
         remove_path(self.root / layout.STAGING / self._token)
         self._lock_file.release()
 
@@ -300,7 +297,6 @@ class DatasetWriter:
 
     # -- committer thread ----------------------------------------------------------------------------------
     def _commit_loop(self) -> None:
-        lower_priority(COMMITTER_NICE)
         while True:
             job = self._jobs.get()
             try:
@@ -367,6 +363,12 @@ class DatasetWriter:
         txn.put(layout.EXTRAS, extras_bytes(extras))
         txn.commit()
         meta.extras = extras
+
+
+def default_queue_frames(fps: int, shapes) -> int:
+    """Slots per camera: 4 s of frames, but at most 64 MB of shared buffer per camera and at least 1 s."""
+    frame_bytes = max((h * w * 3 for h, w, _ in shapes), default=1)
+    return max(fps, min(4 * fps, (64 << 20) // frame_bytes))
 
 
 def _key_problem(observation: Mapping, expected: set[str]) -> str:
