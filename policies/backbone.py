@@ -92,8 +92,10 @@ class ResNet18(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's fast layout on CPU (and good on GPUs)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
@@ -113,9 +115,10 @@ class SmallCNN(nn.Module):
         self.net = nn.Sequential(*layers)
         self.out_channels = chans[-1]
         self.stride = 8 if dilate_last else 16
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        return self.net(x.contiguous(memory_format=torch.channels_last))
 
 
 def make_backbone(name: str, width: int, norm: str, dilate_last: bool = False,

@@ -147,7 +147,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
         model = torch.nn.parallel.DistributedDataParallel(
             policy, device_ids=[device.index] if device.type == "cuda" else None)
 
-    log = _Logger(out, opts, config, world, enabled=main_proc, resume=resume_from is not None, start=step)
+    log = _Logger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
     meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
             "batch_size": config.batch_size}
     last_ckpt, loss_val, t0 = resume_from, float("nan"), time.perf_counter()
@@ -196,8 +196,10 @@ def _cache_progress(done: int, total: int) -> None:
 class _Logger:
     """CSV (+ TensorBoard) records every `log_every` steps, averaged over the interval; a progress bar."""
 
-    def __init__(self, out: Path, opts: TrainOptions, config, world: int, enabled: bool, resume: bool, start: int):
+    def __init__(self, out: Path, opts: TrainOptions, world: int, device: torch.device, enabled: bool, resume: bool,
+                 start: int):
         self.enabled, self.every, self.total_steps, self.world = enabled, max(1, opts.log_every), opts.steps, world
+        self.device = device
         self.total_samples, self._acc, self._n, self._infos = 0, 0.0, 0, {}
         self._t_last, self._t0, self._start = time.perf_counter(), time.perf_counter(), start
         self._file = self._csv = self._tb = self._bar = None
@@ -234,9 +236,10 @@ class _Logger:
         if step % self.every and step != self.total_steps:
             return float(loss)
         mean = torch.tensor([self._acc / self._n, *self._infos.values()], dtype=torch.float64)
-        if self.world > 1:
-            dist.all_reduce(mean)
-            mean /= self.world
+        if self.world > 1:  # nccl reduces device tensors only; MPS has no float64
+            on_dev = mean.to(self.device, torch.float32)
+            dist.all_reduce(on_dev)
+            mean = on_dev.cpu().double() / self.world
         now = time.perf_counter()
         dt = now - self._t_last
         rec = {"step": step, "epoch": epoch, "loss": float(mean[0]),

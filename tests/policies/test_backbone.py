@@ -27,7 +27,7 @@ def test_feature_map_strides(dilate, stride):
 
 def _weights_file(tmp_path, width=16):
     src = ResNet18(width=width, norm="batch")
-    sd = {k: torch.randn_like(v.float()) if v.is_floating_point() else v for k, v in src.state_dict().items()}
+    sd = {k: torch.randn(v.shape) if v.is_floating_point() else v for k, v in src.state_dict().items()}
     sd["fc.weight"], sd["fc.bias"] = torch.randn(1000, 8 * width), torch.randn(1000)  # a classifier head is ignored
     path = tmp_path / "resnet18.safetensors"
     save_file(sd, str(path))
