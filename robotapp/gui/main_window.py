@@ -1,0 +1,157 @@
+"""The shell: a header with the rig's name and the E-STOP (always visible, Space anywhere in the window), the
+pages, and the status bar. Timers drive everything: session events are drained and handed to the pages, the
+status bar is redrawn, and a heartbeat tells the session the window is alive (if the GUI thread hangs, the
+session holds the follower)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from robotapp.runtime.host import RigHost, settings_path
+from robotapp.runtime.modes import Mode
+
+from .common import AppContext, MessageLine, Watcher, error_text
+from .dataset_page import DatasetPage
+from .evaluate_page import EvaluatePage
+from .rig.page import RigPage
+from .statusbar import StatusPanel
+from .teleop.page import TeleopPage
+from .train_page import TrainPage
+
+ESTOP_KEY = Qt.Key.Key_Space
+ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 800; font-size: 15px; "
+               "padding: 8px 22px; border-radius: 6px; } QPushButton:pressed { background: #8e0000; }")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, host: RigHost | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.host = host or RigHost()
+        if settings is None:
+            settings_path().parent.mkdir(parents=True, exist_ok=True)
+            settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)
+        self.settings = settings
+        self.watcher = Watcher(self)
+        self.ctx = AppContext(self.host, self.watcher, settings)
+        self.setWindowTitle("robotapp")
+        self.resize(1360, 860)
+
+        self.rig_label = QLabel()
+        self.rig_label.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.message = MessageLine()
+        self.estop_button = QPushButton("E-STOP  (Space)")
+        self.estop_button.setStyleSheet(ESTOP_STYLE)
+        self.estop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must never "click" another button
+        self.estop_button.clicked.connect(self.estop)
+        self.clear_button = QPushButton("Clear E-STOP")
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.clear_button.clicked.connect(self.clear_estop)
+        self.clear_button.setEnabled(False)
+        header = QHBoxLayout()
+        header.addWidget(self.rig_label)
+        header.addWidget(self.message, 1)
+        header.addWidget(self.clear_button)
+        header.addWidget(self.estop_button)
+        self.estop_shortcut = QShortcut(QKeySequence(ESTOP_KEY), self, self.estop,
+                                        context=Qt.ShortcutContext.ApplicationShortcut)
+
+        self.tabs = QTabWidget()
+        self.rig_page = RigPage(self.ctx)
+        self.rig_page.open_requested.connect(self.open_rig)
+        self.teleop_page = TeleopPage(self.ctx)
+        self.pages = [self.rig_page, self.teleop_page, DatasetPage(self.ctx), TrainPage(self.ctx),
+                      EvaluatePage(self.ctx)]
+        for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
+                               strict=True):
+            self.tabs.addTab(page, title)  # "&&": a literal & (a single one would mark a mnemonic)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 6, 8, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.status = StatusPanel()
+        self.statusBar().addWidget(self.status, 1)
+
+        self._events_timer = QTimer(self, interval=50, timeout=self._dispatch_events)
+        self._status_timer = QTimer(self, interval=200, timeout=self._refresh_status)
+        self._heartbeat_timer = QTimer(self, interval=250, timeout=self.host.heartbeat)
+        for t in (self._events_timer, self._status_timer, self._heartbeat_timer):
+            t.start()
+        self._restore()
+        self._refresh_status()
+
+    # ------------------------------------------------------------------ rig
+    def open_rig(self, name: str) -> None:
+        self.settings.setValue("rig/last", name)
+        self.message.info(f"opening rig {name!r}...")
+        self.watcher.watch(self.host.open(name), lambda _: self._rig_opened(),
+                           lambda e: self.message.error(error_text(e)))
+        self._refresh_status()
+
+    def _rig_opened(self) -> None:
+        self.message.info(f"rig {self.host.rig_name!r} is open")
+        for page in self.pages:
+            if hasattr(page, "on_rig_opened"):
+                page.on_rig_opened()
+
+    # ------------------------------------------------------------------ e-stop
+    def estop(self) -> None:
+        if self.host.estop("E-STOP pressed in the window"):
+            self.message.error("E-STOP: follower stopped; clear it to continue")
+        else:
+            self.message.error("E-STOP: no rig is open")
+        self._refresh_status()
+
+    def clear_estop(self) -> None:
+        session = self.host.session
+        if session is None:
+            return
+        self.watcher.watch(session.clear_estop(wait=False), lambda _: self.message.info("E-STOP cleared"),
+                           lambda e: self.message.error(error_text(e)))
+
+    # ------------------------------------------------------------------ timers
+    def _dispatch_events(self) -> None:
+        for event in self.host.drain_events():
+            self.status.on_event(event)
+            for page in self.pages:
+                if hasattr(page, "on_event"):
+                    page.on_event(event)
+
+    def _refresh_status(self) -> None:
+        host = self.host
+        kind = "virtual rig" if host.is_virtual else f"rig {host.rig_name}" if host.rig_name else "no rig"
+        self.rig_label.setText(f"robotapp · {kind}")
+        self.status.refresh(host)
+        snap = host.snapshot()
+        self.clear_button.setEnabled(snap is not None and snap.mode == Mode.ESTOP)
+        if host.state == "failed" and not self.message.is_error:
+            self.message.error(host.error)
+
+    # ------------------------------------------------------------------ settings
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(int(self.settings.value("window/page", 0)))
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/page", self.tabs.currentIndex())
+        for page in self.pages:
+            if hasattr(page, "save_settings"):
+                page.save_settings(self.settings)
+        self.settings.sync()
+
+    def closeEvent(self, event):  # noqa: N802 (Qt naming)
+        self.save_settings()
+        for t in (self._events_timer, self._status_timer, self._heartbeat_timer):
+            t.stop()
+        for page in self.pages:
+            if hasattr(page, "shutdown"):
+                page.shutdown()
+        self.watcher.shutdown()
+        self.host.shutdown()  # saves a recording's current episode, then closes the rig
+        super().closeEvent(event)

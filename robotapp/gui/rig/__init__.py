@@ -1,0 +1,1 @@
+"""Rig page and its setup tabs."""

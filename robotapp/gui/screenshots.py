@@ -1,0 +1,147 @@
+"""Save a screenshot of each page of the app, driven on the virtual rig as a user would, into a folder:
+
+    .venv/bin/python -m robotapp.gui.screenshots docs/screenshots
+
+Runs offscreen (QT_QPA_PLATFORM=offscreen unless a display is set). User files go to a temporary ROBOTAPP_HOME,
+so taking screenshots never touches your calibrations, rig configs or window settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SIZE = (1440, 900)
+
+
+def wait_until(app, cond: Callable[[], bool], timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise TimeoutError(f"screenshots: gave up waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _pump(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def take(out_dir: Path) -> list[Path]:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings(str(Path(os.environ["ROBOTAPP_HOME"]) / "gui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    window.resize(*SIZE)
+    window.show()
+    window.open_rig("virtual")
+    host = window.host
+    wait_until(app, lambda: host.is_open, 60, "the virtual rig to open")
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        _pump(app, 0.3)
+        path = out_dir / f"{name}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        print(f"saved {path}", flush=True)
+
+    rig = window.rig_page
+    window.tabs.setCurrentWidget(rig)
+    wait_until(app, lambda: rig.ports.table.rowCount() >= 2, 10, "the ports list")
+    shot("rig_ports")
+
+    rig.tabs.setCurrentWidget(rig.cameras)
+    rig.cameras.refresh()
+    shot("rig_cameras")
+
+    rig.tabs.setCurrentWidget(rig.motors)
+    rig.motors.scan()
+    wait_until(app, lambda: rig.motors.scan_table.rowCount() == 6, 20, "the motor scan")
+    rig.motors.start_setup()
+    for _ in range(2):  # two motors through the wizard, the third one asked for
+        wait_until(app, lambda: rig.motors.flow.done_button.isEnabled(), 20, "the setup wizard's next step")
+        rig.motors.flow.proceed()
+    wait_until(app, lambda: rig.motors.flow.done_button.isEnabled(), 20, "the setup wizard's next step")
+    shot("rig_motors")
+    rig.motors.flow.cancel()
+
+    rig.tabs.setCurrentWidget(rig.calibration)
+    rig.calibration.arm_id.setText("screenshot-follower")  # leave the virtual rig's own calibration alone
+    rig.calibration.start()
+    wait_until(app, lambda: rig.calibration.auto_middle_button.isEnabled(), 20, "calibration: middle step")
+    rig.calibration.auto_middle_button.click()
+    wait_until(app, lambda: rig.calibration.auto_sweep_button.isEnabled(), 20, "calibration: sweep step")
+    rig.calibration.auto_sweep_button.click()
+    wait_until(app, lambda: len(rig.calibration.bars.ranges) == 6 and rig.calibration.bars.ranges[4].low < -20,
+               30, "calibration: wrist_roll crossing the encoder's zero")
+    _pump(app, 0.8)
+    shot("rig_calibration")
+    wait_until(app, lambda: not rig.calibration.run.status().auto_sweeping, 30, "the sweep")
+    rig.calibration.finish_button.click()
+    wait_until(app, lambda: rig.calibration.report.rowCount() == 6, 20, "the calibration to be saved")
+    shot("rig_calibration_saved")
+
+    rig.tabs.setCurrentWidget(rig.doctor)
+    for spec, box in rig.doctor.inject:
+        box.setChecked(spec != "overload:gripper")
+    rig.doctor.start()
+    wait_until(app, lambda: rig.doctor.run is None and rig.doctor.health.rowCount() == 12, 30, "the doctor")
+    shot("rig_doctor")
+
+    teleop = window.teleop_page
+    window.tabs.setCurrentWidget(teleop)
+    teleop.align_button.click()
+    wait_until(app, lambda: host.snapshot().mode.value == "teleop", 20, "teleop")
+    teleop.leader_panel.demo_button.click()
+    _pump(app, 7.0)
+    shot("teleop")
+
+    rec = teleop.record
+    rec.dataset.setText(str(Path(os.environ["ROBOTAPP_HOME"]) / "datasets" / "screenshot"))
+    rec.episodes.setValue(3)
+    rec.episode_time.setValue(4.0)
+    rec.reset_time.setValue(1.0)
+    rec.warmup_time.setValue(0.5)
+    rec.demonstrator.setChecked(True)
+    teleop.disengage_button.click()
+    wait_until(app, lambda: host.snapshot().mode.value == "hold", 10, "hold")
+    rec.start_button.click()
+    wait_until(app, lambda: len(rec.badge_list()) >= 2 and host.snapshot().phase == "episode", 60,
+               "two saved episodes and the third running")
+    _pump(app, 1.5)
+    shot("record")
+    wait_until(app, lambda: not teleop.recording, 60, "the recording to end")
+
+    for page, name in zip(window.pages[2:], ("dataset", "train", "evaluate"), strict=True):
+        window.tabs.setCurrentWidget(page)
+        shot(name)
+    window.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "docs/screenshots")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    with tempfile.TemporaryDirectory(prefix="robotapp-screenshots-") as home:
+        os.environ["ROBOTAPP_HOME"] = home
+        take(out.resolve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The status bar: which rig, the control loop's rate, the recording state and the last fault, redrawn from the
+session snapshot on the main window's timer."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from robotapp.runtime.events import Event
+from robotapp.runtime.modes import Mode
+
+FAULT_KINDS = {"fault", "estop", "watchdog", "error", "episode_discarded"}
+PHASES = {"warmup": "warm-up", "episode": "recording", "reset": "reset", "saving": "saving", "done": "finishing"}
+
+
+class StatusPanel(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rig = QLabel()
+        self.mode = QLabel()
+        self.loop = QLabel()
+        self.recording = QLabel()
+        self.faults = QLabel("faults: none")
+        self.faults.setMaximumWidth(560)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for w in (self.rig, self.mode, self.loop, self.recording, self.faults):
+            layout.addWidget(w)
+            w.setStyleSheet("padding: 0 8px;")
+        layout.addStretch(1)
+        self.last_fault = ""
+
+    def refresh(self, host) -> None:
+        name = host.rig_name or "none"
+        self.rig.setText(f"rig: {name} ({host.state})")
+        snap = host.snapshot()
+        if snap is None:
+            self.mode.setText("mode: -")
+            self.loop.setText("loop: -")
+            self.recording.setText("not recording")
+            return
+        self.mode.setText(f"mode: {snap.mode.value}")
+        target = host.config.control_hz
+        self.loop.setText(f"loop: {snap.loop_hz:.1f}/{target:g} Hz (p99 {snap.tick_ms_p99:.1f} ms)")
+        if snap.phase and snap.phase != "done":
+            self.recording.setText(f"{PHASES.get(snap.phase, snap.phase)}: episode "
+                                   f"{min(snap.episode + 1, snap.episodes_target)}/{snap.episodes_target} "
+                                   f"({snap.phase_remaining:.1f} s left)")
+            self.recording.setStyleSheet("padding: 0 8px; color: #b00020; font-weight: 600;")
+        else:
+            self.recording.setText("not recording")
+            self.recording.setStyleSheet("padding: 0 8px;")
+        if snap.mode in (Mode.FAULT, Mode.ESTOP) and snap.message and not self.last_fault:
+            self.show_fault(snap.message)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind in FAULT_KINDS:
+            self.show_fault(event.message)
+        elif event.kind == "mode" and event.data.get("mode") in ("idle", "teleop") and "cleared" in event.message:
+            self.last_fault = ""
+            self.faults.setText("faults: none")
+            self.faults.setStyleSheet("padding: 0 8px;")
+
+    def show_fault(self, message: str) -> None:
+        self.last_fault = message
+        short = message if len(message) < 90 else message[:87] + "..."
+        self.faults.setText(f"fault: {short}")
+        self.faults.setToolTip(message)
+        self.faults.setStyleSheet("padding: 0 8px; color: #b00020; font-weight: 600;")

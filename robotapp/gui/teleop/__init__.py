@@ -1,0 +1,1 @@
+"""Teleop & Record page and its parts."""
