@@ -27,13 +27,19 @@ class ACTPolicy(Policy):
     name = "act"
     config_class = ACTConfig
 
+    INFERENCE_FIELDS = ("n_action_steps", "temporal_ensemble_coeff")
+
     def __init__(self, config: ACTConfig, stats=None):
         super().__init__(config, stats)
         self.model = ACT(config)
-        self.ensembler = (TemporalEnsembler(config.temporal_ensemble_coeff, config.chunk_size)
-                          if config.temporal_ensemble_coeff is not None else None)
-        self.queue = ActionQueue(config.n_action_steps)
+        self._apply_inference_config()
         self.reset()
+
+    def _apply_inference_config(self) -> None:
+        c = self.config
+        self.ensembler = (TemporalEnsembler(c.temporal_ensemble_coeff, c.chunk_size)
+                          if c.temporal_ensemble_coeff is not None else None)
+        self.queue = ActionQueue(c.n_action_steps)
 
     def reset(self) -> None:
         self.queue.reset()

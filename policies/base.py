@@ -47,6 +47,23 @@ class Policy(nn.Module):
     def trainable_param_groups(self) -> list[dict]:
         return [{"params": [p for p in self.parameters() if p.requires_grad]}]
 
+    INFERENCE_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def configure_inference(self, **changes) -> Policy:
+        """Change how a trained policy acts without retraining (e.g. ACT's n_action_steps or temporal
+        ensembling, Diffusion's sampler and step count). Other fields are refused: they change the network."""
+        bad = [k for k in changes if k not in self.INFERENCE_FIELDS]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} cannot change after training (inference settings: "
+                             f"{', '.join(self.INFERENCE_FIELDS)})")
+        self.config = self.config.replace(**changes)
+        self._apply_inference_config()
+        self.reset()
+        return self
+
+    def _apply_inference_config(self) -> None:
+        pass
+
     # --- shared ---------------------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:

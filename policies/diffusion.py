@@ -27,12 +27,18 @@ class DiffusionPolicy(Policy):
     name = "diffusion"
     config_class = DiffusionConfig
 
+    INFERENCE_FIELDS = ("n_action_steps", "noise_scheduler_type", "num_inference_steps")
+
     def __init__(self, config: DiffusionConfig, stats=None):
         super().__init__(config, stats)
         self.diffusion = DiffusionModel(config)
-        self.queue = ActionQueue(config.n_action_steps)
         self._history: dict[str, deque] = {}
+        self._apply_inference_config()
         self.reset()
+
+    def _apply_inference_config(self) -> None:
+        self.queue = ActionQueue(self.config.n_action_steps)
+        self.diffusion.set_sampler(self.config)
 
     def reset(self) -> None:
         self.queue.reset()
@@ -124,6 +130,12 @@ class RgbEncoder(nn.Module):
         return self.relu(self.out(x))
 
 
+def _schedule(c: DiffusionConfig) -> dict:
+    return dict(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule, beta_start=c.beta_start,
+                beta_end=c.beta_end, prediction_type=c.prediction_type, clip_sample=c.clip_sample,
+                clip_sample_range=c.clip_sample_range)
+
+
 class DiffusionModel(nn.Module):
     def __init__(self, c: DiffusionConfig):
         super().__init__()
@@ -139,11 +151,13 @@ class DiffusionModel(nn.Module):
                 cond_dim += self.rgb_encoder.feature_dim * n_cam
         self.unet = ConditionalUnet1d(c.action_dim, cond_dim * c.n_obs_steps, tuple(c.down_dims), c.kernel_size,
                                       c.n_groups, c.diffusion_step_embed_dim, c.use_film_scale_modulation)
-        kw = dict(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule,
-                  beta_start=c.beta_start, beta_end=c.beta_end, prediction_type=c.prediction_type,
-                  clip_sample=c.clip_sample, clip_sample_range=c.clip_sample_range)
-        self.train_scheduler = NoiseScheduler("DDPM", **kw)
-        self.sampler = NoiseScheduler(c.noise_scheduler_type, **kw)
+        self.train_scheduler = NoiseScheduler("DDPM", **_schedule(c))
+        self.set_sampler(c)
+
+    def set_sampler(self, c: DiffusionConfig) -> None:
+        """Inference sampler (DDPM or DDIM) and its step count from the config."""
+        self.config = c
+        self.sampler = NoiseScheduler(c.noise_scheduler_type, **_schedule(c))
         self.num_inference_steps = c.num_inference_steps or c.num_train_timesteps
 
     def global_condition(self, batch: dict[str, Tensor]) -> Tensor:

@@ -113,3 +113,17 @@ def test_training_works_after_inference_and_with_bf16_autocast(setup):
             loss, _ = policy(batch)
         loss.backward()
         assert torch.isfinite(loss)
+
+
+def test_inference_settings_change_without_retraining(setup):
+    ds, cfg, cache = setup
+    policy = _policy(setup).eval()
+    obs = {k: v[2] for k, v in ds._eps[0].items() if k != "action"}
+    chunk = policy.predict_action_chunk(policy.prepare_observation(obs)[0])[0].numpy()
+    policy.configure_inference(temporal_ensemble_coeff=0.01, n_action_steps=1)
+    assert policy.ensembler is not None
+    np.testing.assert_allclose(policy.select_action(obs), chunk[0], rtol=1e-5, atol=1e-5)
+    policy.configure_inference(temporal_ensemble_coeff=None, n_action_steps=2)
+    assert policy.ensembler is None and policy.queue.n == 2
+    with pytest.raises(ValueError, match="dim_model cannot change after training"):
+        policy.configure_inference(dim_model=64)

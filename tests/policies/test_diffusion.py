@@ -110,3 +110,18 @@ def test_the_loss_target_is_the_noise_or_the_actions(setup, prediction_type):
     batch = BatchSampler(cache, policy.delta_indices, 4).next_batch()
     loss, _ = policy(batch)
     assert loss.item() == 0.0  # an oracle for the target has zero loss
+
+
+def test_sampler_and_step_count_change_without_retraining(setup):
+    ds, cfg, cache, policy = setup
+    policy.configure_inference(noise_scheduler_type="DDPM", num_inference_steps=100, n_action_steps=2)
+    assert policy.diffusion.sampler.kind == "DDPM" and policy.diffusion.num_inference_steps == 100
+    calls = []
+    real = policy.diffusion.unet.forward
+    policy.diffusion.unet.forward = lambda *a, **k: calls.append(1) or real(*a, **k)
+    policy.eval().reset()
+    policy.select_action({k: v[0] for k, v in ds._eps[0].items() if k != "action"})
+    assert len(calls) == 100 and len(policy.queue) == 1
+    policy.diffusion.unet.forward = real
+    policy.configure_inference(noise_scheduler_type="DDIM", num_inference_steps=cfg.num_inference_steps,
+                               n_action_steps=cfg.n_action_steps)
