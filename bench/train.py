@@ -8,6 +8,11 @@ of every call, and of the calls that ran the network (the chunk inference). Prin
 
     .venv/bin/python bench/train.py [--policies act,diffusion] [--preset cpu-small] [--steps 40] [--calls 400]
                                     [--threads 2] [--amp] [--dataset DIR] [--set KEY=VALUE ...]
+
+With --vs-lerobot (run it with a Python that has lerobot installed, e.g. /work/lerobot-venv/bin/python) it builds
+lerobot's ACT/Diffusion at the same config (the preset, with lerobot's backbone: ResNet-18 width 64, frozen BN for
+ACT), copies lerobot's weights into ours, checks the outputs agree, and times both networks' training step and
+chunk inference on identical batches.
 """
 
 from __future__ import annotations
@@ -122,6 +127,115 @@ def _select_action_latency(policy, reader, calls: int) -> tuple[list[float], lis
     return all_ms, infer_ms
 
 
+ACT_SHARED = ("chunk_size", "n_action_steps", "dim_model", "n_heads", "dim_feedforward", "feedforward_activation",
+              "n_encoder_layers", "n_decoder_layers", "use_vae", "latent_dim", "n_vae_encoder_layers", "dropout",
+              "kl_weight", "pre_norm", "replace_final_stride_with_dilation", "temporal_ensemble_coeff")
+DIFFUSION_SHARED = ("n_obs_steps", "horizon", "n_action_steps", "crop_shape", "crop_is_random",
+                    "spatial_softmax_num_keypoints", "use_separate_rgb_encoder_per_camera", "down_dims", "kernel_size",
+                    "n_groups", "diffusion_step_embed_dim", "use_film_scale_modulation", "noise_scheduler_type",
+                    "num_train_timesteps", "beta_schedule", "beta_start", "beta_end", "prediction_type", "clip_sample",
+                    "clip_sample_range", "num_inference_steps", "drop_n_last_frames")
+
+
+def vs_lerobot(args) -> None:
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    hw = (240, 320)
+    feats = {"observation.state": {"dtype": "float32", "shape": [6]}, "action": {"dtype": "float32", "shape": [6]},
+             **{f"observation.images.{c}": {"dtype": "video", "shape": [*hw, 3]} for c in ("front", "wrist")}}
+    print("| policy | params ours / lerobot | max output diff | train step ms ours / lerobot "
+          "| chunk inference ms ours / lerobot |\n|---|---|---|---|---|")
+    for kind in args.policies.split(","):
+        _compare_one(kind, args, feats)
+
+
+def _compare_one(kind: str, args, feats: dict) -> None:
+    from lerobot.configs.types import FeatureType, PolicyFeature
+
+    from policies import make_config
+    from policies.act import ACT
+    from policies.diffusion import DiffusionModel
+    from policies.io import convert_lerobot_state_dict
+
+    extra = dict(backbone_width=64, backbone_norm="frozen_bn") if kind == "act" else dict(backbone_width=64)
+    ours_cfg = make_config(kind, args.preset, feats, **extra, **dict(args.settings))
+    size = ours_cfg.model_image_size
+    lf = {k: PolicyFeature(FeatureType[f["type"]], (3, *size) if f["type"] == "VISUAL" else tuple(f["shape"]))
+          for k, f in ours_cfg.input_features.items()}
+    out = {"action": PolicyFeature(FeatureType.ACTION, (6,))}
+    if kind == "act":
+        from lerobot.policies.act.configuration_act import ACTConfig
+        from lerobot.policies.act.modeling_act import ACTPolicy
+
+        shared = {k: getattr(ours_cfg, k) for k in ACT_SHARED}
+        theirs = ACTPolicy(ACTConfig(input_features=lf, output_features=out, pretrained_backbone_weights=None,
+                                     device="cpu", **shared))
+        their_net = theirs.model
+    else:
+        from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
+        from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+
+        shared = {k: getattr(ours_cfg, k) for k in DIFFUSION_SHARED}
+        theirs = DiffusionPolicy(DiffusionConfig(input_features=lf, output_features=out, device="cpu", **shared))
+        their_net = theirs.diffusion
+    our_net = ACT(ours_cfg) if kind == "act" else DiffusionModel(ours_cfg)
+    our_net.load_state_dict(convert_lerobot_state_dict(their_net.state_dict()))
+    n_ours, n_theirs = (sum(p.numel() for p in m.parameters()) for m in (our_net, their_net))
+    b = ours_cfg.batch_size
+    t = ours_cfg.n_obs_steps if kind == "diffusion" else None
+    lead = (b, t) if t else (b,)
+    state, imgs = torch.randn(*lead, 6), torch.randn(*lead, 2, 3, *size)
+    horizon = ours_cfg.chunk_size if kind == "act" else ours_cfg.horizon
+    action, pad = torch.randn(b, horizon, 6), torch.zeros(b, horizon, dtype=torch.bool)
+    if kind == "act":
+        ours_in = {"observation.state": state, "observation.images": imgs, "action": action, "action_is_pad": pad}
+        theirs_in = {**ours_in, "observation.images": list(imgs.unbind(1))}
+        our_net.eval(), their_net.eval()
+        with torch.no_grad():
+            diff = (our_net(ours_in)[0] - their_net(theirs_in)[0]).abs().max().item()
+        def our_step():
+            return our_net(ours_in)[0].abs().mean().backward()
+        def their_step():
+            return their_net(theirs_in)[0].abs().mean().backward()
+        one_o = {k: v[:1] for k, v in ours_in.items() if k.startswith("observation")}
+        one_t = {"observation.state": state[:1], "observation.images": [i[:1] for i in imgs.unbind(1)]}
+        def our_infer():
+            return our_net(one_o)
+        def their_infer():
+            return their_net(one_t)
+    else:
+        batch = {"observation.state": state, "observation.images": imgs, "action": action, "action_is_pad": pad}
+        our_net.eval(), their_net.eval()
+        with torch.no_grad():
+            diff = (our_net.global_condition(batch) - their_net._prepare_global_conditioning(batch)).abs().max().item()
+        def our_step():
+            return our_net.compute_loss(batch).backward()
+        def their_step():
+            return their_net.compute_loss(batch).backward()
+        one = {k: v[:1] for k, v in batch.items() if k.startswith("observation")}
+        def our_infer():
+            return our_net.generate_actions(one)
+        def their_infer():
+            return their_net.generate_actions(one)
+    our_net.train(), their_net.train()
+    tr = [_median_ms(f, 3, 8) for f in (our_step, their_step)]
+    our_net.eval(), their_net.eval()
+    with torch.no_grad():
+        inf = [_median_ms(f, 3, 20) for f in (our_infer, their_infer)]
+    print(f"| {kind} ({args.preset}, lerobot backbone) | {n_ours / 1e6:.2f} M / {n_theirs / 1e6:.2f} M | {diff:.1e} "
+          f"| {tr[0]:.0f} / {tr[1]:.0f} | {inf[0]:.1f} / {inf[1]:.1f} |")
+
+
+def _median_ms(fn, warmup: int, n: int) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts) * 1000)
+
+
 def _setting(text: str):
     key, _, value = text.partition("=")
     try:
@@ -145,7 +259,11 @@ def main() -> None:
     ap.add_argument("--episode-frames", type=int, default=150, help="frames per synthetic episode")
     ap.add_argument("--set", type=_setting, action="append", default=[], dest="settings", metavar="KEY=VALUE")
     ap.add_argument("--json", default=None, help="also write the results here")
+    ap.add_argument("--vs-lerobot", action="store_true", help="compare with lerobot's networks (needs lerobot)")
     args = ap.parse_args()
+    if args.vs_lerobot:
+        vs_lerobot(args)
+        return
     reader = _reader(args)
     rows = [bench_policy(kind, args, reader, dict(args.settings)) for kind in args.policies.split(",")]
     threads = args.threads or torch.get_num_threads()
