@@ -89,6 +89,7 @@ class DatasetWriter:
         self._cams = {k: tuple(feats[k]["shape"]) for k in meta.video_keys}
         self._obs_keys = set(observation_keys(feats))
         self._cam_index = {k: i for i, k in enumerate(self._cams)}
+        self._cam_keys = list(self._cams)
         qf = queue_frames if queue_frames is not None else default_queue_frames(meta.fps, self._cams.values())
         self._pool = EncoderPool(meta.root, [(k, s[0], s[1]) for k, s in self._cams.items()], meta.fps, settings,
                                  queue_frames=qf, fsync=fsync) if self._cams else None
@@ -193,9 +194,10 @@ class DatasetWriter:
                 tid = buf.tasks[task] = len(buf.tasks)
             buf.task_ids[i] = tid
             buf.n = i + 1
-            for key, img in images.items():
-                if not self._pool.submit(self._cam_index[key], self._token, self._paths[key], i, img):
-                    self._ep_drops[key] += 1
+            if images:
+                for cam in self._pool.submit(self._token, i, [(self._cam_index[k], self._paths[k], img)
+                                                              for k, img in images.items()]):
+                    self._ep_drops[self._cam_keys[cam]] += 1
             return i
 
     def save_episode(self, extra: Mapping | None = None) -> EpisodeResult:

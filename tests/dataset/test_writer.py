@@ -168,3 +168,16 @@ def test_a_dead_encoder_fails_the_episode_instead_of_hanging(tmp_path):
     synth.record(w, 0, 4, CAM).wait(30)
     w.close()
     assert check_dataset(tmp_path / "ds") == []
+
+
+def test_dataset_without_cameras(tmp_path):
+    w = DatasetWriter.create(tmp_path / "ds", fps=10, features=build_features(synth.JOINTS, []), robot_type="koch")
+    for ep in range(2):
+        for i in range(5):
+            w.add_frame({"observation.state": synth.state(ep, i)}, synth.action(ep, i), "t")
+        w.save_episode().wait(30)
+    w.close()
+    r = DatasetReader(tmp_path / "ds")
+    assert r.num_episodes == 2 and r.video_keys == []
+    np.testing.assert_array_equal(r.frame(7)["action"], synth.action(1, 2))
+    assert check_dataset(tmp_path / "ds") == []
