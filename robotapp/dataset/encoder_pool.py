@@ -45,7 +45,7 @@ def _context():
     global _ctx
     if _ctx is None:
         _ctx = mp.get_context("forkserver")
-        _ctx.set_forkserver_preload(["robotapp.dataset.encoder_pool"])
+        _ctx.set_forkserver_preload(["robotapp.dataset._encoder_server"])
     return _ctx
 
 
@@ -246,7 +246,7 @@ def _child_main(cmd, res, dupfd, size, cams, slots, fps, settings, fsync, lock_p
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG = SIGKILL
     with contextlib.suppress(OSError):
-        os.nice(ENCODER_NICE)
+        os.setpriority(os.PRIO_PROCESS, 0, ENCODER_NICE)
     Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
     lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lock_fd, fcntl.LOCK_EX)
