@@ -133,7 +133,9 @@ def load_policy(path_or_repo: str | os.PathLike, device: str | torch.device = "c
     config = read_config(path)
     if features is not None:
         check_features(config, features, features_source)
-    policy = make_policy(config)
+    # the weights come from model.safetensors: never fetch the pretrained backbone again
+    policy = make_policy(config.replace(pretrained_backbone_weights=None))
+    policy.config = config
     loaded = {}
     for name in (MODEL_FILE, NORMALIZER_FILE):
         try:

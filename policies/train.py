@@ -235,7 +235,7 @@ class _Logger:
             self._infos[k] = self._infos.get(k, 0.0) + v
         if step % self.every and step != self.total_steps:
             return float(loss)
-        mean = torch.tensor([self._acc / self._n, *self._infos.values()], dtype=torch.float64)
+        mean = torch.tensor([self._acc, *self._infos.values()], dtype=torch.float64) / self._n
         if self.world > 1:  # nccl reduces device tensors only; MPS has no float64
             on_dev = mean.to(self.device, torch.float32)
             dist.all_reduce(on_dev)

@@ -127,6 +127,17 @@ def test_features_that_do_not_match_the_dataset_or_rig_are_refused(saved, ds):
     load_policy(folder, features=bigger)  # same aspect ratio: the policy resizes
 
 
+def test_loading_never_fetches_the_pretrained_backbone_again(saved, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    folder = shutil.copytree(saved[0], tmp_path / "p")
+    cfg = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**cfg, "pretrained_backbone_weights": "someone/resnet18"}))
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("downloaded weights"))
+    policy = load_policy(folder)
+    assert policy.config.pretrained_backbone_weights == "someone/resnet18"
+
+
 def test_not_a_folder(tmp_path):
     with pytest.raises(CheckpointError) as e:
         load_policy(tmp_path / "nope")

@@ -75,6 +75,9 @@ def test_checkpoints_log_and_last(tmp_path):
     assert [int(r["step"]) for r in rows] == [2, 4, 5]
     assert {"step", "loss", "l1_loss", "kld_loss", "lr", "samples_per_s", "step_ms", "elapsed_s"} <= set(rows[0])
     assert float(rows[-1]["samples_per_s"]) > 0
+    for r in rows:  # every column is an interval mean: loss = l1 + kl_weight * kld
+        total = float(r["l1_loss"]) + TINY_ACT.get("kl_weight", 10.0) * float(r["kld_loss"])
+        assert abs(float(r["loss"]) - total) < 1e-3 * max(1.0, total)
     assert load_policy(out / "checkpoints" / "000002", features=ds.features).config.chunk_size == TINY_ACT["chunk_size"]
 
 
