@@ -126,6 +126,7 @@ def make_table(columns: list[str], stretch_last: bool = True) -> QTableWidget:
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(columns)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(22)  # dense rows: a 12-motor table fits without scrolling
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     header = table.horizontalHeader()

@@ -116,7 +116,8 @@ def take(out_dir: Path) -> list[Path]:
     rec.warmup_time.setValue(0.5)
     rec.demonstrator.setChecked(True)
     teleop.disengage_button.click()
-    wait_until(app, lambda: host.snapshot().mode.value == "hold", 10, "hold")
+    wait_until(app, lambda: host.snapshot().mode.value == "hold", 10,
+               f"hold (mode {host.snapshot().mode.value}: {host.snapshot().message})")
     rec.start_button.click()
     wait_until(app, lambda: len(rec.badge_list()) >= 2 and host.snapshot().phase == "episode", 60,
                "two saved episodes and the third running")

@@ -48,7 +48,7 @@ def test_plots_follow_leader_and_follower_and_the_sliders_move_the_leader(window
     follower_curve, leader_curve = plots.curves[0]
     qtbot.waitUntil(lambda: np.nanmax(leader_curve.getData()[1]) > 25, timeout=5000)
     x, y = follower_curve.getData()
-    assert -10.5 <= x.min() and x.max() <= 0.0  # the last 10 s, time relative to now
+    assert x.min() >= -10.5 and x.max() <= 0.0  # the last 10 s, time relative to now
     assert np.nanmax(y) > 25 and np.nanmin(y) < 10  # the follower's swing is in its curve
     assert plots.plots[0].titleLabel.text == "shoulder_pan (°)"
 

@@ -27,6 +27,7 @@ class LeaderPanel(QGroupBox):
             name = QLabel(f"joint {k + 1}")
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows are the recording keys, not slider steps
+            slider.setToolTip("the virtual leader's joint angle in the world (the plots show calibrated units)")
             slider.valueChanged.connect(lambda v, k=k: self._slider_moved(k, v))
             value = QLabel("0°")
             value.setMinimumWidth(44)

@@ -163,7 +163,9 @@ class TeleopPage(QWidget):
 
     # -- events and timers --------------------------------------------------------------------------------------
     def on_event(self, event) -> None:
-        if event.kind == "episode_saved":
+        if event.kind == "mode" and event.message.startswith("aligned"):
+            self.teleop_message.info(f"{event.message}: the follower copies the leader")
+        elif event.kind == "episode_saved":
             self.record.add_badge(event.data.get("episode_index", -1), event.message,
                                   event.data.get("telemetry", {}), bool(event.data.get("flagged")))
         elif event.kind == "episode_discarded":
