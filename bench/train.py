@@ -74,14 +74,21 @@ def _reader(args):
 def bench_policy(kind: str, args, reader, overrides: dict) -> dict:
     out = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     records: list[dict] = []
+    cpu: list[float] = []
     t0 = time.perf_counter()
+
+    def on_log(rec: dict) -> None:
+        records.append(rec)
+        cpu.append(time.process_time())
+
     result = train(TrainOptions(policy=kind, preset=args.preset, steps=args.warmup + args.steps, out=out,
                                 log_every=1, save_every=0, progress=False, num_threads=args.threads,
                                 batch_size=args.batch_size, overrides=overrides, device="cpu", amp=args.amp),
-                   reader=reader, callback=records.append)
+                   reader=reader, callback=on_log)
     total = time.perf_counter() - t0
     timed = records[args.warmup:]
     step_ms = float(np.median([r["step_ms"] for r in timed]))
+    cpu_ms = float(np.median(np.diff(cpu[args.warmup - 1:]))) * 1000  # process CPU time per step (all threads)
     policy = load_policy(result.checkpoint)
     cfg = policy.config
     # data pipeline alone: batches from the same cache
@@ -99,6 +106,7 @@ def bench_policy(kind: str, args, reader, overrides: dict) -> dict:
     return {
         "policy": kind, "params_m": sum(p.numel() for p in policy.parameters()) / 1e6, "batch": cfg.batch_size,
         "step_ms": step_ms, "samples_per_s": cfg.batch_size / step_ms * 1000, "data_ms": data_ms,
+        "cpu_ms": cpu_ms, "samples_per_cpu_s": cfg.batch_size / cpu_ms * 1000,
         "call_p50": np.percentile(call, 50), "call_p99": np.percentile(call, 99),
         "infer_p50": np.percentile(infer, 50) if infer else float("nan"),
         "infer_p99": np.percentile(infer, 99) if infer else float("nan"),
@@ -267,16 +275,17 @@ def main() -> None:
     reader = _reader(args)
     rows = [bench_policy(kind, args, reader, dict(args.settings)) for kind in args.policies.split(",")]
     threads = args.threads or torch.get_num_threads()
-    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores (load average {load:.1f}), torch {torch.__version__}, "
           f"{threads} threads, preset {args.preset}{' +amp' if args.amp else ''}, {args.steps} timed steps after "
           f"{args.warmup} warm-up, overrides {dict(args.settings) or 'none'}\n")
-    print("| policy | params | batch | step ms | samples/s | batch build ms | select_action p50 / p99 ms "
-          "| inference p50 / p99 ms | 30 min = samples (epochs of 50x300) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| policy | params | batch | step ms | samples/s | samples per CPU-s | batch build ms "
+          "| select_action p50 / p99 ms | inference p50 / p99 ms | 30 min = samples (epochs of 50x300) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         budget = r["samples_per_s"] * BUDGET_S
         print(f"| {r['policy']} | {r['params_m']:.2f} M | {r['batch']} | {r['step_ms']:.0f} | {r['samples_per_s']:.1f} "
-              f"| {r['data_ms']:.1f} | {r['call_p50']:.2f} / {r['call_p99']:.2f} "
+              f"| {r['samples_per_cpu_s']:.1f} | {r['data_ms']:.1f} | {r['call_p50']:.2f} / {r['call_p99']:.2f} "
               f"| {r['infer_p50']:.1f} / {r['infer_p99']:.1f} (n={r['n_infer']}) "
               f"| {budget / 1e3:.0f}k ({budget / (TASK_EPISODES * TASK_EPISODE_FRAMES):.1f}) |")
     if args.json:

@@ -67,12 +67,38 @@ def options_from_args(args: argparse.Namespace):
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """The command's body; SIGTERM (a GUI's stop button, a job scheduler) ends the run like Ctrl-C: with a
+    checkpoint of the step reached, exit code 0."""
+    import signal
+    import threading
+
     from .train import train
 
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _on_signal)
     result = train(options_from_args(args))
-    if result.checkpoint is not None and (not _distributed() or _rank() == 0):
-        print(f"trained {result.step} steps ({result.samples_per_s:.1f} samples/s); policy: {result.checkpoint}")
+    if result.checkpoint is None and result.stopped_early:
+        print("stopped before the first step: nothing saved", flush=True)
+    elif result.checkpoint is not None and (not _distributed() or _rank() == 0):
+        what = f"stopped at step {result.step} of {args.steps}" if result.stopped_early else f"trained {result.step} steps"
+        print(f"{what} ({result.samples_per_s:.1f} samples/s); policy: {result.checkpoint}", flush=True)
     return 0
+
+
+def _on_signal(signum, frame):
+    """First signal: finish the current step, save, exit 0. A second one: stop at once (Ctrl-C Ctrl-C)."""
+    import signal
+
+    from .train import request_stop
+
+    request_stop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _raise_interrupt)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _distributed() -> bool:

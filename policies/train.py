@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +55,15 @@ class TrainResult:
     loss: float
     samples_per_s: float
     elapsed_s: float
+    stopped_early: bool = False  # should_stop(), Ctrl-C or SIGTERM: a checkpoint of the step reached was saved
+
+
+_stop_requested = threading.Event()
+
+
+def request_stop() -> None:
+    """Ask a running train() to end after the current step, with a checkpoint (signal handlers call this)."""
+    _stop_requested.set()
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -98,6 +107,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train a policy. `reader` (anything DatasetReader-shaped) overrides `opts.dataset`. `callback` gets every
     logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
+    _stop_requested.clear()
     rank, world, local_world, device = _setup_distributed(opts)
     out = Path(opts.out)
     main_proc = rank == 0
@@ -150,10 +160,11 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     log = _Logger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
     meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
             "batch_size": config.batch_size}
-    last_ckpt, loss_val, t0 = resume_from, float("nan"), time.perf_counter()
+    last_ckpt, loss_val, t0, stopped = resume_from, float("nan"), time.perf_counter(), False
     try:
         while step < opts.steps:
-            if should_stop is not None and should_stop():
+            if _should_stop(should_stop, world, device):
+                stopped = True
                 break
             factor = lr_factor(config, step, opts.steps)
             for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
@@ -175,8 +186,9 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             if world > 1 and opts.save_every and step % opts.save_every == 0:
                 dist.barrier()
     except KeyboardInterrupt:
+        stopped = True
         if main_proc:
-            print(f"\ninterrupted at step {step}: saving a checkpoint", file=sys.stderr)
+            print(f"\ninterrupted at step {step}: saving a checkpoint", file=sys.stderr, flush=True)
     finally:
         if main_proc and step > 0 and (last_ckpt is None or last_ckpt.name != f"{step:06d}"):
             last_ckpt = save_checkpoint(out, step, policy, optimizer, sampler, ema, meta)
@@ -185,7 +197,16 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             dist.barrier()
     elapsed = time.perf_counter() - t0
     return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
-                       samples_per_s=log.total_samples / max(elapsed, 1e-9))
+                       samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped)
+
+
+def _should_stop(should_stop: Callable[[], bool] | None, world: int, device: torch.device) -> bool:
+    stop = _stop_requested.is_set() or (should_stop is not None and bool(should_stop()))
+    if world > 1:  # every rank stops at the same step, or DDP would wait forever on the one that left
+        flag = torch.tensor([float(stop)], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        stop = bool(flag.item())
+    return stop
 
 
 def _cache_progress(done: int, total: int) -> None:
@@ -277,10 +298,6 @@ class _Logger:
             self._file.close()
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m policies.train` / `torchrun ... -m policies.train`: the same arguments as `robotapp train`."""
     import argparse
@@ -290,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="policies.train", description=__doc__.splitlines()[0])
     add_train_arguments(parser)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # a GUI "stop" ends like Ctrl-C: with a checkpoint
     try:
         return run_train(args)
     except (ValueError, LookupError, OSError, RuntimeError) as e:

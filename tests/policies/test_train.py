@@ -2,6 +2,12 @@
 
 import argparse
 import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,6 +138,28 @@ def test_the_train_command(tmp_path, capsys):
 
 
 def _json(v):
-    import json
-
     return json.dumps(list(v) if isinstance(v, tuple) else v)
+
+
+def test_sigterm_finishes_the_step_and_saves(tmp_path):
+    """What a GUI's stop button does to the training subprocess."""
+    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=1, length=10))
+    sets = [x for k, v in TINY_ACT.items() for x in ("--set", f"{k}={_json(v)}")]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "policies.train", "--dataset", str(root), "--steps", "100000",
+                             "--out", str(tmp_path / "out"), "--log-every", "1", *sets],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stderr:
+            if line.startswith("step "):
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "stopped at step" in out
+    last = (tmp_path / "out" / "last").resolve()
+    step = int(last.name)
+    assert 1 <= step < 100000 and json.loads((last / "training_state.json").read_text())["step"] == step
+    assert load_policy(last).config.dim_model == TINY_ACT["dim_model"]
