@@ -29,6 +29,7 @@ import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `robotapp train` does (see policies/cli.py)
 
 import torch  # noqa: E402
 

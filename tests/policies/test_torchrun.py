@@ -46,7 +46,7 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
     from robotapp.dataset import DatasetReader
 
     single = train(TrainOptions(policy="act", steps=1, out=str(tmp_path / "single"), overrides=TINY_ACT,
-                                progress=False, device="cpu"), reader=DatasetReader(root))
+                                progress=False, device="cpu", num_threads=1), reader=DatasetReader(root))
     assert sorted(p.name for p in single.checkpoint.iterdir()) == files
     for name in ("model.safetensors", "normalizer.safetensors"):
         a, b = load_file(str(out / "last" / name)), load_file(str(single.checkpoint / name))

@@ -23,7 +23,8 @@ from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset, make_
 
 def _run(tmp_path, kind, steps, reader, name="out", **kw):
     records = []
-    opts = dict(policy=kind, steps=steps, out=str(tmp_path / name), log_every=1, save_every=0, progress=False)
+    opts = dict(policy=kind, steps=steps, out=str(tmp_path / name), log_every=1, save_every=0, progress=False,
+                num_threads=1)
     opts.update(kw)
     result = train(TrainOptions(**opts), reader=reader, callback=records.append)
     return result, records
@@ -108,7 +109,7 @@ def test_stop_early_and_refusals(tmp_path):
     ds = make_dataset(n_episodes=1, length=10)
     seen = []
     result = train(TrainOptions(policy="act", steps=100, out=str(tmp_path / "o"), log_every=1, save_every=0,
-                                overrides=TINY_ACT, progress=False), reader=ds, callback=seen.append,
+                                overrides=TINY_ACT, progress=False, num_threads=1), reader=ds, callback=seen.append,
                    should_stop=lambda: len(seen) >= 3)
     assert result.step == 3 and result.checkpoint.name == "000003"
     with pytest.raises(ValueError, match="already holds checkpoints: pass --resume"):
@@ -128,7 +129,7 @@ def test_the_train_command(tmp_path, capsys):
     add_train_command(parser.add_subparsers(dest="command"))
     sets = [x for k, v in TINY_ACT.items() if k != "batch_size" for x in ("--set", f"{k}={_json(v)}")]
     args = parser.parse_args(["train", "--dataset", str(root), "--policy", "act", "--steps", "3", "--out",
-                              str(tmp_path / "out"), "--batch-size", "4", "--no-progress", *sets])
+                              str(tmp_path / "out"), "--batch-size", "4", "--no-progress", "--num-threads", "1", *sets])
     assert args.func(args) == 0
     assert "trained 3 steps" in capsys.readouterr().out
     assert load_policy(tmp_path / "out" / "last").config.dim_model == TINY_ACT["dim_model"]
@@ -147,7 +148,7 @@ def test_sigterm_finishes_the_step_and_saves(tmp_path):
     sets = [x for k, v in TINY_ACT.items() for x in ("--set", f"{k}={_json(v)}")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "policies.train", "--dataset", str(root), "--steps", "100000",
-                             "--out", str(tmp_path / "out"), "--log-every", "1", *sets],
+                             "--out", str(tmp_path / "out"), "--log-every", "1", "--num-threads", "1", *sets],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         for line in proc.stderr:
