@@ -99,6 +99,7 @@ class PolicyConfig:
         """Build from a dict (ours, or a lerobot config.json). `strict` refuses keys we do not know, except
         the lerobot-only ones listed in LEROBOT_ONLY."""
         names = {f.name: f for f in dataclasses.fields(cls)}
+        d = _from_lerobot_fields(d)
         unknown = [k for k in d if k not in names and k != "type" and k not in LEROBOT_ONLY]
         if strict and unknown:
             raise ValueError(f"unknown {cls.type} config field(s): {', '.join(sorted(unknown))}")
@@ -119,6 +120,19 @@ class PolicyConfig:
         cfg = dataclasses.replace(self, **changes)
         cfg.validate()
         return cfg
+
+
+def _from_lerobot_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """lerobot spellings -> ours: use_group_norm -> backbone_norm; a torchvision weights enum name
+    ("ResNet18_Weights.IMAGENET1K_V1") -> None (a trained checkpoint carries its weights; to start from ImageNet
+    weights here, give a .safetensors file or a Hub repo id)."""
+    d = dict(d)
+    if "use_group_norm" in d:
+        d.setdefault("backbone_norm", "group" if d.pop("use_group_norm") else "batch")
+    weights = d.get("pretrained_backbone_weights")
+    if isinstance(weights, str) and weights.startswith("ResNet") and "_Weights." in weights:
+        d["pretrained_backbone_weights"] = None
+    return d
 
 
 _TUPLE_FIELDS = {"image_size", "down_dims", "crop_shape", "optimizer_betas", "resize_shape"}

@@ -41,6 +41,12 @@ def test_a_lerobot_config_json_reads_into_ours(features):
                     "normalization_mapping": {"VISUAL": "MEAN_STD", "STATE": "MEAN_STD", "ACTION": "MEAN_STD"}}
     cfg = config_from_dict(lerobot_json)
     assert isinstance(cfg, ACTConfig) and cfg.chunk_size == 50 and cfg.dim_model == 256
+    cfg = config_from_dict({**lerobot_json, "pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"})
+    assert cfg.pretrained_backbone_weights is None and cfg.backbone_norm == "frozen_bn"  # lerobot ACT: frozen BN
+    diff = config_from_dict({"type": "diffusion", "input_features": inputs, "output_features": outputs,
+                             "use_group_norm": True, "crop_shape": [20, 28], "resize_shape": None, "crop_ratio": 1.0,
+                             "down_dims": [64, 128, 256], "pretrained_backbone_weights": None})
+    assert diff.backbone_norm == "group" and diff.crop_shape == (20, 28) and diff.down_dims == (64, 128, 256)
 
 
 def test_round_trip_and_unknown_fields(features):
