@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,13 @@ def available_memory_bytes() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _gb(n: float) -> str:
@@ -142,24 +150,37 @@ class FrameCache:
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         vectors: dict[str, list[np.ndarray]] = {ACTION_KEY: [], STATE_KEY: []}
         for i, rec in enumerate(records):
-            ep = _episode_id(rec)
+            ep, length = _episode_id(rec), int(lengths[i])
             data = reader.episode_data(ep)
-            length = int(lengths[i])
             for key in vectors:
                 if key in data:
                     v = np.asarray(data[key], dtype=np.float32).reshape(len(data[key]), -1)
                     if len(v) != length:
                         raise ValueError(f"episode {ep}: {key} has {len(v)} rows, the episode has {length} frames")
                     vectors[key].append(v)
-            for k, (h, w) in zip(cam_keys, shapes, strict=True):
-                frames = reader.decode_episode_video(ep, k)
-                if len(frames) < length:
-                    raise ValueError(f"episode {ep} camera {k.removeprefix(IMAGE_PREFIX)}: video has {len(frames)} "
-                                     f"frames, the data has {length}")
-                s = int(starts[i])
-                arrays[k][s:s + length] = torch.from_numpy(to_chw(resize_uint8(frames[:length], (h, w))))
-            if progress is not None:
-                progress(i + 1, len(records))
+
+        def decode(i: int, k: str, hw: tuple[int, int]) -> None:
+            ep, length, s = _episode_id(records[i]), int(lengths[i]), int(starts[i])
+            frames = reader.decode_episode_video(ep, k)
+            if len(frames) < length:
+                raise ValueError(f"episode {ep} camera {k.removeprefix(IMAGE_PREFIX)}: video has {len(frames)} "
+                                 f"frames, the data has {length}")
+            arrays[k][s:s + length] = torch.from_numpy(to_chw(resize_uint8(frames[:length], hw)))
+
+        # decoding and resizing release the GIL: a few threads keep the cores busy
+        with ThreadPoolExecutor(max_workers=max(1, min(4, _cores() // processes_per_machine))) as pool:
+            jobs = [[pool.submit(decode, i, k, hw) for k, hw in zip(cam_keys, shapes, strict=True)]
+                    for i in range(len(records))]
+            try:
+                for i, episode_jobs in enumerate(jobs):
+                    for job in episode_jobs:
+                        job.result()
+                    if progress is not None:
+                        progress(i + 1, len(records))
+            except BaseException:
+                for job in (j for episode_jobs in jobs for j in episode_jobs):
+                    job.cancel()
+                raise
         for key, parts in vectors.items():
             if parts:
                 arrays[key] = torch.from_numpy(np.concatenate(parts))
