@@ -3,7 +3,9 @@
     .venv/bin/python -m robotapp.gui.screenshots docs/screenshots
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen unless a display is set). User files go to a temporary ROBOTAPP_HOME,
-so taking screenshots never touches your calibrations, rig configs or window settings."""
+so taking screenshots never touches your calibrations, rig configs or window settings. The virtual servos are served
+in-process rather than on ptys: on a busy machine a pty's server thread can miss a bus timeout, and a fault
+banner is not what these pictures are for (the window is the same either way)."""
 
 from __future__ import annotations
 
@@ -37,12 +39,14 @@ def take(out_dir: Path) -> list[Path]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from robotapp.runtime.host import RigHost
+
     from .main_window import MainWindow
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(Path(os.environ["ROBOTAPP_HOME"]) / "gui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
+    window = MainWindow(RigHost(virtual_options={"transport": "inprocess"}), settings=settings)
     window.resize(*SIZE)
     window.show()
     window.open_rig("virtual")

@@ -3,6 +3,7 @@ session snapshot on the main window's timer."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from robotapp.runtime.events import Event
@@ -20,7 +21,6 @@ class StatusPanel(QWidget):
         self.loop = QLabel()
         self.recording = QLabel()
         self.faults = QLabel("faults: none")
-        self.faults.setMaximumWidth(560)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         for w in (self.rig, self.mode, self.loop, self.recording, self.faults):
@@ -49,8 +49,11 @@ class StatusPanel(QWidget):
         else:
             self.recording.setText("not recording")
             self.recording.setStyleSheet("padding: 0 8px;")
-        if snap.mode in (Mode.FAULT, Mode.ESTOP) and snap.message and not self.last_fault:
+        stopped = snap.mode in (Mode.FAULT, Mode.ESTOP)
+        if stopped and snap.message and not self.last_fault:
             self.show_fault(snap.message)
+        if self.last_fault:
+            self._show(("fault: " if stopped else "last fault: ") + self.last_fault)
 
     def on_event(self, event: Event) -> None:
         if event.kind in FAULT_KINDS:
@@ -62,7 +65,12 @@ class StatusPanel(QWidget):
 
     def show_fault(self, message: str) -> None:
         self.last_fault = message
-        short = message if len(message) < 90 else message[:87] + "..."
-        self.faults.setText(f"fault: {short}")
-        self.faults.setToolTip(message)
+        self._show(f"fault: {message}")
+
+    def _show(self, text: str) -> None:
+        # elided to the room left in the status bar; the whole message is in the tooltip
+        room = max(200, self.width() - sum(w.sizeHint().width() for w in (self.rig, self.mode, self.loop,
+                                                                           self.recording)) - 40)
+        self.faults.setText(self.faults.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room))
+        self.faults.setToolTip(self.last_fault)
         self.faults.setStyleSheet("padding: 0 8px; color: #b00020; font-weight: 600;")

@@ -23,6 +23,7 @@ def make_window(qtbot, settings_file, open_rig=True) -> MainWindow:
         window.open_rig("virtual")
         qtbot.waitUntil(lambda: window.host.is_open or window.host.state == "failed", timeout=OPEN_TIMEOUT_MS)
         assert window.host.is_open, window.host.error
+        qtbot.waitUntil(lambda: "is open" in window.message.text(), timeout=5000)  # the window heard it too
     return window
 
 

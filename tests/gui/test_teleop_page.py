@@ -94,5 +94,5 @@ def test_demonstrator_button_plays_a_pick_and_place_on_the_leader(window, qtbot)
     panel.demo_button.click()
     qtbot.waitUntil(lambda: panel.demo_button.text().startswith("Demonstrator ") and "/" in
                     panel.demo_button.text(), timeout=10_000)
-    assert "pick-and-place on the leader" in panel.message.text()
+    qtbot.waitUntil(lambda: "pick-and-place on the leader" in panel.message.text(), timeout=5000)
     qtbot.waitUntil(lambda: np.abs(window.host.virtual_leader.angles() - start).max() > 0.3, timeout=10_000)

@@ -32,6 +32,7 @@ class CalibrationTab(QWidget):
         self.arm.addItems(["follower", "leader"])
         self.arm_id = QLineEdit()
         self.arm_id.setPlaceholderText("calibration file name (default from the rig)")
+        self.arm_id.setMinimumWidth(320)
         self.start_button = QPushButton("Start calibration")
         self.middle_button = QPushButton("Record middle pose")
         self.finish_button = QPushButton("Finish")
@@ -56,6 +57,7 @@ class CalibrationTab(QWidget):
         self.report.setMaximumHeight(210)
         self.report.setVisible(False)  # shown once a calibration is saved
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Arm", self.arm)
         form.addRow("Arm id", self.arm_id)
         buttons = QHBoxLayout()

@@ -29,6 +29,7 @@ class MotorsTab(QWidget):
         self.message = MessageLine()
         self.flow = FlowBox(log_lines=4)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Arm", self.arm)
         form.addRow("Port", self.where)
         buttons = QHBoxLayout()

@@ -120,7 +120,8 @@ class JointPlots(QWidget):
         lo, hi = float(values.min()), float(values.max())
         span = max(hi - lo, 10.0)  # at least 10 degrees (or %): a still arm's noise is not blown up
         cur_lo, cur_hi = self.y_ranges[k]
-        inside = cur_lo <= lo and hi <= cur_hi
+        margin = 0.05 * (cur_hi - cur_lo)  # data touching the frame's edge is refitted, so it stays readable
+        inside = cur_lo + margin <= lo and hi <= cur_hi - margin
         too_loose = (cur_hi - cur_lo) > 3 * span
         if not inside or too_loose:
             mid = (lo + hi) / 2

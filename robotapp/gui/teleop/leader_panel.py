@@ -101,7 +101,7 @@ class LeaderPanel(QGroupBox):
         self.leader.set_target(k, np.radians(value))
 
     def jog(self, k: int, direction: int) -> None:
-        if self.leader is not None and self.isEnabled():
+        if self.leader is not None and self.isEnabled() and self.isVisible():  # keys act on the page shown
             self.leader.jog(k, direction * np.radians(JOG_STEP_DEG))
 
     def home(self) -> None:

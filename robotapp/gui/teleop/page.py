@@ -42,6 +42,7 @@ class TeleopPage(QWidget):
 
         self.mode_label = QLabel("mode: -")
         self.mode_label.setStyleSheet("font-weight: 600;")
+        self.mode_label.setWordWrap(True)  # a long fault message must not widen the side panel past the window
         self.engage_button = QPushButton("Engage teleop")
         self.align_button = QPushButton("Align slowly, then engage")
         self.disengage_button = QPushButton("Disengage (hold)")
@@ -116,9 +117,14 @@ class TeleopPage(QWidget):
     # -- teleop -------------------------------------------------------------------------------------------------
     def engage(self, align: bool) -> None:
         self.teleop_message.info("moving the follower slowly onto the leader…" if align else "engaging…")
-        self._command("Align check", lambda s: s.teleop(align=align, wait=False),
-                      lambda _: self.teleop_message.info("teleop engaged: the follower copies the leader"
-                                                         if not align else "aligning, then teleop"))
+        self._command("Align check", lambda s: s.teleop(align=align, wait=False), lambda _: self._engaged())
+
+    def _engaged(self) -> None:
+        snap = self.ctx.host.snapshot()  # a mode change publishes its snapshot at once
+        if snap is not None and snap.mode == Mode.ALIGN:
+            self.teleop_message.info("moving the follower slowly onto the leader; teleop engages when aligned")
+        else:
+            self.teleop_message.info("teleop engaged: the follower copies the leader")
 
     def disengage(self) -> None:
         self._command("Disengage", lambda s: s.hold(wait=False),
@@ -188,7 +194,8 @@ class TeleopPage(QWidget):
         if snap is None:
             self.mode_label.setText(f"mode: - (rig {host.state})")
             return
-        self.mode_label.setText(f"mode: {snap.mode.value}" + (f" — {snap.message}" if snap.message else ""))
+        stopped = snap.mode in (Mode.FAULT, Mode.ESTOP)  # the message is the last fault's: only news while in it
+        self.mode_label.setText(f"mode: {snap.mode.value}" + (f" — {snap.message}" if stopped and snap.message else ""))
         engaged = snap.mode in ENGAGED
         self.engage_button.setEnabled(not engaged and not self.recording)
         self.align_button.setEnabled(not engaged and not self.recording)
