@@ -72,7 +72,6 @@ def run_train(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    passive_openmp_threads()
     from .train import train
 
     if threading.current_thread() is threading.main_thread():
@@ -85,17 +84,6 @@ def run_train(args: argparse.Namespace) -> int:
         what = f"stopped at step {result.step} of {args.steps}" if result.stopped_early else f"trained {result.step} steps"
         print(f"{what} ({result.samples_per_s:.1f} samples/s); policy: {result.checkpoint}", flush=True)
     return 0
-
-
-def passive_openmp_threads() -> None:
-    """Idle OpenMP threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE) unless the user chose otherwise.
-    On a 2-core machine shared with a GUI, a simulator or other jobs, spinning threads steal the cores the work
-    needs: measured here, a training step ran 2-4x slower without it. Effective only before torch is imported."""
-    import os
-    import sys
-
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _on_signal(signum, frame):

@@ -17,11 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __name__ == "__main__" and "torch" not in sys.modules:  # python -m policies.train / torchrun: see cli.py
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402
-import torch.distributed as dist  # noqa: E402
+import torch
+import torch.distributed as dist
 
 from .checkpoint import latest_checkpoint, restore, save_checkpoint
 from .config import make_config, split_features
