@@ -1,12 +1,15 @@
 """The main window on the virtual rig, with its settings in a temporary INI file. Small camera images (the tests
 look at behaviour, not pixels) and in-process servo ports: a pty's server thread can miss the bus timeouts on a
-machine loaded by other jobs, and the GUI does not care which transport the emulated servos use."""
+machine loaded by other jobs, and the GUI does not care which transport the emulated servos use. For the same
+reason the session's watchdog and heartbeat limits are wider than the app's: a thread starved of CPU for 200 ms
+by other jobs would hold the follower (tests/runtime cover those limits; these tests cover the window)."""
 
 import pytest
 from PySide6.QtCore import QSettings
 
 from robotapp.gui.main_window import MainWindow
 from robotapp.runtime.host import RigHost
+from robotapp.runtime.modes import SessionConfig
 
 OPEN_TIMEOUT_MS = 60_000
 VIRTUAL = {"width": 160, "height": 120, "transport": "inprocess"}
@@ -14,7 +17,8 @@ VIRTUAL = {"width": 160, "height": 120, "transport": "inprocess"}
 
 def make_window(qtbot, settings_file, open_rig=True) -> MainWindow:
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
-    window = MainWindow(RigHost(virtual_options=VIRTUAL), settings)
+    config = SessionConfig(heartbeat_timeout_s=5.0, watchdog_s=1.0)
+    window = MainWindow(RigHost(config, virtual_options=VIRTUAL), settings)
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()
@@ -32,6 +36,17 @@ def window(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path / "gui.ini")
     yield w
     w.close()
+
+
+def wait_for(qtbot, window, condition, timeout_ms: int, what: str) -> None:
+    """waitUntil that says, on a timeout, what the session was doing (mode, last message, faults shown)."""
+    try:
+        qtbot.waitUntil(condition, timeout=timeout_ms)
+    except Exception:
+        snap = window.host.snapshot()
+        raise AssertionError(f"{what}: not within {timeout_ms} ms; mode {mode_of(window)!r}, message "
+                             f"{getattr(snap, 'message', '')!r}, loop {getattr(snap, 'loop_hz', 0):.0f} Hz, "
+                             f"status {window.status.faults.text()!r}") from None
 
 
 def mode_of(window) -> str:

@@ -4,7 +4,7 @@ leader-vs-follower plots, the align check on engage, the virtual leader's slider
 import numpy as np
 from PySide6.QtCore import Qt
 
-from .conftest import mode_of
+from .conftest import mode_of, wait_for
 
 MIN_PREVIEW_FPS = 15.0
 
@@ -33,7 +33,7 @@ def test_previews_reach_15_fps_in_the_window_without_slowing_the_loop(window, qt
 def test_plots_follow_leader_and_follower_and_the_sliders_move_the_leader(window, qtbot):
     page = show_teleop(window, qtbot)
     page.align_button.click()
-    qtbot.waitUntil(lambda: mode_of(window) == "teleop", timeout=20_000)
+    wait_for(qtbot, window, lambda: mode_of(window) == "teleop", 20_000, "teleop")
     plots = page.plots
     start = plots.history.count
     qtbot.waitUntil(lambda: plots.history.count > start + 10, timeout=10_000)  # the arm at rest is in the plot
@@ -43,10 +43,11 @@ def test_plots_follow_leader_and_follower_and_the_sliders_move_the_leader(window
     def follower_there() -> bool:
         snap = window.host.snapshot()
         return snap.leader is not None and snap.leader[0] > 25 and abs(snap.follower[0] - snap.leader[0]) < 3
-    qtbot.waitUntil(follower_there, timeout=15_000)
+    wait_for(qtbot, window, follower_there, 15_000, "the follower on the leader")
     qtbot.waitUntil(lambda: plots.redraws > 5, timeout=5000)
     follower_curve, leader_curve = plots.curves[0]
     qtbot.waitUntil(lambda: np.nanmax(leader_curve.getData()[1]) > 25, timeout=5000)
+    qtbot.waitUntil(lambda: np.nanmax(follower_curve.getData()[1]) > 25, timeout=5000)  # a redraw behind
     x, y = follower_curve.getData()
     assert x.min() >= -10.5 and x.max() <= 0.0  # the last 10 s, time relative to now
     assert np.nanmax(y) > 25 and np.nanmin(y) < 10  # the follower's swing is in its curve
@@ -65,7 +66,7 @@ def test_engage_refuses_a_misaligned_leader_naming_the_joint_then_aligns(window,
     assert mode_of(window) == "idle"
     page.align_button.click()
     qtbot.waitUntil(lambda: mode_of(window) == "align", timeout=5000)
-    qtbot.waitUntil(lambda: mode_of(window) == "teleop", timeout=20_000)
+    wait_for(qtbot, window, lambda: mode_of(window) == "teleop", 20_000, "aligned teleop")
     page.disengage_button.click()
     qtbot.waitUntil(lambda: mode_of(window) == "hold", timeout=5000)
 
