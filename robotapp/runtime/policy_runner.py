@@ -17,7 +17,6 @@ import time
 from collections import deque
 
 import numpy as np
-import torch
 
 STATE_KEY = "observation.state"
 
@@ -95,7 +94,6 @@ class PolicyRunner:
         return self._latest is not None and not self._busy and planned <= self.margin
 
     def _run(self) -> None:
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._stop or (self.chunked and self._needs_chunk())
@@ -137,6 +135,7 @@ class PolicyRunner:
 
     def _predict_chunk(self, history: list[dict]) -> np.ndarray:
         """history: the last n_obs_steps observations, newest last (fewer at an episode's start)."""
+        import torch  # here, not at the top: the CLI and the GUI start without loading torch
         if self.n_obs_steps > 1:
             history = [history[0]] * (self.n_obs_steps - len(history)) + history  # repeat the first as history
             prepared = [self.policy.prepare_observation(o)[0] for o in history]

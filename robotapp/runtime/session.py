@@ -295,8 +295,8 @@ class Session:
         if follower.bus.alerts:
             follower.bus.check_hardware()  # raises HardwareAlertError naming the motor and the cause
         action = None
-        if self.mode in (Mode.TELEOP, Mode.RECORD, Mode.ALIGN) and self.rig.leader is not None:
-            self._leader = self.rig.leader.read_positions()
+        if self.mode in (Mode.IDLE, Mode.HOLD, Mode.TELEOP, Mode.RECORD, Mode.ALIGN) and self.rig.leader is not None:
+            self._leader = self.rig.leader.read_positions()  # also when idle: the window shows the misalignment
         if self.mode == Mode.ALIGN:
             self._align_step()
         elif self.mode == Mode.TELEOP:
