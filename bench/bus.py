@@ -6,11 +6,17 @@ combined packet), and prints a markdown table next to the theoretical wire time 
 is 0, as the arm setup configures it.
 
     .venv/bin/python bench/bus.py [--ticks 2000] [--repeats 3]
+
+With --port PORT --json OUT it runs one series of ticks against a port that is already served (the suite's P1,
+next to lerobot's DynamixelMotorsBus on the same emulator): --plain for plain sync read, --units for calibrated
+units through the Koch follower Arm (degrees, gripper 0-100).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import platform
 import signal
@@ -24,7 +30,7 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from hardware.motors import DynamixelBus, Motor  # noqa: E402
+from hardware.motors import CommError, DynamixelBus, Motor  # noqa: E402
 from hardware.virtual import ServoChain, serve_inprocess  # noqa: E402
 from hardware.virtual import protocol as p  # noqa: E402
 
@@ -57,6 +63,50 @@ def run_ticks(bus: DynamixelBus, ticks: int) -> np.ndarray:
         bus.sync_write("Goal_Position", goals)
         times[k] = time.perf_counter() - t0
     return times
+
+
+def run_on_port(port: str, ticks: int, *, fast: bool, units: bool, warmup: int = 200) -> tuple[np.ndarray, int]:
+    """One series of ticks on an already-served port. units: through the Arm (calibrated degrees / percent, no
+    goal clamp: lerobot's koch follower clamps nothing by default either)."""
+    bus = DynamixelBus(port, KOCH, baudrate=BAUD, fast_sync_read=fast)
+    bus.connect()
+    try:
+        for name in KOCH:
+            bus.write("Return_Delay_Time", name, 0)
+        if units:
+            from hardware.arms import Arm
+            from hardware.arms.profile import load_profile
+            from hardware.arms.units import MotorCalibration
+
+            profile = load_profile("koch-v1.1-follower")
+            cal = {j.name: MotorCalibration(j.id, 0, 0, 0, 4095) for j in profile.joints}
+            arm = Arm(profile, bus, cal)
+            goals = np.where(arm.is_gripper, 50.0, 0.0)
+
+            def tick() -> None:
+                arm.read_positions()
+                arm.write_goals(goals, clamp=False)
+        else:
+            goal_raw = np.full(6, 2048)
+
+            def tick() -> None:
+                bus.sync_read("Present_Position")
+                bus.sync_write("Goal_Position", goal_raw)
+        for _ in range(warmup):
+            with contextlib.suppress(CommError):
+                tick()
+        times, failed = [], 0
+        for _ in range(ticks):
+            t0 = time.perf_counter()
+            try:
+                tick()
+            except CommError:  # no answer after the bus's retries: counted, not timed
+                failed += 1
+                continue
+            times.append(time.perf_counter() - t0)
+    finally:
+        bus.disconnect()
+    return np.array(times), failed
 
 
 def measure(transport: str, timing: bool, fast: bool, ticks: int, repeats: int) -> dict:
@@ -97,7 +147,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ticks", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--port", help="run one series on this already-served port (with --json)")
+    ap.add_argument("--plain", action="store_true", help="with --port: plain sync read (default: fast)")
+    ap.add_argument("--units", action="store_true", help="with --port: calibrated units through the Arm")
+    ap.add_argument("--json", help="with --port: write {'ticks_s': [...]} here")
     args = ap.parse_args()
+    if args.port:
+        times, failed = run_on_port(args.port, args.ticks, fast=not args.plain, units=args.units)
+        with open(args.json, "w") as f:
+            json.dump({"ticks_s": times.tolist(), "failed": failed}, f)
+        return
     print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.processor() or platform.machine()} · "
           f"Python {platform.python_version()}")
     print(f"command: python bench/bus.py --ticks {args.ticks} --repeats {args.repeats}\n")

@@ -12,6 +12,7 @@ save_episode to the episode being published (and, before that, fsynced in stagin
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -56,7 +57,9 @@ def noop(observation: dict, action: np.ndarray, task: str) -> int:
 
 
 def record(writer: DatasetWriter, frames: dict[str, list[np.ndarray]], fps: int, seconds: float,
-           lat: list[float] | None, t_ep: int, base: list[float] | None = None) -> tuple[object, int, float]:
+           lat: list[float] | None, t_ep: int, base: list[float] | None = None,
+           lateness: list[float] | None = None) -> tuple[object, int, float]:
+    """A loop paced at fps feeding add_frame; `lateness` gets each tick's start minus its deadline (s)."""
     n = int(round(seconds * fps))
     period = 1.0 / fps
     start = time.monotonic()
@@ -69,6 +72,8 @@ def record(writer: DatasetWriter, frames: dict[str, list[np.ndarray]], fps: int,
             time.sleep(deadline - now)
         elif now - deadline > period:
             late += 1
+        if lateness is not None:
+            lateness.append(time.monotonic() - deadline)
         q = np.full(len(JOINTS), np.sin(k / fps) * 30, np.float32)
         obs = {"observation.state": q, **{key: f[k % nf] for key, f in frames.items()}}
         act = q + 0.5
@@ -84,6 +89,60 @@ def record(writer: DatasetWriter, frames: dict[str, list[np.ndarray]], fps: int,
     return res, late, wall
 
 
+def writer_episodes(frames: np.ndarray, root: Path, episodes: int, seconds: float, fps: int = 30,
+                    codec: str = "av1") -> list[dict]:
+    """The suite's P2 (next to lerobot's writer on the same frames): `episodes` episodes of `seconds` in the
+    paced loop; frames is uint8 (cameras, n, h, w, 3), cycled. Per episode: loop Hz, tick lateness, add_frame
+    latency, dropped frames, episode end -> durable."""
+    ncam, _, h, w, _ = frames.shape
+    cams = [f"cam{i}" for i in range(ncam)]
+    feed = {f"observation.images.{c}": [_readonly(f) for f in frames[i]] for i, c in enumerate(cams)}
+    if root.exists():
+        shutil.rmtree(root)
+    writer = DatasetWriter.create(root, fps=fps, features=build_features(JOINTS, [(c, h, w) for c in cams]),
+                                  robot_type="koch", codec=codec)
+    out = []
+    try:
+        for e in range(episodes):
+            lat, base, late = [], [], []
+            dropped0 = sum(writer.stats.dropped.values())
+            t0 = time.monotonic()
+            res, _, _ = record(writer, feed, fps, seconds, lat, e, base, late)
+            res.wait(300)
+            n = len(lat)
+            span = (n - 1) / fps + late[-1] - late[0]  # first tick start -> last tick start
+            out.append({"frames": n, "loop_hz": (n - 1) / span, "late_p99_ms": float(np.percentile(late, 99) * 1e3),
+                        "late_max_ms": float(max(late) * 1e3),
+                        "add_frame_p50_ms": float(np.percentile(lat, 50) * 1e3),
+                        "add_frame_p99_ms": float(np.percentile(lat, 99) * 1e3),
+                        "dropped": int(sum(writer.stats.dropped.values()) - dropped0), "durable_s": res.durable_s,
+                        "episode_wall_s": time.monotonic() - t0})
+    finally:
+        writer.close()
+    return out
+
+
+def random_access(root: Path, indices: list[int]) -> dict:
+    """The suite's P6 (next to lerobot's LeRobotDataset on the same dataset and indices): open, then read each
+    index with every camera's image decoded."""
+    t0 = time.perf_counter()
+    reader = DatasetReader(root)
+    reader.frame(0)
+    open_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in indices:
+        reader.frame(int(i))
+    read_s = time.perf_counter() - t0
+    reader.close()
+    return {"open_s": open_s, "read_s": read_s, "frames": len(indices)}
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
@@ -95,7 +154,28 @@ def main() -> int:
     ap.add_argument("--short", type=int, default=5, help="short episodes (3 s) for the durable-time figures")
     ap.add_argument("--random", type=int, default=300, help="random frame reads for the reader figure")
     ap.add_argument("--keep", default=None, metavar="DIR", help="write the dataset here and keep it")
+    ap.add_argument("--frames", default=None, metavar="NPY",
+                    help="suite mode: record --episodes episodes of these frames (cameras, n, h, w, 3), write --json")
+    ap.add_argument("--episodes", type=int, default=3, help="with --frames")
+    ap.add_argument("--json", default=None, help="with --frames: write the per-episode results here")
+    ap.add_argument("--read", default=None, metavar="DIR",
+                    help="suite mode: random access on DIR at the indices in --indices (JSON list), write --json")
+    ap.add_argument("--indices", default=None)
     args = ap.parse_args()
+    if args.read:
+        with open(args.indices) as f:
+            res = random_access(Path(args.read), json.load(f))
+        with open(args.json, "w") as f:
+            json.dump(res, f)
+        return 0
+    if args.frames:
+        root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-writer-")) / "ds"
+        eps = writer_episodes(np.load(args.frames), root, args.episodes, args.seconds, args.fps, args.codec)
+        with open(args.json, "w") as f:
+            json.dump({"episodes": eps}, f)
+        if not args.keep:
+            shutil.rmtree(root.parent, ignore_errors=True)
+        return 0
 
     h, w = args.height, args.width
     cams = [f"cam{i}" for i in range(args.cams)]

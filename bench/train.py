@@ -78,7 +78,11 @@ def bench_policy(kind: str, args, reader, overrides: dict) -> dict:
     cpu: list[float] = []
     t0 = time.perf_counter()
 
+    first: list[float] = []
+
     def on_log(rec: dict) -> None:
+        if not records:
+            first.append(time.perf_counter() - t0)  # frame cache built, policy made, one step done
         records.append(rec)
         cpu.append(time.process_time())
 
@@ -111,7 +115,7 @@ def bench_policy(kind: str, args, reader, overrides: dict) -> dict:
         "call_p50": np.percentile(call, 50), "call_p99": np.percentile(call, 99),
         "infer_p50": np.percentile(infer, 50) if infer else float("nan"),
         "infer_p99": np.percentile(infer, 99) if infer else float("nan"),
-        "n_infer": len(infer), "cache_mb": cache.nbytes / 1e6, "train_wall_s": total,
+        "n_infer": len(infer), "cache_mb": cache.nbytes / 1e6, "train_wall_s": total, "first_step_s": first[0],
         "config": {k: v for k, v in cfg.to_dict().items() if k not in ("input_features", "output_features")},
     }
 
@@ -153,11 +157,20 @@ def vs_lerobot(args) -> None:
              **{f"observation.images.{c}": {"dtype": "video", "shape": [*hw, 3]} for c in ("front", "wrist")}}
     print("| policy | params ours / lerobot | max output diff | train step ms ours / lerobot "
           "| chunk inference ms ours / lerobot |\n|---|---|---|---|---|")
+    rows = []
     for kind in args.policies.split(","):
-        _compare_one(kind, args, feats)
+        r = _compare_one(kind, args, feats)
+        rows.append(r)
+        print(f"| {kind} ({args.preset}, lerobot backbone) | {r['params_m'][0]:.2f} M / {r['params_m'][1]:.2f} M "
+              f"| {r['max_diff']:.1e} | {r['train_step_ms'][0]:.0f} / {r['train_step_ms'][1]:.0f} "
+              f"| {r['infer_ms'][0]:.1f} / {r['infer_ms'][1]:.1f} |", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
 
 
-def _compare_one(kind: str, args, feats: dict) -> None:
+def _compare_one(kind: str, args, feats: dict) -> dict:
+    """Both networks (ours with lerobot's weights), identical batches: (ours, lerobot) step and inference ms."""
     from lerobot.configs.types import FeatureType, PolicyFeature
 
     from policies import make_config
@@ -226,23 +239,26 @@ def _compare_one(kind: str, args, feats: dict) -> None:
         def their_infer():
             return their_net.generate_actions(one)
     our_net.train(), their_net.train()
-    tr = [_median_ms(f, 3, 8) for f in (our_step, their_step)]
+    tr = _median_ms_pair(our_step, their_step, 3, args.net_steps)
     our_net.eval(), their_net.eval()
     with torch.no_grad():
-        inf = [_median_ms(f, 3, 20) for f in (our_infer, their_infer)]
-    print(f"| {kind} ({args.preset}, lerobot backbone) | {n_ours / 1e6:.2f} M / {n_theirs / 1e6:.2f} M | {diff:.1e} "
-          f"| {tr[0]:.0f} / {tr[1]:.0f} | {inf[0]:.1f} / {inf[1]:.1f} |")
+        inf = _median_ms_pair(our_infer, their_infer, 3, args.net_calls)
+    return {"policy": kind, "params_m": [n_ours / 1e6, n_theirs / 1e6], "max_diff": diff, "train_step_ms": tr,
+            "infer_ms": inf, "batch": b}
 
 
-def _median_ms(fn, warmup: int, n: int) -> float:
+def _median_ms_pair(ours, theirs, warmup: int, n: int) -> list[float]:
+    """Medians of n timed calls each, alternating ours / theirs so a busy machine's load drifts hit both alike."""
     for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts) * 1000)
+        ours(), theirs()
+    ts: list[list[float]] = [[], []]
+    pairs = [(0, ours), (1, theirs)]
+    for k in range(n):
+        for side, fn in pairs if k % 2 == 0 else pairs[::-1]:
+            t = time.perf_counter()
+            fn()
+            ts[side].append(time.perf_counter() - t)
+    return [float(np.median(t) * 1000) for t in ts]
 
 
 def _setting(text: str):
@@ -269,6 +285,8 @@ def main() -> None:
     ap.add_argument("--set", type=_setting, action="append", default=[], dest="settings", metavar="KEY=VALUE")
     ap.add_argument("--json", default=None, help="also write the results here")
     ap.add_argument("--vs-lerobot", action="store_true", help="compare with lerobot's networks (needs lerobot)")
+    ap.add_argument("--net-steps", type=int, default=8, help="--vs-lerobot: timed training steps per network")
+    ap.add_argument("--net-calls", type=int, default=20, help="--vs-lerobot: timed chunk inferences per network")
     args = ap.parse_args()
     if args.vs_lerobot:
         vs_lerobot(args)
