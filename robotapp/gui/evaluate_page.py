@@ -1,9 +1,236 @@
-"""Evaluate page (part 2 of the desktop app fills it in)."""
+"""Evaluate page: a checkpoint, a rig and a number of episodes -> an evaluation run on a worker
+(robotapp/runtime/eval_job.py) with live camera previews. The virtual world judges its own episodes; by hand
+(always on a real rig) S / F / P mark success / fail / partial, with a note. The tally carries a 95% interval;
+each finished run adds a row to the table comparing checkpoints. Below: replay a recorded episode."""
 
-from .placeholder import PlaceholderPage
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from robotapp.eval.table import rows as table_rows
+from robotapp.runtime.eval_job import EvalJob, EvalSpec, EvalStopped
+from robotapp.runtime.rigs import VIRTUAL
+
+from .common import MessageLine, error_text, fill_table, make_table, thumbnail
+from .replay_panel import ReplayPanel
+
+PREVIEW_MS = 66
+MARK_KEYS = {"S": "success", "F": "fail", "P": "partial"}
+TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate", "95% CI", "mean s"]
 
 
-class EvaluatePage(PlaceholderPage):
-    title = "Evaluate"
-    explanation = ("Replay episodes and run trained policies on the follower, with success marks and rates per "
-                   "checkpoint. Until then: `robotapp replay --help`.")
+class EvaluatePage(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job: EvalJob | None = None
+        self.results = []  # EvalResult per finished run, the comparison table's rows
+        self.checkpoint = QLineEdit()
+        self.checkpoint.setPlaceholderText("a checkpoint folder (run/checkpoints/<step> or run/last)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        ck_row = QHBoxLayout()
+        ck_row.addWidget(self.checkpoint, 1)
+        ck_row.addWidget(browse)
+        self.rig = QComboBox()
+        self.rig.addItem("virtual rig (lock-step, the world judges)", (VIRTUAL, False))
+        self.rig.addItem("virtual rig (real time, judged by hand)", (VIRTUAL, True))
+        self.episodes = QSpinBox(minimum=1, maximum=1000, value=10)
+        self.seed = QSpinBox(minimum=0, maximum=1_000_000)
+        self.episode_time = QDoubleSpinBox(minimum=0.5, maximum=600, value=20.0, suffix=" s", decimals=1)
+        form = QFormLayout()
+        form.addRow("Checkpoint", ck_row)
+        form.addRow("Rig", self.rig)
+        form.addRow("Episodes", self.episodes)
+        form.addRow("Seed", self.seed)
+        form.addRow("Episode time", self.episode_time)
+        self.start_button = QPushButton("Run evaluation")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        self.message = MessageLine()
+
+        self.mark_box = QGroupBox("Judge the episode (keys S / F / P)")
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("note (optional), then S, F or P")
+        mk = QHBoxLayout(self.mark_box)
+        mk.addWidget(self.note, 1)
+        self.mark_buttons = {}
+        for key, outcome in MARK_KEYS.items():
+            b = QPushButton(f"{outcome} ({key})")
+            b.clicked.connect(lambda _=False, o=outcome: self.mark(o))
+            mk.addWidget(b)
+            self.mark_buttons[outcome] = b
+            QShortcut(QKeySequence(key), self, lambda o=outcome: self.mark(o),
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        left = QVBoxLayout()
+        run_box = QGroupBox("Evaluation")
+        rb = QVBoxLayout(run_box)
+        rb.addLayout(form)
+        rb.addLayout(buttons)
+        rb.addWidget(self.message)
+        left.addWidget(run_box)
+        left.addWidget(self.mark_box)
+        self.log = QListWidget()
+        left.addWidget(self.log, 1)
+        left_w = QWidget()
+        left_w.setLayout(left)
+        left_w.setMaximumWidth(480)
+
+        self.tally = QLabel("no evaluation yet")
+        self.tally.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.previews = QHBoxLayout()
+        self.preview_labels: dict[str, QLabel] = {}
+        self.table = make_table(TABLE_COLUMNS)
+        self.replay = ReplayPanel(ctx)
+        right = QVBoxLayout()
+        right.addWidget(self.tally)
+        right.addLayout(self.previews)
+        right.addWidget(QLabel("Checkpoints compared"))
+        right.addWidget(self.table, 1)
+        right.addWidget(self.replay)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left_w)
+        layout.addLayout(right, 1)
+        self._timer = QTimer(self, interval=PREVIEW_MS, timeout=self._tick)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ form
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Checkpoint folder", self.checkpoint.text())
+        if path:
+            self.checkpoint.setText(path)
+
+    def select_checkpoint(self, path: str) -> None:
+        self.checkpoint.setText(path)
+        self.message.info(f"checkpoint {path} selected")
+
+    def on_rig_opened(self) -> None:
+        name = self.ctx.host.rig_name
+        if name and name != VIRTUAL and self.rig.findText(f"rig {name}", Qt.MatchFlag.MatchStartsWith) < 0:
+            self.rig.addItem(f"rig {name} (real time, judged by hand; the rig is closed for the run)", (name, True))
+
+    def spec(self) -> EvalSpec:
+        rig, by_hand = self.rig.currentData()
+        return EvalSpec(checkpoint=self.checkpoint.text().strip(), episodes=self.episodes.value(),
+                        seed=self.seed.value(), episode_time=self.episode_time.value(), rig=rig,
+                        by_hand=by_hand or rig != VIRTUAL, fast=not by_hand and rig == VIRTUAL)
+
+    # ------------------------------------------------------------------ run
+    def start(self) -> None:
+        if self.job is not None:
+            self.message.error("an evaluation is running: stop it first")
+            return
+        try:
+            job = EvalJob(self.spec())
+        except ValueError as e:
+            self.message.error(error_text(e))
+            return
+        self.job = job
+        self.log.clear()
+        self._clear_previews()
+        host = self.ctx.host
+        if job.spec.rig != VIRTUAL and host.rig_name == job.spec.rig and host.state != "closed":
+            self.message.info(f"closing rig {job.spec.rig} for the evaluation…")
+            self.ctx.watcher.watch(host.close(), lambda _: self._launch(job), self._failed)
+        else:
+            self._launch(job)
+        self._update_buttons()
+
+    def _launch(self, job: EvalJob) -> None:
+        self.message.info(f"evaluating {job.spec.checkpoint} on {job.spec.episodes} episode(s)…")
+        self.ctx.watcher.watch(job.start(), self._finished, self._failed)
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.stop()
+            self.message.info("stopping after this episode…")
+
+    def mark(self, outcome: str) -> None:
+        job = self.job
+        if job is None or job.waiting_for_mark is None:
+            self.message.error("judge: no episode is waiting for a mark")
+            return
+        episode = job.waiting_for_mark
+        job.mark(outcome, self.note.text().strip())
+        self.note.clear()
+        self.message.info(f"episode {episode + 1} marked {outcome}")
+
+    def _finished(self, result) -> None:
+        self._tick()
+        self.job = None
+        self._timer.stop()
+        self.results.append(result)
+        self._fill_table()
+        self.message.info(f"{result.summary()} — {result.policy}")
+        self._update_buttons()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._tick()
+        self.job = None
+        self._timer.stop()
+        if isinstance(exc, EvalStopped):
+            self.message.info("evaluation stopped")
+        else:
+            self.message.error(f"evaluation: {error_text(exc)}")
+        self._update_buttons()
+
+    def _tick(self) -> None:
+        job = self.job
+        if job is None:
+            return
+        while self.log.count() < len(job.lines):
+            self.log.addItem(job.lines[self.log.count()])
+            self.log.scrollToBottom()
+        s, n, lo, hi = job.tally()
+        waiting = job.waiting_for_mark
+        ask = f"  ·  episode {waiting + 1}: press S, F or P" if waiting is not None else ""
+        self.tally.setText(f"{s}/{n} success" + (f" ({100 * s / n:.0f}%, 95% CI [{100 * lo:.0f}%, {100 * hi:.0f}%])"
+                                                  if n else "") + f" of {job.spec.episodes}{ask}")
+        self.mark_box.setEnabled(waiting is not None)
+        rig = job.rig
+        if rig is not None and self.isVisible():
+            for name, cam in list(rig.cameras.items()):
+                try:
+                    image = cam.read_latest().image
+                except Exception:  # the rig closed between two lines: the next tick has no rig
+                    continue
+                label = self.preview_labels.get(name)
+                if label is None:
+                    label = self.preview_labels[name] = QLabel()
+                    label.setMinimumSize(320, 240)
+                    self.previews.addWidget(label)
+                label.setPixmap(thumbnail(image, 320))
+
+    def _clear_previews(self) -> None:
+        for label in self.preview_labels.values():
+            label.deleteLater()
+        self.preview_labels.clear()
+
+    def _fill_table(self) -> None:
+        rows = []
+        for row in table_rows(self.results):
+            rows.append([row["policy"], row["step"] if row["step"] is not None else "", row["episodes"],
+                         row["successes"], row["partial"], f"{100 * row['rate']:.0f}%",
+                         f"[{100 * row['ci95_low']:.0f}%, {100 * row['ci95_high']:.0f}%]",
+                         f"{row['mean_episode_s']:.1f}"])
+        fill_table(self.table, rows)
+
+    def _update_buttons(self) -> None:
+        running = self.job is not None
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.mark_box.setEnabled(running and self.job.waiting_for_mark is not None)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        if self.job is not None:
+            self.job.stop()

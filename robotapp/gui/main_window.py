@@ -61,8 +61,13 @@ class MainWindow(QMainWindow):
         self.rig_page = RigPage(self.ctx)
         self.rig_page.open_requested.connect(self.open_rig)
         self.teleop_page = TeleopPage(self.ctx)
-        self.pages = [self.rig_page, self.teleop_page, DatasetPage(self.ctx), TrainPage(self.ctx),
-                      EvaluatePage(self.ctx)]
+        self.dataset_page = DatasetPage(self.ctx)
+        self.train_page = TrainPage(self.ctx)
+        self.evaluate_page = EvaluatePage(self.ctx)
+        self.train_page.evaluate_requested.connect(self.evaluate_checkpoint)
+        if hasattr(self.dataset_page, "train_requested"):
+            self.dataset_page.train_requested.connect(self.train_dataset)
+        self.pages = [self.rig_page, self.teleop_page, self.dataset_page, self.train_page, self.evaluate_page]
         for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
                                strict=True):
             self.tabs.addTab(page, title)  # "&&": a literal & (a single one would mark a mnemonic)
@@ -96,6 +101,15 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             if hasattr(page, "on_rig_opened"):
                 page.on_rig_opened()
+
+    # ------------------------------------------------------------------ page to page
+    def evaluate_checkpoint(self, path: str) -> None:
+        self.evaluate_page.select_checkpoint(path)
+        self.tabs.setCurrentWidget(self.evaluate_page)
+
+    def train_dataset(self, path: str) -> None:
+        self.train_page.set_dataset(path)
+        self.tabs.setCurrentWidget(self.train_page)
 
     # ------------------------------------------------------------------ e-stop
     def estop(self) -> None:

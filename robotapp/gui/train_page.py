@@ -1,9 +1,255 @@
-"""Train page (part 2 of the desktop app fills it in)."""
+"""Train page: dataset, policy, preset and steps -> a training run in a separate process (the CLI's trainer, see
+robotapp/runtime/training_job.py). A timer tails its train_log.csv: the loss curve, it/s and ETA, the checkpoint
+list. Stop sends SIGTERM (the trainer saves the step it reached); Resume continues the run from its last
+checkpoint; "Evaluate this checkpoint" opens the Evaluate page with it selected."""
 
-from .placeholder import PlaceholderPage
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from robotapp.runtime.host import default_dataset_dir
+from robotapp.runtime.training_job import POLICIES, PRESETS, TrainingJob, TrainSpec, checkpoints, read_log
+
+from .common import MessageLine, error_text
+from .loss_plot import LossPlot
+
+POLL_MS = 250
 
 
-class TrainPage(PlaceholderPage):
-    title = "Train"
-    explanation = ("Train ACT or Diffusion policies on a dataset in a separate process, with live loss curves. "
-                   "Until then: `robotapp train --help`.")
+def default_runs_dir() -> Path:
+    return default_dataset_dir().parent / "runs"
+
+
+class TrainPage(QWidget):
+    evaluate_requested = Signal(str)  # a checkpoint folder
+
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job: TrainingJob | None = None
+        self.dataset = QLineEdit()
+        self.dataset.setPlaceholderText("a LeRobot v3.0 dataset folder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_dataset)
+        ds_row = QHBoxLayout()
+        ds_row.addWidget(self.dataset, 1)
+        ds_row.addWidget(browse)
+        self.policy = QComboBox()
+        self.policy.addItems(list(POLICIES))
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.steps = QSpinBox(minimum=1, maximum=10_000_000, value=2000, singleStep=100)
+        self.save_every = QSpinBox(minimum=0, maximum=10_000_000, value=500, singleStep=100)
+        self.log_every = QSpinBox(minimum=1, maximum=100_000, value=10)
+        self.out = QLineEdit()
+        self.out.setPlaceholderText(str(default_runs_dir() / "act-run"))
+        self.overrides = QLineEdit()
+        self.overrides.setPlaceholderText('config overrides as JSON, e.g. {"chunk_size": 50}')
+        form = QFormLayout()
+        form.addRow("Dataset", ds_row)
+        form.addRow("Policy", self.policy)
+        form.addRow("Preset", self.preset)
+        form.addRow("Steps", self.steps)
+        form.addRow("Checkpoint every", self.save_every)
+        form.addRow("Log every", self.log_every)
+        form.addRow("Run folder", self.out)
+        form.addRow("Overrides", self.overrides)
+
+        self.start_button = QPushButton("Start training")
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.stop_button = QPushButton("Stop (saves a checkpoint)")
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.resume_button):
+            buttons.addWidget(b)
+        self.message = MessageLine()
+        self.progress = QLabel("no run")
+        self.progress.setStyleSheet("font-size: 14px; font-weight: 600;")
+        self.output = QLabel()
+        self.output.setStyleSheet("color: #555; font-family: monospace;")
+        self.output.setWordWrap(True)
+
+        self.ckpt_list = QListWidget()
+        self.eval_button = QPushButton("Evaluate this checkpoint")
+        self.eval_button.clicked.connect(self._evaluate_selected)
+        ckpt_box = QGroupBox("Checkpoints")
+        cb = QVBoxLayout(ckpt_box)
+        cb.addWidget(self.ckpt_list)
+        cb.addWidget(self.eval_button)
+
+        left = QVBoxLayout()
+        run_box = QGroupBox("Training run")
+        rb = QVBoxLayout(run_box)
+        rb.addLayout(form)
+        rb.addLayout(buttons)
+        rb.addWidget(self.message)
+        left.addWidget(run_box)
+        left.addWidget(ckpt_box, 1)
+        left_w = QWidget()
+        left_w.setLayout(left)
+        left_w.setMaximumWidth(460)
+
+        self.loss = LossPlot()
+        right = QVBoxLayout()
+        right.addWidget(self.progress)
+        right.addWidget(self.loss, 1)
+        right.addWidget(self.output)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left_w)
+        layout.addLayout(right, 1)
+
+        self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
+        self._restore()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ form
+    def _browse_dataset(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Dataset folder", self.dataset.text() or str(default_dataset_dir()))
+        if path:
+            self.dataset.setText(path)
+
+    def set_dataset(self, path: str) -> None:
+        self.dataset.setText(path)
+
+    def spec(self, resume: bool) -> TrainSpec:
+        """The form as a TrainSpec; ValueError naming the field for bad input."""
+        text = self.overrides.text().strip()
+        try:
+            settings = json.loads(text) if text else {}
+        except json.JSONDecodeError as e:
+            raise ValueError(f"overrides: not JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(settings, dict):
+            raise ValueError('overrides: give a JSON object, e.g. {"chunk_size": 50}')
+        out = self.out.text().strip() or self.out.placeholderText()
+        spec = TrainSpec(dataset=self.dataset.text().strip(), out=out, policy=self.policy.currentText(),
+                         preset=self.preset.currentText(), steps=self.steps.value(),
+                         save_every=self.save_every.value(), log_every=self.log_every.value(), resume=resume,
+                         settings=settings)
+        problems = spec.problems()
+        if problems:
+            raise ValueError(problems[0])
+        return spec
+
+    # ------------------------------------------------------------------ run
+    def start(self, resume: bool = False) -> None:
+        if self.job is not None and self.job.running:
+            self.message.error("a training run is already going: stop it first")
+            return
+        try:
+            spec = self.spec(resume)
+            job = TrainingJob(spec)
+            job.start()
+        except (ValueError, OSError) as e:
+            self.message.error(error_text(e))
+            return
+        self.job = job
+        self.loss.set_rows(job.rows)
+        self.message.info(("resuming " if resume else "training ") + f"{spec.policy} into {spec.out}")
+        self.progress.setText("starting the trainer…")
+        self._timer.start()
+        self._update_buttons()
+
+    def stop(self) -> None:
+        if self.job is not None and self.job.running:
+            self.job.stop()
+            self.message.info("stopping: the trainer finishes its step and saves a checkpoint")
+
+    def _poll(self) -> None:
+        job = self.job
+        if job is None:
+            self._timer.stop()
+            return
+        self.loss.add_rows(job.poll())
+        self._show_progress()
+        self._fill_checkpoints()
+        self.output.setText(job.tail(2))
+        if not job.running:
+            self.loss.add_rows(job.poll())
+            self._timer.stop()
+            code = job.returncode
+            job.close()
+            if code == 0:
+                self.message.info(f"training ended at step {int(job.rows[-1]['step']) if job.rows else 0}")
+            else:
+                self.message.error(f"the trainer exited with code {code}: {job.tail(1)}")
+            self._show_progress()
+            self._fill_checkpoints()
+            self._update_buttons()
+
+    def _show_progress(self) -> None:
+        job = self.job
+        if job is None or not job.rows:
+            return
+        last = job.rows[-1]
+        its = 1000 / last["step_ms"] if last.get("step_ms", 0) > 0 else math.nan
+        eta = job.eta_s()
+        eta_text = "" if eta is None or not job.running else f"  ·  ETA {_duration(eta)}"
+        self.progress.setText(f"step {int(last['step'])}/{job.spec.steps}  ·  loss {last['loss']:.4f}  ·  "
+                              f"{its:.2f} it/s{eta_text}")
+
+    def _fill_checkpoints(self) -> None:
+        out = self._run_dir()
+        names = [str(c) for c in checkpoints(out)] if out else []
+        if names != [self.ckpt_list.item(i).data(256) for i in range(self.ckpt_list.count())]:
+            selected = self.ckpt_list.currentRow()
+            self.ckpt_list.clear()
+            for n in names:
+                self.ckpt_list.addItem(f"step {int(Path(n).name)}")
+                self.ckpt_list.item(self.ckpt_list.count() - 1).setData(256, n)
+            self.ckpt_list.setCurrentRow(selected if 0 <= selected < len(names) else len(names) - 1)
+        self._update_buttons()
+
+    def _run_dir(self) -> str:
+        if self.job is not None:
+            return self.job.spec.out
+        return self.out.text().strip() or self.out.placeholderText()
+
+    def _evaluate_selected(self) -> None:
+        item = self.ckpt_list.currentItem()
+        if item is None:
+            self.message.error("checkpoints: select one to evaluate")
+            return
+        self.evaluate_requested.emit(item.data(256))
+
+    def _update_buttons(self) -> None:
+        running = self.job is not None and self.job.running
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.eval_button.setEnabled(self.ckpt_list.count() > 0)
+
+    # ------------------------------------------------------------------ settings / lifecycle
+    def _restore(self) -> None:
+        s = self.ctx.settings if self.ctx is not None else None
+        if s is None:
+            return
+        self.dataset.setText(str(s.value("train/dataset", "")))
+        self.out.setText(str(s.value("train/out", "")))
+        self.steps.setValue(int(s.value("train/steps", 2000)))
+        if self.out.text():
+            self.loss.set_rows(read_log(Path(self.out.text()) / "train_log.csv"))
+            self._fill_checkpoints()
+
+    def save_settings(self, settings) -> None:
+        settings.setValue("train/dataset", self.dataset.text())
+        settings.setValue("train/out", self.out.text())
+        settings.setValue("train/steps", self.steps.value())
+
+    def shutdown(self) -> None:
+        """The window closes: a running trainer is asked to stop (it saves a checkpoint and exits)."""
+        self._timer.stop()
+        if self.job is not None:
+            self.job.close()
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -1,0 +1,94 @@
+"""Replay a recorded episode on the open rig's follower: its actions at the dataset fps through the session's
+replay mode (the follower first moves slowly to the first action). The episode is read on a worker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout
+
+from robotapp.runtime.modes import Mode
+from robotapp.runtime.replay import ReplaySource
+
+from .common import MessageLine, error_text
+
+
+class ReplayPanel(QGroupBox):
+    def __init__(self, ctx, parent=None):
+        super().__init__("Replay a recorded episode on the follower", parent)
+        self.ctx = ctx
+        self.dataset = QLineEdit()
+        self.dataset.setPlaceholderText("dataset folder")
+        self.episode = QSpinBox(minimum=0, maximum=1_000_000)
+        self.episode.setPrefix("episode ")
+        self.replay_button = QPushButton("Replay")
+        self.replay_button.clicked.connect(self.replay)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.message = MessageLine()
+        row = QHBoxLayout()
+        row.addWidget(self.dataset, 1)
+        row.addWidget(self.episode)
+        row.addWidget(self.replay_button)
+        row.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.message)
+        self.source: ReplaySource | None = None
+        self._timer = QTimer(self, interval=100, timeout=self._tick)
+
+    def replay(self) -> None:
+        session = self.ctx.host.session
+        if session is None:
+            self.message.error("rig: open a rig first (Rig page)")
+            return
+        path, ep = self.dataset.text().strip(), self.episode.value()
+        if not path:
+            self.message.error("dataset: give the folder of a recorded dataset")
+            return
+        self.message.info(f"reading episode {ep}…")
+        self.ctx.watcher.run(lambda: _read_actions(path, ep), self._go, lambda e: self.message.error(error_text(e)))
+
+    def _go(self, loaded) -> None:
+        actions, fps = loaded
+        session = self.ctx.host.session
+        if session is None:
+            self.message.error("rig: the rig was closed")
+            return
+        self.source = ReplaySource(actions, fps)
+        self.ctx.watcher.watch(session.run_source(Mode.REPLAY, self.source, wait=False),
+                               lambda _: self._started(), lambda e: self.message.error(error_text(e)))
+
+    def _started(self) -> None:
+        self.message.info(f"replaying episode {self.episode.value()} ({len(self.source.actions)} frames)")
+        self._timer.start()
+
+    def stop(self) -> None:
+        session = self.ctx.host.session
+        if session is not None and self.source is not None:
+            self.ctx.watcher.watch(session.hold(wait=False))
+
+    def _tick(self) -> None:
+        src = self.source
+        if src is None:
+            self._timer.stop()
+            return
+        self.bar.setValue(int(100 * src.progress))
+        snap = self.ctx.host.snapshot()
+        if snap is None or snap.mode != Mode.REPLAY:
+            self._timer.stop()
+            done = src.progress >= 1.0 - 1e-9 or src.frame + 1 >= len(src.actions)
+            if done:
+                self.bar.setValue(100)
+                self.message.info(f"replayed episode {self.episode.value()}")
+            else:
+                self.message.error(f"replay ended at frame {max(0, src.frame)}: {getattr(snap, 'message', '')}")
+
+
+def _read_actions(path: str, ep: int):
+    from robotapp.dataset import DatasetReader
+
+    with DatasetReader(path) as r:
+        return r.episode_data(ep)["action"].copy(), r.fps

@@ -1,0 +1,189 @@
+"""A training run as a separate process: the same trainer as the CLI (`python -m policies.train`), started from a
+dataclass (an argument list, never a shell string), followed by tailing its train_log.csv, stopped with SIGTERM
+(the trainer finishes the step and saves a checkpoint) and resumed with --resume. Qt-free: the window polls it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PRESETS = ("cpu-small", "lerobot-default")
+POLICIES = ("act", "diffusion")
+
+
+@dataclass
+class TrainSpec:
+    dataset: str
+    out: str
+    policy: str = "act"
+    preset: str = "cpu-small"
+    steps: int = 1000
+    save_every: int = 1000
+    log_every: int = 10
+    resume: bool = False
+    settings: dict = field(default_factory=dict)  # config overrides, passed as --set KEY=JSON
+    num_threads: int | None = None
+
+    def problems(self) -> list[str]:
+        """One line per bad field, naming it."""
+        out = []
+        if not self.dataset or not (Path(self.dataset) / "meta" / "info.json").is_file():
+            out.append(f"dataset: {self.dataset or '(empty)'} is not a LeRobot dataset folder")
+        if not self.out:
+            out.append("run folder: give a folder for the run")
+        elif self.resume and not checkpoints(self.out):
+            out.append(f"run folder: nothing to resume in {self.out} (no checkpoints there)")
+        elif not self.resume and (Path(self.out) / "checkpoints").is_dir() and any((Path(self.out) / "checkpoints").iterdir()):
+            out.append(f"run folder: {self.out} already holds checkpoints (resume it, or pick another folder)")
+        if self.policy not in POLICIES:
+            out.append(f"policy: {self.policy!r} is not one of {', '.join(POLICIES)}")
+        if self.preset not in PRESETS:
+            out.append(f"preset: {self.preset!r} is not one of {', '.join(PRESETS)}")
+        if self.steps < 1:
+            out.append(f"steps: must be at least 1, got {self.steps}")
+        return out
+
+    def argv(self) -> list[str]:
+        args = [sys.executable, "-m", "policies.train", "--dataset", str(self.dataset), "--out", str(self.out),
+                "--policy", self.policy, "--preset", self.preset, "--steps", str(self.steps),
+                "--save-every", str(self.save_every), "--log-every", str(self.log_every), "--no-progress"]
+        for key, value in self.settings.items():
+            args += ["--set", f"{key}={json.dumps(value)}"]
+        if self.num_threads:
+            args += ["--num-threads", str(self.num_threads)]
+        if self.resume:
+            args.append("--resume")
+        return args
+
+
+def read_log(path: str | Path) -> list[dict]:
+    """Every row of a train_log.csv as floats (a half-written last line is left out)."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    text = p.read_text()
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    return [_floats(r) for r in csv.DictReader(io.StringIO(text))]
+
+
+def _floats(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        try:
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            out[k] = math.nan
+    return out
+
+
+def checkpoints(out: str | Path) -> list[Path]:
+    """The run's saved checkpoints (out/checkpoints/<step>/ with a config.json), oldest first."""
+    d = Path(out) / "checkpoints"
+    if not d.is_dir():
+        return []
+    return sorted(c for c in d.iterdir() if c.name.isdigit() and (c / "config.json").is_file())
+
+
+class TrainingJob:
+    """One trainer process. poll() reads the log rows written since the last poll (at most a few KB)."""
+
+    def __init__(self, spec: TrainSpec):
+        self.spec = spec
+        self.log_path = Path(spec.out) / "train_log.csv"
+        self._proc: subprocess.Popen | None = None
+        self._offset = 0
+        self._header: list[str] | None = None
+        self._partial = ""
+        self.rows: list[dict] = []
+        self.output: deque[str] = deque(maxlen=50)  # the trainer's stderr/stdout lines, newest last
+        self._out_file = None
+
+    def start(self) -> None:
+        problems = self.spec.problems()
+        if problems:
+            raise ValueError(problems[0])
+        out = Path(self.spec.out)
+        out.mkdir(parents=True, exist_ok=True)
+        if self.spec.resume:
+            self.rows = read_log(self.log_path)
+            self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self._header = list(self.rows[0]) if self.rows else None
+        else:
+            self.log_path.unlink(missing_ok=True)
+        self._out_file = open(out / "trainer_output.txt", "ab")  # noqa: SIM115 - closed in poll/close
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._proc = subprocess.Popen(self.spec.argv(), stdout=self._out_file, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, env=env, cwd=os.getcwd())
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._proc is None else self._proc.poll()
+
+    def stop(self) -> None:
+        """SIGTERM: the trainer ends after the current step with a checkpoint; poll() until not running."""
+        if self.running:
+            self._proc.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.running:
+            self._proc.kill()
+
+    def poll(self) -> list[dict]:
+        """New log rows since the last call (also kept in self.rows)."""
+        new: list[dict] = []
+        if self.log_path.is_file():
+            with open(self.log_path) as f:
+                f.seek(self._offset)
+                chunk = f.read()
+                self._offset = f.tell()
+            text = self._partial + chunk
+            lines = text.split("\n")
+            self._partial = lines.pop()
+            for line in lines:
+                if not line.strip():
+                    continue
+                cells = next(csv.reader([line]))
+                if self._header is None:
+                    self._header = cells
+                    continue
+                new.append(_floats(dict(zip(self._header, cells, strict=False))))
+        self.rows += new
+        return new
+
+    def tail(self, lines: int = 3) -> str:
+        p = Path(self.spec.out) / "trainer_output.txt"
+        if not p.is_file():
+            return ""
+        with open(p, "rb") as f:
+            f.seek(max(0, p.stat().st_size - 4000))
+            text = f.read().decode(errors="replace")
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def eta_s(self) -> float | None:
+        if not self.rows:
+            return None
+        last = self.rows[-1]
+        step_ms = last.get("step_ms", math.nan)
+        if not math.isfinite(step_ms):
+            return None
+        return max(0.0, (self.spec.steps - last["step"]) * step_ms / 1000)
+
+    def close(self) -> None:
+        self.stop()
+        if self._out_file is not None and not self.running:
+            self._out_file.close()
+            self._out_file = None
