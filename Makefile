@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench bench-lerobot-venv demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,9 +22,20 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# Benchmarks side by side with lerobot -> docs/benchmarks.md (bench/suite.py; BENCH_ARGS=--quick for a trial).
+# lerobot runs in its own virtual environment, never in ours: LEROBOT_PYTHON picks one, else .bench/lerobot-venv,
+# created on first use (needs the package registry; without it the page says "lerobot not available").
+LEROBOT_VENV   ?= .bench/lerobot-venv
+LEROBOT_PYTHON ?= $(LEROBOT_VENV)/bin/python
+
 bench: $(STAMP)
-	$(PY) bench/bus.py
-	MUJOCO_GL=egl $(PY) bench/virtual.py
+	@test -x $(LEROBOT_PYTHON) || test "$(LEROBOT_PYTHON)" != "$(LEROBOT_VENV)/bin/python" \
+		|| $(MAKE) --no-print-directory bench-lerobot-venv || echo "bench: could not create $(LEROBOT_VENV)"
+	LEROBOT_PYTHON=$(LEROBOT_PYTHON) MUJOCO_GL=egl $(PY) bench/suite.py --command "make bench $(BENCH_ARGS)" $(BENCH_ARGS)
+
+bench-lerobot-venv:
+	bash bench/lerobot_side/make_venv.sh $(LEROBOT_VENV)
+	printf '*\n' > .bench/.gitignore
 
 # The whole loop on the virtual rig: 50 demonstrations -> ACT (cpu-small) -> 50 evaluation episodes.
 demo: $(STAMP)

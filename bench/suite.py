@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import render  # noqa: E402
 from suite_measures import Params, p1_bus, p2_record, p3_p5_act, p6_dataset  # noqa: E402
-from suite_runner import ROOT, Runner, lerobot_python  # noqa: E402
+from suite_runner import DEFAULT_LEROBOT_PYTHON, ROOT, Runner, lerobot_python  # noqa: E402
 
 DATASET_EPISODES, DATASET_SECONDS = 5, 12
 
@@ -83,7 +83,10 @@ def main() -> int:
     ler_python, ler_note = lerobot_python()
     print(ler_note, file=sys.stderr, flush=True)
     runner = Runner(work=work, lerobot_python=ler_python)
-    command = args.command or "python bench/suite.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = (args.command or "python bench/suite.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])).strip()
+    env_python = os.environ.get("LEROBOT_PYTHON")
+    if env_python and Path(env_python).resolve() != DEFAULT_LEROBOT_PYTHON.resolve():
+        command = f"LEROBOT_PYTHON={env_python} {command}"
     res = {"command": command, "quick": args.quick, "machine": machine(), "load_start": list(os.getloadavg()),
            "started": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
            "lerobot": {"python": ler_python, "note": ler_note, "available": ler_python is not None},
