@@ -58,13 +58,13 @@ class _Judge(Judge):
         if self.world is not None:
             result = self.world.outcome(episode)
         else:
-            job._waiting_for = episode
+            with job._lock:
+                job._mark_ready.clear()
+                job._waiting_for = episode
             while not job._mark_ready.wait(0.05):
                 if job.stop_requested.is_set():
                     raise EvalStopped("evaluation stopped")
-            job._mark_ready.clear()
             result = job._mark
-            job._waiting_for = None
         job.outcomes.append(result)
         return result
 
@@ -82,6 +82,7 @@ class EvalJob:
         self._mark_ready = threading.Event()
         self._mark: tuple[str, str] = ("fail", "")
         self._waiting_for: int | None = None
+        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="eval")
         self.future: Future | None = None
 
@@ -98,10 +99,11 @@ class EvalJob:
     def mark(self, outcome: str, note: str = "") -> bool:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
-        if self._waiting_for is None:
-            return False
-        self._mark = (outcome, note)
-        self._mark_ready.set()
+        with self._lock:  # one mark per episode: the episode stops waiting at once
+            if self._waiting_for is None:
+                return False
+            self._mark, self._waiting_for = (outcome, note), None
+            self._mark_ready.set()
         return True
 
     def stop(self) -> None:
