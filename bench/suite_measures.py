@@ -29,10 +29,10 @@ class Params:
     writer_seconds: float = 10.0
     writer_hw: tuple[int, int] = (480, 640)
     train_repeats: int = 3
-    train_steps: int = 10
-    train_warmup: int = 3
+    train_steps: int = 8
+    train_warmup: int = 2
     calls: int = 300
-    net_steps: int = 6
+    net_steps: int = 4
     reads: int = 300
     threads: int = 2
     num_workers: int = 2
@@ -132,7 +132,7 @@ def p2_record(runner: Runner, p: Params, work: Path) -> dict:
     rows = []
     sess = runner.run("ours", "record.py", ["--episodes", str(p.session_episodes), "--episode-time",
                                             str(p.session_seconds), "--json"])["episodes"]
-    why = "lerobot's record loop needs a lerobot Robot with its cameras; the virtual rig is not one"
+    why = "n/a: see above"
     col = lambda k: [e[k] for e in sess]  # noqa: E731
     rows += [
         _row("P2.session_hz", "virtual rig session: control loop Hz (target 90)", "Hz", "higher", col("loop_hz"), None,
@@ -172,7 +172,8 @@ def p2_record(runner: Runner, p: Params, work: Path) -> dict:
             rows.append(_row(f"P2.writer_{mode}.{key}", f"writer vs {what}: {label}", unit, better,
                              [e[key] for e in ours], [e[key] for e in ler[mode]], notes.get(mode, "")))
     return {"title": "P2 · Recording: 3 cameras at 30 fps",
-            "setup": (f"Virtual rig session (ours only): the runtime's 90 Hz control loop, scripted demonstrator, 3 "
+            "setup": (f"Virtual rig session (ours only: lerobot's record loop needs a lerobot Robot with its "
+                      f"cameras, and the virtual rig is not one): the runtime's 90 Hz control loop, scripted demonstrator, 3 "
                       f"rendered 320×240 cameras, AV1 encoded while recording; {p.session_episodes} episodes of "
                       f"{p.session_seconds:g} s, each a run. Writer on identical frames: the same 30 fps paced loop "
                       f"feeds 3 cameras of {w}×{h} (60 camera-like frames, cycled) into our DatasetWriter and into "
@@ -252,7 +253,9 @@ def p3_p5_act(runner: Runner, p: Params, dataset: Path, work: Path) -> tuple[dic
                     f"{p.train_repeats} runs per tool; samples/s = batch / median step."),
           "rows": p3_rows}
     p5_rows = [
-        _row("P5.call", "select_action per control step (p50; p99 beside it)", "ms", "lower", v(ours, "call_p50"),
+        _row("P5.call", "select_action per control step, p50 (p99 beside it); ours returns a queued action "
+             "without preprocessing the observation, lerobot's predict_action preprocesses every one", "ms", "lower",
+             v(ours, "call_p50"),
              v(ler, "call_p50"), note, p99=(v(ours, "call_p99"), v(ler, "call_p99") or None)),
         _row("P5.infer", "select_action calls that run the network (chunk inference), p50", "ms", "lower",
              v(ours, "infer_p50"), v(ler, "infer_p50"), note),

@@ -239,7 +239,7 @@ def _compare_one(kind: str, args, feats: dict) -> dict:
         def their_infer():
             return their_net.generate_actions(one)
     our_net.train(), their_net.train()
-    tr = _median_ms_pair(our_step, their_step, 3, args.net_steps)
+    tr = _median_ms_pair(our_step, their_step, 2, args.net_steps)
     our_net.eval(), their_net.eval()
     with torch.no_grad():
         inf = _median_ms_pair(our_infer, their_infer, 3, args.net_calls)
