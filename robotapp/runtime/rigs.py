@@ -27,9 +27,14 @@ def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist
     return open_real_rig(name)
 
 
-def _arm(profile_name: str, port: str, arm_id: str) -> Arm:
+# A pty's "latency" is the scheduler: the emulator's thread may wait tens of ms for a core on a busy machine, so
+# the virtual rig's buses wait longer for a reply before retrying (real adapters keep the FTDI default).
+VIRTUAL_LATENCY_MS = 50.0
+
+
+def _arm(profile_name: str, port: str, arm_id: str, latency_ms: float = 16.0) -> Arm:
     profile = load_profile(profile_name)
-    bus = DynamixelBus(port, profile.motors, baudrate=profile.baudrate)
+    bus = DynamixelBus(port, profile.motors, baudrate=profile.baudrate, latency_ms=latency_ms)
     bus.connect()
     return Arm(profile, bus, arm_id=arm_id)
 
@@ -45,7 +50,7 @@ def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camer
     try:
         arms = {}
         for role, virtual in (("leader", sim.leader), ("follower", sim.follower)):
-            arm = arms[role] = _arm(virtual.profile.name, virtual.port, f"virtual-{role}")
+            arm = arms[role] = _arm(virtual.profile.name, virtual.port, f"virtual-{role}", VIRTUAL_LATENCY_MS)
             path = calibration_path(arm.arm_id)
             if path.exists():
                 arm.set_calibration(load_calibration(path, arm.profile))
