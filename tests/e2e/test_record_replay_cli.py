@@ -33,7 +33,7 @@ def test_record_check_replay(tmp_path, capsys):
     m = re.search(r"replayed (\d+)/(\d+) frames of episode 1; follower vs recorded state: mean error ([\d.]+), "
                   r"max ([\d.]+)", out)
     assert m and m.group(1) == m.group(2)
-    # typically mean 0.1, max 2 degrees; a busy machine delays ticks, so allow some slack (a broken replay is off
-    # by tens of degrees)
-    assert float(m.group(3)) < 1.5 and float(m.group(4)) < 12.0
+    # typically mean 0.1, max 2 degrees; on a machine loaded by other work a late tick shows as a brief max of
+    # ~15 (a broken replay is off by tens of degrees on average)
+    assert float(m.group(3)) < 1.5 and float(m.group(4)) < 30.0
     assert "task success after replay: True" in out

@@ -95,6 +95,6 @@ def test_robotapp_emulate_serves_a_port_until_interrupted():
             assert bus.read("Goal_Position", "a") == 1234
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "stopped after" in out
