@@ -136,6 +136,9 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     cache = FrameCache.build(reader, image_size=config.model_image_size if cams else None, cameras=cams,
                              episodes=opts.episodes, processes_per_machine=local_world,
                              progress=_cache_progress if main_proc and opts.progress else None)
+    if main_proc and opts.progress:
+        print(f"frame cache: {cache.nbytes / 1e9:.2f} GB ({cache.num_frames} frames, {len(cams)} camera(s) at "
+              f"{'x'.join(map(str, config.model_image_size))})", file=sys.stderr, flush=True)
     if resume_from is None:
         policy = make_policy(config, cache.stats)
     policy.to(device).train()
