@@ -16,7 +16,7 @@ from robotapp.runtime.host import default_dataset_dir
 from .common import MessageLine, error_text, fill_table, make_table
 from .episode_player import EpisodePlayer, load_episode
 
-COLUMNS = ["#", "frames", "seconds", "task", "loop Hz", "dropped", "flags"]
+COLUMNS = ["#", "frames", "seconds", "loop Hz", "dropped", "flags", "task"]
 
 
 def episode_rows(reader) -> list[list[object]]:
@@ -24,10 +24,14 @@ def episode_rows(reader) -> list[list[object]]:
     for e in reader.episodes:
         tel = reader.extra(e.index).get("telemetry") or {}
         dropped = sum((tel.get("camera_dropped") or {}).values())
-        rows.append([e.index, e.length, f"{e.length / reader.fps:.1f}", ", ".join(e.tasks),
+        rows.append([e.index, e.length, f"{e.length / reader.fps:.1f}",
                      f"{tel['loop_hz']:.0f}" if "loop_hz" in tel else "", dropped if tel else "",
-                     "; ".join(tel.get("flags") or [])])
+                     f"⚑ {len(tel['flags'])}" if tel.get("flags") else "", ", ".join(e.tasks)])
     return rows
+
+
+def flag_texts(reader) -> list[str]:
+    return ["\n".join((reader.extra(e.index).get("telemetry") or {}).get("flags") or []) for e in reader.episodes]
 
 
 class DatasetPage(QWidget):
@@ -107,7 +111,7 @@ class DatasetPage(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.player)
-        split.setSizes([520, 880])
+        split.setSizes([600, 800])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.progress)
@@ -175,18 +179,20 @@ class DatasetPage(QWidget):
             from robotapp.dataset.trash import list_trash
 
             reader = DatasetReader(root)
-            return reader, episode_rows(reader), list_trash(root)
+            return reader, episode_rows(reader), flag_texts(reader), list_trash(root)
 
         self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note), edits=True)
 
-    def _opened(self, reader, rows, trash, note=None) -> None:
+    def _opened(self, reader, rows, flag_texts, trash, note=None) -> None:
         self.reader = reader
         fill_table(self.table, rows, problem_column=COLUMNS.index("flags"))
+        for r, text in enumerate(flag_texts):  # the flags in full, on hover
+            self.table.item(r, COLUMNS.index("flags")).setToolTip(text)
         self.trash.clear()
         for t in trash:
             self.trash.addItem(f"episode {t.original_index} · {t.length} frames · {t.deleted_at[:19]}")
             self.trash.item(self.trash.count() - 1).setData(256, t.id)
-        flagged = sum(1 for r in rows if r[-1])
+        flagged = sum(1 for r in rows if r[COLUMNS.index("flags")])
         if note:
             self.message.info(note)
         elif note is None:

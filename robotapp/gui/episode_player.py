@@ -87,6 +87,8 @@ class EpisodePlayer(QWidget):
         self.play_button.setText("Play")
         self.episode = episode
         for label in self.video_labels.values():
+            self.video_row.removeWidget(label)
+            label.hide()
             label.deleteLater()
         self.video_labels.clear()
         for item in [i for i in self.plot.listDataItems()]:

@@ -5,6 +5,8 @@ each finished run adds a row to the table comparing checkpoints. Below: replay a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -18,6 +20,7 @@ from .common import MessageLine, error_text, fill_table, make_table, thumbnail
 from .replay_panel import ReplayPanel
 
 PREVIEW_MS = 66
+PREVIEW_WIDTH = 300
 MARK_KEYS = {"S": "success", "F": "fail", "P": "partial"}
 TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate", "95% CI", "mean s"]
 
@@ -59,8 +62,10 @@ class EvaluatePage(QWidget):
         self.mark_box = QGroupBox("Judge the episode (keys S / F / P)")
         self.note = QLineEdit()
         self.note.setPlaceholderText("note (optional), then S, F or P")
-        mk = QHBoxLayout(self.mark_box)
-        mk.addWidget(self.note, 1)
+        mk_col = QVBoxLayout(self.mark_box)
+        mk_col.addWidget(self.note)
+        mk = QHBoxLayout()
+        mk_col.addLayout(mk)
         self.mark_buttons = {}
         for key, outcome in MARK_KEYS.items():
             b = QPushButton(f"{outcome} ({key})")
@@ -206,19 +211,23 @@ class EvaluatePage(QWidget):
                 label = self.preview_labels.get(name)
                 if label is None:
                     label = self.preview_labels[name] = QLabel()
-                    label.setMinimumSize(320, 240)
+                    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                    label.setToolTip(name)
                     self.previews.addWidget(label)
-                label.setPixmap(thumbnail(image, 320))
+                label.setPixmap(thumbnail(image, PREVIEW_WIDTH))
 
     def _clear_previews(self) -> None:
+        """A new run may have other cameras: the old labels go at once (hidden now, deleted later)."""
         for label in self.preview_labels.values():
+            self.previews.removeWidget(label)
+            label.hide()
             label.deleteLater()
         self.preview_labels.clear()
 
     def _fill_table(self) -> None:
         rows = []
         for row in table_rows(self.results):
-            rows.append([row["policy"], row["step"] if row["step"] is not None else "", row["episodes"],
+            rows.append([_short(row["policy"]), row["step"] if row["step"] is not None else "", row["episodes"],
                          row["successes"], row["partial"], f"{100 * row['rate']:.0f}%",
                          f"[{100 * row['ci95_low']:.0f}%, {100 * row['ci95_high']:.0f}%]",
                          f"{row['mean_episode_s']:.1f}"])
@@ -234,3 +243,9 @@ class EvaluatePage(QWidget):
         self._timer.stop()
         if self.job is not None:
             self.job.stop()
+
+
+def _short(policy: str) -> str:
+    """run/checkpoints/000040 -> run/000040 (the full path is in the log and the tooltip-free table stays narrow)."""
+    p = Path(policy)
+    return f"{p.parent.parent.name}/{p.name}" if p.parent.name == "checkpoints" else p.name

@@ -1,4 +1,4 @@
-"""The training loss curve (pyqtgraph, log y): exactly the rows of train_log.csv, redrawn when new rows arrive."""
+"""The training loss curve (pyqtgraph): exactly the rows of train_log.csv, redrawn when new rows arrive."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ class LossPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
-        self.plot.setLogMode(False, True)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -47,6 +46,5 @@ class LossPlot(QWidget):
         return (np.asarray(x if x is not None else []), np.asarray(y if y is not None else []))
 
     def _redraw(self) -> None:
-        y = np.asarray(self.losses, dtype=float)
-        y = np.where(y > 0, y, np.nan)  # log axis: a zero or negative loss is left out, not plotted as -inf
-        self.curve.setData(np.asarray(self.steps, dtype=float), y, connect="finite")
+        self.curve.setData(np.asarray(self.steps, dtype=float), np.asarray(self.losses, dtype=float),
+                           connect="finite")

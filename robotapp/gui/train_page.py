@@ -199,12 +199,13 @@ class TrainPage(QWidget):
         out = self._run_dir()
         names = [str(c) for c in checkpoints(out)] if out else []
         if names != [self.ckpt_list.item(i).data(256) for i in range(self.ckpt_list.count())]:
-            selected = self.ckpt_list.currentRow()
+            selected, count = self.ckpt_list.currentRow(), self.ckpt_list.count()
             self.ckpt_list.clear()
             for n in names:
                 self.ckpt_list.addItem(f"step {int(Path(n).name)}")
                 self.ckpt_list.item(self.ckpt_list.count() - 1).setData(256, n)
-            self.ckpt_list.setCurrentRow(selected if 0 <= selected < len(names) else len(names) - 1)
+            picked_older = 0 <= selected < count - 1 and selected < len(names)
+            self.ckpt_list.setCurrentRow(selected if picked_older else len(names) - 1)  # else the newest
         self._update_buttons()
 
     def _run_dir(self) -> str:

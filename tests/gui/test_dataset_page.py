@@ -49,8 +49,9 @@ def test_episodes_playback_and_trim(qtbot, page_window, tmp_path):
     root = write(tmp_path / "ds")
     open_ds(qtbot, page, root)
     assert "3 episodes, 60 frames at 30 fps, cameras front, wrist; 1 flagged" in page.message.text()
-    assert table_texts(page.table, 1) == ["20"] * 3 and table_texts(page.table, 3) == ["pick the cube"] * 3
-    assert table_texts(page.table, 5) == ["0", "2", "0"] and "dropped 2" in table_texts(page.table, 6)[1]
+    assert table_texts(page.table, 1) == ["20"] * 3 and table_texts(page.table, 6) == ["pick the cube"] * 3
+    assert table_texts(page.table, 4) == ["0", "2", "0"] and table_texts(page.table, 5) == ["", "⚑ 1", ""]
+    assert "dropped 2" in page.table.item(1, 5).toolTip()
     page.table.selectRow(1)
     player = page.player
     qtbot.waitUntil(lambda: player.episode is not None and player.episode["episode"] == 1, timeout=TIMEOUT_MS)
