@@ -32,6 +32,7 @@ class TrainSpec:
     resume: bool = False
     settings: dict = field(default_factory=dict)  # config overrides, passed as --set KEY=JSON
     num_threads: int | None = None
+    nice: int = 5  # the trainer yields the CPU to the window and the control loop (0: same priority)
 
     def problems(self) -> list[str]:
         """One line per bad field, naming it."""
@@ -122,8 +123,10 @@ class TrainingJob:
             self.log_path.unlink(missing_ok=True)
         self._out_file = open(out / "trainer_output.txt", "ab")  # noqa: SIM115 - closed in poll/close
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        nice = self.spec.nice
         self._proc = subprocess.Popen(self.spec.argv(), stdout=self._out_file, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, env=env, cwd=os.getcwd())
+                                      stdin=subprocess.DEVNULL, env=env, cwd=os.getcwd(),
+                                      preexec_fn=(lambda: os.nice(nice)) if nice and hasattr(os, "nice") else None)
 
     @property
     def running(self) -> bool:
