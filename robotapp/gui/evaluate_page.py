@@ -61,7 +61,8 @@ class EvaluatePage(QWidget):
 
         self.mark_box = QGroupBox("Judge the episode (keys S / F / P)")
         self.note = QLineEdit()
-        self.note.setPlaceholderText("note (optional), then S, F or P")
+        self.note.setPlaceholderText("note (optional; Enter), then S, F or P")
+        self.note.returnPressed.connect(self.setFocus)  # typing S in the note is text; after Enter it marks
         mk_col = QVBoxLayout(self.mark_box)
         mk_col.addWidget(self.note)
         mk = QHBoxLayout()
@@ -175,7 +176,8 @@ class EvaluatePage(QWidget):
         self._timer.stop()
         self.results.append(result)
         self._fill_table()
-        self.message.info(f"{result.summary()} — {result.policy}")
+        reopen = "; reopen the rig on the Rig page" if result.rig != VIRTUAL else ""
+        self.message.info(f"{result.summary()} — {result.policy}{reopen}")
         self._update_buttons()
 
     def _failed(self, exc: BaseException) -> None:
