@@ -4,7 +4,15 @@ replay mode (the follower first moves slowly to the first action). The episode i
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from robotapp.runtime.modes import Mode
 from robotapp.runtime.replay import ReplaySource

@@ -2,7 +2,6 @@
 joints, scrubber), trim, delete -> trash -> restore, merge, validate, create, Hub errors in one line, bad input
 by field. Datasets are written with the real writer (tiny h264 episodes)."""
 
-import numpy as np
 import pytest
 
 from robotapp.dataset import DatasetReader, DatasetWriter, build_features
