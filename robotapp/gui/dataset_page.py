@@ -52,6 +52,7 @@ class DatasetPage(QWidget):
         self.ctx = ctx
         self.reader = None
         self.busy = False
+        self.hub_api = None  # None: the Hugging Face Hub (huggingface_hub.HfApi); tests pass a local stand-in
         self.path = QLineEdit()
         self.path.setPlaceholderText(str(default_dataset_dir() / "my-dataset"))
         self.path.returnPressed.connect(lambda: self.open_dataset())
@@ -329,7 +330,7 @@ class DatasetPage(QWidget):
             return
         from robotapp.dataset.hub import push
 
-        self._job(f"pushing to {repo}", lambda: push(root, repo), lambda url: self.message.info(f"pushed to {url}"))
+        self._job(f"pushing to {repo}", lambda: push(root, repo, api=self.hub_api), lambda url: self.message.info(f"pushed to {url}"))
 
     def pull(self) -> None:
         repo, root = self.repo_id.text().strip(), self._root()
@@ -341,7 +342,8 @@ class DatasetPage(QWidget):
             return
         from robotapp.dataset.hub import pull
 
-        self._job(f"pulling {repo}", lambda: pull(repo, root), lambda _: self.open_dataset(), edits=True)
+        self._job(f"pulling {repo}", lambda: pull(repo, root, api=self.hub_api),
+                  lambda meta: self.open_dataset(note=f"pulled {repo}: {len(meta.episodes)} episodes"), edits=True)
 
     def _train(self) -> None:
         if self.reader is None:

@@ -105,6 +105,24 @@ def test_create_from_the_open_rig(qtbot, window, tmp_path):
         assert r.video_keys == [f"observation.images.{c}" for c in window.host.camera_names()]
 
 
+def test_push_then_pull_through_a_local_hub(qtbot, page_window, tmp_path):
+    from tests.dataset.fake_hub import FakeHubApi
+
+    page = page_window.dataset_page
+    page.hub_api = FakeHubApi(tmp_path / "hub")
+    open_ds(qtbot, page, write(tmp_path / "ds", n=2))
+    page.repo_id.setText("me/koch_pick")
+    page.push_button.click()
+    assert page.progress.isVisible() or "pushed" in page.message.text()  # busy bar while it uploads
+    qtbot.waitUntil(lambda: not page.busy, timeout=TIMEOUT_MS)
+    assert page.message.text() == "pushed to https://huggingface.co/datasets/me/koch_pick"
+    assert not page.progress.isVisible()
+    page.path.setText(str(tmp_path / "pulled"))
+    page.pull_button.click()
+    qtbot.waitUntil(lambda: "pulled me/koch_pick" in page.message.text() and not page.busy, timeout=TIMEOUT_MS)
+    assert page.message.text() == "pulled me/koch_pick: 2 episodes" and page.table.rowCount() == 2
+
+
 @pytest.mark.parametrize("action,message", [
     ("open_missing", "dataset:"),
     ("pull_bad_repo", "Hub repo id:"),
