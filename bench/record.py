@@ -45,6 +45,9 @@ def record_session(episodes: int, episode_time: float, width: int = 320, height:
     rig = open_rig(cameras=CAMS, width=width, height=height, camera_fps=30)
     session = Session(rig, SessionConfig(control_hz=hz, fps=30)).start()
     out = Path(tempfile.mkdtemp(prefix="robotapp-bench-record-")) / "ds"
+    stops: list[str] = []  # why a recording ended early (a watchdog trip or a fault ends the plan)
+    session.events.subscribe(lambda e: stops.append(f"{e.kind}: {e.message}")
+                             if e.kind in ("fault", "estop", "watchdog", "error") else None)
     try:
         plan = RecordingPlan(out, "pick and place the cube", episodes, episode_time, reset_time=1.0,
                              warmup_time=1.0)
@@ -62,6 +65,8 @@ def record_session(episodes: int, episode_time: float, width: int = 320, height:
                      "missed_deadlines": t.missed_deadlines, "camera_fps": dict(t.camera_fps),
                      "camera_dropped": dict(t.camera_dropped), "dropped": int(sum(t.camera_dropped.values())),
                      "bus_retries": t.bus_retries, "bus_faults": t.bus_faults, "durable_s": r.durable_s})
+    if rows:
+        rows[0]["stops"] = stops
     return rows
 
 
@@ -76,6 +81,8 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="also write the per-episode results here")
     args = ap.parse_args()
     rows = record_session(args.episodes, args.episode_time, args.width, args.height, args.codec, args.hz)
+    for why in rows[0]["stops"] if rows else []:
+        print(f"recording ended early: {why}", file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"episodes": rows}, f)

@@ -116,6 +116,7 @@ def main() -> int:
         res["load_end"] = list(os.getloadavg())
         res["duration_s"] = time.monotonic() - t0
         res["log"] = runner.log
+        res["notes"] = runner.notes
         Path(args.results).parent.mkdir(parents=True, exist_ok=True)
         Path(args.results).write_text(json.dumps(res, indent=1))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The measures of bench/suite.py. Each returns {"title", "setup", "rows": [...], "notes": [...]}; a row is one
 figure: {"id", "label", "unit", "better": "lower"|"higher", "ours": summary, "lerobot": summary | None,
-"lerobot_note": why there is none, optional "p99": {"ours": summary, "lerobot": summary}}. Every figure is the
+"lerobot_note": why there is none, optional "pcts": {"p10"|"p99": {"ours": summary, "lerobot": summary}}}. Every figure is the
 median of several runs (min-max beside it); the two tools' runs alternate so a load drift hits both alike."""
 
 from __future__ import annotations
@@ -44,20 +44,22 @@ class Params:
 
 
 def _row(id_: str, label: str, unit: str, better: str, ours: list, lerobot: list | None, note: str = "",
-         p99: tuple[list, list | None] | None = None) -> dict:
+         pcts: dict[str, tuple[list, list | None]] | None = None) -> dict:
     row = {"id": id_, "label": label, "unit": unit, "better": better, "ours": summary(ours),
            "lerobot": summary(lerobot) if lerobot else None, "lerobot_note": note if not lerobot else ""}
-    if p99:
-        row["p99"] = {"ours": summary(p99[0]), "lerobot": summary(p99[1]) if p99[1] else None}
+    if pcts:
+        row["pcts"] = {k: {"ours": summary(o), "lerobot": summary(t) if t else None} for k, (o, t) in pcts.items()}
     return row
 
 
 def _collect(runner: Runner, repeats: int, jobs: dict) -> tuple[dict[str, list], str]:
-    """jobs: side -> (script, args). Runs them interleaved; returns side -> list of results and a failure note."""
+    """jobs: side -> (script, args). Runs them interleaved; returns side -> list of results and a note on
+    lerobot's failed runs (the reason when none succeeded)."""
     res: dict[str, list] = {s: [] for s in jobs}
-    note = ""
+    errors: list[str] = []
     for _, side in interleave(repeats, list(jobs)):
-        if side != "ours" and note:
+        if side != "ours" and runner.lerobot_python is None:
+            errors.append("lerobot not available")
             continue
         script, args = jobs[side]
         try:
@@ -65,17 +67,24 @@ def _collect(runner: Runner, repeats: int, jobs: dict) -> tuple[dict[str, list],
         except SideFailed as e:
             if side == "ours":
                 raise
-            note = str(e)
-    return res, note
+            errors.append(str(e))
+    if not errors:
+        return res, ""
+    if not res["lerobot"]:
+        return res, errors[-1]
+    runner.notes.append(f"{len(errors)} of {len(errors) + len(res['lerobot'])} lerobot runs of {jobs['lerobot'][0]} "
+                        f"failed and are left out: {errors[-1]}")
+    return res, ""
 
 
 # ------------------------------------------------------------------------------------------------------ P1
 class Emulator:
     """`robotapp emulate` in its own process serving a Koch follower on a pty, as a real servo chain is its own
-    device; both tools talk to the same one."""
+    device; both tools talk to the same one. It runs at normal priority (the clients at nice 10): it stands in
+    for servos, which no other work on the machine can preempt."""
 
     def __init__(self, timing: bool):
-        cmd = ["nice", "-n", "10", sys.executable, "-m", "robotapp", "emulate", "--motors", KOCH_MOTORS]
+        cmd = [sys.executable, "-m", "robotapp", "emulate", "--motors", KOCH_MOTORS]
         self.proc = subprocess.Popen(cmd + ([] if timing else ["--no-timing"]), cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         self.port = self.proc.stdout.readline().strip().removeprefix("port: ")
@@ -110,19 +119,24 @@ def p1_bus(runner: Runner, p: Params) -> dict:
         finally:
             emu.close()
         med = {s: [float(np.median(r["ticks_s"])) * 1e6 for r in v] for s, v in res.items()}
-        p99 = {s: [float(np.percentile(r["ticks_s"], 99)) * 1e6 for r in v] for s, v in res.items()}
+        pct = {q: {s: [float(np.percentile(r["ticks_s"], q)) * 1e6 for r in v] for s, v in res.items()}
+               for q in (10, 99)}
         failed = {s: sum(r.get("failed", 0) for r in v) for s, v in res.items()}
         if any(failed.values()):
             label += f" (ticks failed after retries: ours {failed['ours']}, lerobot {failed['lerobot']})"
         rows.append(_row(f"P1.{id_}", label, "µs", "lower", med["ours"], med["lerobot"], note,
-                         p99=(p99["ours"], p99["lerobot"])))
+                         pcts={f"p{q}": (pct[q]["ours"], pct[q]["lerobot"]) for q in (10, 99)}))
     return {"title": "P1 · Bus tick: sync-read 6 + sync-write 6 on a Koch follower",
             "setup": (f"Present_Position in, Goal_Position out, ids 1-6 (2 × XL430-W250, 4 × XL330-M288), "
                       f"Return_Delay_Time 0, 1 Mbps. Both tools open the same pty served by `robotapp emulate` "
-                      f"(its own process). lerobot: `DynamixelMotorsBus.sync_read/sync_write`; ours: "
-                      f"`DynamixelBus.sync_read/sync_write`; both retry a sync read up to 3 times (lerobot: "
-                      f"num_retry=3, as our bus does by default). Each run: {p.ticks} ticks after 200 warm-up; figure: "
-                      f"median tick of each run, median over {p.repeats} runs per tool (min–max), p99 likewise."),
+                      f"(its own process, at normal priority: it stands in for the servos). lerobot: "
+                      f"`DynamixelMotorsBus.sync_read/sync_write`; ours: `DynamixelBus.sync_read/sync_write`; both "
+                      f"retry a sync read up to 3 times (lerobot: num_retry=3, as our bus does by default). Each "
+                      f"run: {p.ticks} ticks after 200 warm-up; figure: median tick of each run, median over "
+                      f"{p.repeats} runs per tool (min–max), p10 and p99 likewise. On a loaded machine the tick times are "
+                      f"bimodal (about 0.5 ms when neither process is preempted, several ms when one is), so a "
+                      f"run's median moves with the load at that moment: read the min–max and the p10 (the tick when nothing "
+                      f"preempts it) before the ratio."),
             "rows": rows}
 
 
@@ -133,6 +147,10 @@ def p2_record(runner: Runner, p: Params, work: Path) -> dict:
     sess = runner.run("ours", "record.py", ["--episodes", str(p.session_episodes), "--episode-time",
                                             str(p.session_seconds), "--json"])["episodes"]
     why = "n/a: see above"
+    stops = sess[0].get("stops", []) if sess else []
+    if len(sess) < p.session_episodes:
+        runner.notes.append(f"P2 virtual rig session: {len(sess)} of {p.session_episodes} episodes recorded; the "
+                            f"session ended the recording: {'; '.join(stops) or 'no reason given'}")
     col = lambda k: [e[k] for e in sess]  # noqa: E731
     rows += [
         _row("P2.session_hz", "virtual rig session: control loop Hz (target 90)", "Hz", "higher", col("loop_hz"), None,
@@ -256,7 +274,7 @@ def p3_p5_act(runner: Runner, p: Params, dataset: Path, work: Path) -> tuple[dic
         _row("P5.call", "select_action per control step, p50 (p99 beside it); ours returns a queued action "
              "without preprocessing the observation, lerobot's predict_action preprocesses every one", "ms", "lower",
              v(ours, "call_p50"),
-             v(ler, "call_p50"), note, p99=(v(ours, "call_p99"), v(ler, "call_p99") or None)),
+             v(ler, "call_p50"), note, pcts={"p99": (v(ours, "call_p99"), v(ler, "call_p99") or None)}),
         _row("P5.infer", "select_action calls that run the network (chunk inference), p50", "ms", "lower",
              v(ours, "infer_p50"), v(ler, "infer_p50"), note),
         _row("P5.net_infer", "network alone: chunk inference, batch 1, identical weights and input", "ms", "lower",

@@ -28,6 +28,7 @@ class Runner:
     lerobot_python: str | None
     nice: int = 10
     log: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # failed runs left out of a figure, for the page
     _n: int = 0
 
     @property

@@ -27,6 +27,21 @@ KOCH_FOLLOWER = {  # lerobot's koch_follower.py motor map
 }
 
 
+def connect(bus: DynamixelMotorsBus, attempts: int = 5) -> None:
+    """connect() pings every motor once, without retries: on a loaded machine the emulator's process can answer
+    a ping late, so the handshake is tried again (a user would simply re-run)."""
+    for k in range(attempts):
+        try:
+            bus.connect()  # pings every motor and checks its model number
+            return
+        except (ConnectionError, RuntimeError):
+            if bus.port_handler.is_open:
+                bus.port_handler.closePort()
+            if k == attempts - 1:
+                raise
+            time.sleep(0.2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", required=True)
@@ -40,9 +55,10 @@ def main() -> None:
     calibration = {name: MotorCalibration(id=m.id, drive_mode=0, homing_offset=0, range_min=0, range_max=4095)
                    for name, m in motors.items()}
     bus = DynamixelMotorsBus(args.port, motors, calibration=calibration)
-    bus.connect()  # pings every motor and checks its model number
+    connect(bus)
     try:
-        bus.configure_motors(return_delay_time=0)  # what koch_follower.configure() does first
+        for name in motors:  # what koch_follower.configure() does first (configure_motors), with retries
+            bus.write("Return_Delay_Time", name, 0, num_retry=RETRIES)
         norm = args.units
         goals = {name: (0.0 if name != "gripper" else 50.0) if norm else 2048 for name in motors}
 
