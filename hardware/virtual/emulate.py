@@ -19,7 +19,10 @@ def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = 
                        faults=FaultConfig.parse(faults) if faults else None)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C and SIGTERM both stop it cleanly, even when started from a shell that ignores SIGINT in the
+        # background (Python then installs no KeyboardInterrupt handler of its own)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
     with PtyServer(chain) as server:
         out(f"port: {server.path}")
         ids = ", ".join(f"{s.id}:{s.spec.name}" for s in chain.servos)

@@ -52,7 +52,7 @@ def test_plain_dynamixel_sdk_in_another_process():
 
 def test_our_bus_over_the_pty_with_wire_timing():
     with PtyServer(ServoChain(KOCH_SPEC, wire_timing=True)) as server:
-        bus = DynamixelBus(server.path, KOCH)
+        bus = DynamixelBus(server.path, KOCH, latency_ms=50.0)  # the server thread may wait for a core
         with bus:
             bus.sync_write("Goal_Position", [1, 2, 3, 4, 5, 6])
             assert list(bus.sync_read("Goal_Position")) == [1, 2, 3, 4, 5, 6]
