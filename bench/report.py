@@ -12,25 +12,30 @@ from pathlib import Path
 
 # Why a figure is behind lerobot's and what would close the gap, by row id (shown only when we are behind).
 GAPS = {
-    "P1.plain": "Both tools send the same bytes through the same dynamixel-sdk calls; what differs is the Python "
-                "around them (ours: numpy arrays, retries, counters). Reusing the packet buffers between ticks "
-                "and skipping the per-call retry bookkeeping when nothing failed would close it.",
-    "P1.units": "Our Arm converts with numpy (array set-up costs more than lerobot's six scalar formulas at n=6); "
-                "precomputed scale/offset vectors would close it.",
-    "P2.writer_default.loop_hz": "", "P2.writer_streaming.loop_hz": "",
-    "P3.samples": "Per step the network dominates (see 'network alone'): the same ResNet-18 and transformer math. "
-                  "Where ours is slower the difference is in our layers (channels-last convolutions and frozen BN "
-                  "as an affine op); profiling one step with torch.profiler against lerobot's would show which.",
-    "P3.net_step": "Same weights, same batch: the gap is our implementation of the same layers. torch.profiler on "
-                   "both steps names the op; channels-last ResNet-18 with frozen BN is the first suspect on CPU.",
-    "P3.first_step": "Ours decodes every frame of the dataset into its frame cache before the first step (seconds "
-                     "here, minutes on a large dataset); lerobot starts at once and decodes per sample. Building "
-                     "the cache in the background while the first steps read straight from the videos would close "
-                     "it.",
-    "P5.infer": "The network call dominates; the same suspects as P3's network step.",
-    "P5.net_infer": "Same weights and input: the gap is our layers; see P3.",
-    "P6.open": "Our reader loads every data file into numpy arrays on open (fast reads after); lerobot memory-maps "
-               "Arrow files. Loading lazily would close it for large datasets.",
+    "P1.plain": "Both send the same bytes through the same dynamixel-sdk calls (one status packet per servo); what "
+                "differs is the Python around them (ours checks names and registers and builds a numpy array). "
+                "Keeping the result buffer per (register, motors) like the SDK group objects would take most of it "
+                "away; our default, Fast Sync Read, is the row to compare.",
+    "P1.fast": "Fast Sync Read puts one combined status packet on the wire instead of six; behind here means the "
+               "load's noise or the emulator's cost of building that packet, not the protocol.",
+    "P1.units": "Our Arm converts with numpy; at six values the array set-up costs about what lerobot's six scalar "
+                "formulas do. Precomputed scale/offset arrays per arm would close it.",
+    "P3.samples": "Per step the network dominates (see 'network alone'): the same ResNet-18 and transformer math, "
+                  "so the end-to-end figure follows the network row; profiling one step of each with torch.profiler "
+                  "would name the layer (channels-last convolutions and frozen BN are the first suspects on CPU).",
+    "P3.net_step": "Same weights, same batch: the gap is our implementation of the same layers; torch.profiler on "
+                   "both steps names the op (channels-last ResNet-18 with frozen BN is the first suspect on CPU).",
+    "P3.first_step": "Ours decodes every frame of the dataset into its frame cache (resized, in memory) before the "
+                     "first step: seconds here, minutes on a large dataset; lerobot starts at once and decodes per "
+                     "sample in its DataLoader workers, every epoch. Serving the first steps straight from the "
+                     "videos while the cache fills in the background would close it.",
+    "P5.infer": "The network dominates the call: see 'network alone'.",
+    "P5.net_infer": "Same weights and input: the gap is our layers; see P3's network step.",
+    "P6.fps": "Both seek to the keyframe before each requested frame and decode forward with PyAV (dav1d); the "
+              "difference is per-frame overhead in the reader. Decoding the cameras of one frame concurrently "
+              "would more than close it.",
+    "P6.open": "Our reader loads the data files into numpy arrays on open (fast reads after); lerobot memory-maps "
+               "Arrow files. Loading columns lazily would close it on large datasets.",
 }
 
 
@@ -96,9 +101,9 @@ def render(res: dict) -> str:
             f"compare runs taken side by side under the same load.",
             f"- **Date:** {res['started']} · duration {res['duration_s'] / 60:.0f} min"
             + (" · **--quick run (short, not for quoting)**" if res.get("quick") else ""), ""]
-    out += ["Both tools' processes run at `nice 10` with the same environment (`OMP_WAIT_POLICY=PASSIVE`, which "
-            "our packages set for themselves on import; lerobot out of the box keeps OpenMP's spinning waits, "
-            "which on a loaded 2-core machine make its training steps several times slower than shown here).", ""]
+    out += ["Both tools' processes run at `nice 10` with the same environment: `OMP_WAIT_POLICY=PASSIVE`, which "
+            "our packages set for themselves on import, is given to lerobot too, so the figures compare the code "
+            "and not that setting (P3 has one row with lerobot as installed, without it).", ""]
     behind = []
     for key in ("P1", "P2", "P3", "P5", "P6"):
         meas = res["measures"].get(key)

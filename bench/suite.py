@@ -79,6 +79,8 @@ def main() -> int:
     only = set(args.only.upper().split(","))
     work = ROOT / ".bench" / "work"
     work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("[0-9][0-9][0-9]-*.json"):  # per-run outputs of an earlier suite run
+        stale.unlink()
     (ROOT / ".bench" / ".gitignore").write_text("*\n")
     ler_python, ler_note = lerobot_python()
     print(ler_note, file=sys.stderr, flush=True)

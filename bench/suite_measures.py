@@ -33,6 +33,7 @@ class Params:
     train_warmup: int = 2
     calls: int = 300
     net_steps: int = 4
+    spin_steps: int = 3
     reads: int = 300
     threads: int = 2
     num_workers: int = 2
@@ -40,7 +41,7 @@ class Params:
     @classmethod
     def quick(cls) -> Params:
         return cls(repeats=2, ticks=300, session_episodes=2, session_seconds=4, writer_episodes=2, writer_seconds=3,
-                   train_repeats=1, train_steps=2, train_warmup=1, calls=60, net_steps=2, reads=40)
+                   train_repeats=1, train_steps=2, train_warmup=1, calls=60, net_steps=2, spin_steps=1, reads=40)
 
 
 def _row(id_: str, label: str, unit: str, better: str, ours: list, lerobot: list | None, note: str = "",
@@ -237,6 +238,14 @@ def p3_p5_act(runner: Runner, p: Params, dataset: Path, work: Path) -> tuple[dic
     ours = [r[0] for r in res["ours"]]
     ler = res["lerobot"]
     preset = [runner.run("ours", "train.py", [*ours_args, "--json"])[0] for _ in range(max(1, p.train_repeats - 1))]
+    spin, spin_note = [], ""
+    try:  # lerobot as installed: nothing sets OMP_WAIT_POLICY, so OpenMP's threads spin while they wait
+        spin_path = work / "act_config_spin.json"
+        spin_path.write_text(json.dumps({**cfg, "steps": p.spin_steps, "warmup": 1, "calls": 0}))
+        spin = [runner.run("lerobot", "lerobot_side/act.py", ["--root", str(dataset), "--config", str(spin_path),
+                                                               "--out"], unset=("OMP_WAIT_POLICY",))]
+    except SideFailed as e:
+        spin_note = str(e)
     net, net_note = [], ""
     try:
         net = [runner.run("lerobot", "train.py", ["--vs-lerobot", "--policies", "act", "--threads", str(p.threads),
@@ -252,6 +261,9 @@ def p3_p5_act(runner: Runner, p: Params, dataset: Path, work: Path) -> tuple[dic
         _row("P3.first_step", "ACT training: start → first step done (ours decodes the dataset into its frame cache "
              "first; lerobot's DataLoader workers decode per sample)", "s", "lower", v(ours, "first_step_s"),
              v(ler, "first_step_s"), note),
+        _row("P3.spin", "ACT training samples/s with lerobot as installed: OMP_WAIT_POLICY unset, OpenMP threads "
+             f"spin while they wait (one run, {p.spin_steps} steps; ours as in the first row, it sets PASSIVE itself)",
+             "samples/s", "higher", v(ours, "samples_per_s"), v(spin, "samples_per_s"), spin_note),
         _row("P3.net_step", f"network alone: one training step on identical batches ({shared['batch_size']} samples), "
              f"ours with lerobot's weights copied in", "ms", "lower", [r["train_step_ms"][0] for r in net],
              [r["train_step_ms"][1] for r in net], net_note),

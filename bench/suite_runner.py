@@ -35,7 +35,7 @@ class Runner:
     def ours_python(self) -> str:
         return sys.executable
 
-    def env(self) -> dict:
+    def env(self, unset: tuple[str, ...] = ()) -> dict:
         env = dict(os.environ)
         # Both sides get what our packages set for themselves on import: OpenMP threads that sleep instead of
         # spinning while they wait (spinning waits make a loaded 2-core machine crawl), and no Hub access.
@@ -43,9 +43,11 @@ class Runner:
         env["HF_HUB_OFFLINE"] = "1"
         env.setdefault("MUJOCO_GL", "egl")
         env["PYTHONWARNINGS"] = "ignore"
+        for k in unset:
+            env.pop(k, None)
         return env
 
-    def run(self, side: str, script: str, args: list[str], timeout: float = 1200) -> dict:
+    def run(self, side: str, script: str, args: list[str], timeout: float = 1200, unset: tuple[str, ...] = ()) -> dict:
         """Run bench/<script> with the side's Python; the script writes JSON to the path given as its last
         argument (the caller puts "--out"/"--json" before it). Returns that JSON."""
         python = self.ours_python if side == "ours" else self.lerobot_python
@@ -56,7 +58,7 @@ class Runner:
         out.unlink(missing_ok=True)
         cmd = ["nice", "-n", str(self.nice), python, str(BENCH / script), *args, str(out)]
         t0 = time.monotonic()
-        proc = subprocess.run(cmd, cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=ROOT, env=self.env(unset), capture_output=True, text=True, timeout=timeout)
         wall = time.monotonic() - t0
         short = " ".join(str(c) for c in cmd[3:]).replace(str(ROOT) + "/", "")
         self.log.append(f"[{side} {wall:.0f}s rc={proc.returncode}] {short}")
