@@ -19,11 +19,17 @@ import json, sys
 from dynamixel_sdk import PortHandler, PacketHandler, COMM_SUCCESS
 port = PortHandler(sys.argv[1]); ph = PacketHandler(2.0)
 assert port.openPort() and port.setBaudRate(1000000)
+import time
 def call(fn, *args):  # as any script on a busy machine would: a late reply is retried, not fatal
     for _ in range(3):
-        *values, r, err = fn(port, *args)
+        try:
+            *values, r, err = fn(port, *args)
+        except IndexError:  # the SDK took the previous call's late reply for this one
+            r = -1
         if r == COMM_SUCCESS:
             return (*values, r, err)
+        time.sleep(0.1)  # let a late reply arrive, then drop it
+        port.clearPort()
     return (*values, r, err)
 out = {}
 out["model"], r, _ = call(ph.ping, 3); assert r == COMM_SUCCESS, ph.getTxRxResult(r)
