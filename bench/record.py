@@ -40,14 +40,14 @@ class LongDemo(DemonstratorScene):
 
 
 def record_session(episodes: int, episode_time: float, width: int = 320, height: int = 240, codec: str = "av1",
-                   hz: float = 90.0) -> list[dict]:
-    """Record on the virtual rig through the session; per episode: telemetry and end -> durable (the suite's P2)."""
+                   hz: float = 90.0) -> tuple[list[dict], list[str]]:
+    """Record on the virtual rig through the session; per episode: telemetry and end -> durable (the suite's P2),
+    and the session's events."""
     rig = open_rig(cameras=CAMS, width=width, height=height, camera_fps=30)
     session = Session(rig, SessionConfig(control_hz=hz, fps=30)).start()
     out = Path(tempfile.mkdtemp(prefix="robotapp-bench-record-")) / "ds"
-    stops: list[str] = []  # why a recording ended early (a watchdog trip or a fault ends the plan)
-    session.events.subscribe(lambda e: stops.append(f"{e.kind}: {e.message}")
-                             if e.kind in ("fault", "estop", "watchdog", "error") else None)
+    events: list[str] = []  # what the session said: why a recording ended early, when it does
+    session.events.subscribe(lambda e: events.append(f"{e.kind}: {e.message}"))
     try:
         plan = RecordingPlan(out, "pick and place the cube", episodes, episode_time, reset_time=1.0,
                              warmup_time=1.0)
@@ -65,9 +65,7 @@ def record_session(episodes: int, episode_time: float, width: int = 320, height:
                      "missed_deadlines": t.missed_deadlines, "camera_fps": dict(t.camera_fps),
                      "camera_dropped": dict(t.camera_dropped), "dropped": int(sum(t.camera_dropped.values())),
                      "bus_retries": t.bus_retries, "bus_faults": t.bus_faults, "durable_s": r.durable_s})
-    if rows:
-        rows[0]["stops"] = stops
-    return rows
+    return rows, events
 
 
 def main() -> None:
@@ -80,12 +78,13 @@ def main() -> None:
     ap.add_argument("--hz", type=float, default=90.0)
     ap.add_argument("--json", default=None, help="also write the per-episode results here")
     args = ap.parse_args()
-    rows = record_session(args.episodes, args.episode_time, args.width, args.height, args.codec, args.hz)
-    for why in rows[0]["stops"] if rows else []:
-        print(f"recording ended early: {why}", file=sys.stderr)
+    rows, events = record_session(args.episodes, args.episode_time, args.width, args.height, args.codec, args.hz)
+    if len(rows) < args.episodes:
+        print(f"{len(rows)} of {args.episodes} episodes recorded; the session said:\n  " + "\n  ".join(events),
+              file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"episodes": rows}, f)
+            json.dump({"episodes": rows, "events": events}, f)
     print(f"machine: {platform.node() or 'vm'} · {os.cpu_count()} cores · {platform.machine()} · "
           f"Python {platform.python_version()}")
     print(f"command: python bench/record.py --episodes {args.episodes} --episode-time {args.episode_time:g} "

@@ -103,7 +103,9 @@ def render(res: dict) -> str:
             + (" · **--quick run (short, not for quoting)**" if res.get("quick") else ""), ""]
     out += ["Both tools' processes run at `nice 10` with the same environment: `OMP_WAIT_POLICY=PASSIVE`, which "
             "our packages set for themselves on import, is given to lerobot too, so the figures compare the code "
-            "and not that setting (P3 has one row with lerobot as installed, without it).", ""]
+            "and not that setting. lerobot as installed leaves OpenMP's spinning waits on; on this machine under "
+            "load that made its ACT training steps 3–5× slower in trials while this suite was written, and about "
+            "the same when the load dropped (not a figure of this run: it moves with the load of the moment).", ""]
     behind = []
     for key in ("P1", "P2", "P3", "P5", "P6"):
         meas = res["measures"].get(key)
