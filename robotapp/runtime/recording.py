@@ -15,6 +15,7 @@ A Scene prepares each episode: on a real rig that is the person resetting the ta
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import numpy as np
 from robotapp.dataset import DatasetWriter
 
 from .telemetry import TickRecorder
+
+FRESH_GRACE_S = 0.004  # the longest a recorded frame waits for a camera image that is due (real time only)
 
 
 @dataclass
@@ -85,6 +88,7 @@ class RecordingFlow:
         self._ticks = 0
         self._recorder: TickRecorder | None = None
         self._last_images: dict[str, np.ndarray] = {}
+        self._last_seqs: dict[str, int] = {}
 
     # -- commands (on the control thread, through Session.call) --------------------------------------------
     def next(self) -> None:
@@ -167,11 +171,16 @@ class RecordingFlow:
     def _add_frame(self, state: np.ndarray, action: np.ndarray) -> None:
         obs = {"observation.state": state.astype(np.float32)}
         seqs, drops = {}, {}
+        realtime = self.session.config.realtime
+        period = 1.0 / self.session.config.fps
+        wait_until = time.monotonic() + min(FRESH_GRACE_S, 0.15 * period)
         for name, cam in self.session.rig.cameras.items():
             try:
                 frame = cam.read_latest()
+                if realtime and frame.seq == self._last_seqs.get(name):
+                    frame = self._due_frame(cam, frame, period, wait_until)
                 self._last_images[name] = frame.image
-                seqs[name] = frame.seq
+                self._last_seqs[name] = seqs[name] = frame.seq
             except Exception:  # a camera that went away: repeat its last image and count it as dropped
                 if name not in self._last_images:
                     raise
@@ -182,6 +191,19 @@ class RecordingFlow:
         self._recorder.frame(seqs, drops)
         if not self.session.config.realtime:
             self._wait_for_encoders()
+
+    @staticmethod
+    def _due_frame(cam, frame, period: float, wait_until: float):
+        """A camera at the dataset's fps whose next image is due within a few ms: wait for it (bounded) rather
+        than repeat the last one. Without this a camera whose frames land just around the recording instant
+        alternates repeated and skipped frames (two 30 Hz clocks in phase, with jitter)."""
+        now = time.monotonic()
+        if now < wait_until and now >= frame.t_capture + period - (wait_until - now):
+            try:
+                return cam.wait_new(frame.seq, wait_until - now)
+            except Exception:  # not in time (or the camera went away): the last image, counted as repeated
+                return frame
+        return frame
 
     def _wait_for_encoders(self, most: int = 4) -> None:
         """Lock-step recording outruns real time: let the encoders catch up instead of dropping frames."""

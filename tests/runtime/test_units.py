@@ -78,3 +78,40 @@ def test_replay_approaches_the_first_action_then_plays_at_fps():
     assert len(src.states) == 3
     with pytest.raises(ValueError, match="non-empty"):
         ReplaySource(np.zeros((0, 6)), fps=30)
+
+
+# -- a recorded frame waits (bounded) for a camera image that is due, instead of repeating the last one --------
+def _push_camera():
+    from hardware.cameras.virtual import VirtualCamera
+    cam = VirtualCamera("front", 8, 6, 30.0, source="push")
+    cam.connect()
+    return cam
+
+
+def test_recorder_waits_for_a_due_frame():
+    import threading
+    import time
+
+    from robotapp.runtime.recording import RecordingFlow
+    cam = _push_camera()
+    period = 1 / 30
+    first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() - period)  # the next one is due
+    started = threading.Event()
+    pusher = threading.Thread(target=lambda: (started.wait(), cam.push(np.ones((6, 8, 3), np.uint8))))
+    pusher.start()
+    started.set()
+    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 10.0)
+    pusher.join()
+    assert got.seq == first.seq + 1 and got.image[0, 0, 0] == 1
+
+
+def test_recorder_does_not_wait_for_a_frame_not_yet_due():
+    import time
+
+    from robotapp.runtime.recording import RecordingFlow
+    cam = _push_camera()
+    period = 1 / 30
+    first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() + 1.0)  # next one: far off
+    cam.push(np.ones((6, 8, 3), np.uint8))  # a newer one exists, but the recorder only asks when one is due
+    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 0.004)
+    assert got is first
