@@ -17,7 +17,7 @@ TRAIN_SEED_BASE = 1000  # evaluation uses seeds 0.., so the evaluation scenes we
 
 
 def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
-             batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None) -> int:
+             batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False) -> int:
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
     from robotapp.eval.bench import evaluate
@@ -41,12 +41,13 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     run = out / f"train-{policy}"
     t_train = 0.0
     if not skip_train:
-        print(f"== training {policy} (cpu-small) for {steps} steps into {run}", flush=True)
+        print(f"== training {policy} (cpu-small{', bf16' if amp else ''}) for {steps} steps"
+              f"{f' or {minutes:g} min' if minutes else ''} into {run}", flush=True)
         t1 = time.perf_counter()
         budget = (lambda: time.perf_counter() - t1 > 60 * minutes) if minutes else None
         result = train(TrainOptions(dataset=str(dataset), policy=policy, steps=steps, out=str(run),
                                     save_every=max(1, min(500, steps // 4)), batch_size=batch_size,
-                                    overrides=dict(overrides or {}), resume=(run / "last").exists()),
+                                    overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp),
                        should_stop=budget)
         t_train = time.perf_counter() - t1
         print(f"trained {result.step} steps in {t_train / 60:.1f} min ({result.samples_per_s:.1f} samples/s), "
@@ -70,7 +71,8 @@ def add_demo_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--minutes", type=float, default=None, help="stop training after this long (wall clock)")
     p.add_argument("--eval-episodes", type=int, default=50)
+    p.add_argument("--amp", action="store_true", help="train with bfloat16 autocast (faster on AVX512-BF16 CPUs)")
     p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
     p.set_defaults(func=lambda a: run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
-                                           a.skip_train, a.batch_size, minutes=a.minutes))
+                                           a.skip_train, a.batch_size, minutes=a.minutes, amp=a.amp))
     return p
