@@ -47,6 +47,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="override a config field, e.g. --set chunk_size=50 (repeatable; JSON values)")
     p.add_argument("--num-threads", type=int, default=None, help="torch threads per process (default: cores/procs)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock budget: stop after this long and fit the LR schedule to the steps it allows")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16 and on GPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
 
@@ -63,7 +65,8 @@ def options_from_args(args: argparse.Namespace):
         device=args.device, resume=args.resume,
         cameras=[c.strip() for c in args.cameras.split(",")] if args.cameras else None,
         episodes=[int(e) for e in args.episodes.split(",")] if args.episodes else None,
-        overrides=overrides, num_threads=args.num_threads, progress=not args.no_progress, amp=args.amp)
+        overrides=overrides, num_threads=args.num_threads, progress=not args.no_progress, amp=args.amp,
+        time_budget_s=60 * args.minutes if args.minutes else None)
 
 
 def run_train(args: argparse.Namespace) -> int:

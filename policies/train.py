@@ -46,6 +46,9 @@ class TrainOptions:
     num_threads: int | None = None
     progress: bool = True
     amp: bool = False  # bfloat16 autocast for the forward pass (CPUs with AVX512-BF16/AMX, recent GPUs)
+    # Wall-clock budget for the whole run (frame cache included): training stops when it is spent, and the LR
+    # schedule (Diffusion's cosine) is fitted to the steps the budget allows, as measured while training.
+    time_budget_s: float | None = None
 
 
 @dataclass
@@ -108,6 +111,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     """Train a policy. `reader` (anything DatasetReader-shaped) overrides `opts.dataset`. `callback` gets every
     logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
     _stop_requested.clear()
+    t_entry = time.perf_counter()
     rank, world, local_world, device = _setup_distributed(opts)
     out = Path(opts.out)
     main_proc = rank == 0
@@ -165,11 +169,12 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             "batch_size": config.batch_size}
     last_ckpt, loss_val, t0, stopped = resume_from, float("nan"), time.perf_counter(), False
     try:
+        budget = _Budget(opts.time_budget_s, t_entry, step, opts.steps)
         while step < opts.steps:
-            if _should_stop(should_stop, world, device):
+            if _should_stop(should_stop, world, device) or budget.spent(step, world, device):
                 stopped = True
                 break
-            factor = lr_factor(config, step, opts.steps)
+            factor = lr_factor(config, step, budget.horizon)
             for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 g["lr"] = base * factor
             batch = sampler.next_batch()
@@ -210,6 +215,34 @@ def _should_stop(should_stop: Callable[[], bool] | None, world: int, device: tor
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         stop = bool(flag.item())
     return stop
+
+
+class _Budget:
+    """A wall-clock budget: spent or not (all ranks agree), and the step the schedule should end at — the
+    steps the remaining time allows at the rate measured so far (never beyond opts.steps)."""
+
+    WARMUP = 20  # steps before the rate is trusted (the first ones are slow: allocation, caches)
+
+    def __init__(self, seconds: float | None, t_entry: float, start_step: int, max_steps: int):
+        self.seconds, self.t_entry, self.horizon = seconds, t_entry, max_steps
+        self._start, self._t_start, self._max = start_step, None, max_steps
+
+    def spent(self, step: int, world: int, device: torch.device) -> bool:
+        if self.seconds is None:
+            return False
+        now = time.perf_counter()
+        if step - self._start == self.WARMUP // 2:
+            self._t_start, self._s0 = now, step
+        elif self._t_start is not None and step - self._s0 >= self.WARMUP:
+            per_step = (now - self._t_start) / (step - self._s0)
+            left = max(0.0, self.seconds - (now - self.t_entry))
+            self.horizon = min(self._max, step + int(left / per_step))
+        over = now - self.t_entry >= self.seconds
+        if world > 1:
+            flag = torch.tensor([float(over)], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            over = bool(flag.item())
+        return over
 
 
 def _cache_progress(done: int, total: int) -> None:

@@ -44,11 +44,10 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
         print(f"== training {policy} (cpu-small{', bf16' if amp else ''}) for {steps} steps"
               f"{f' or {minutes:g} min' if minutes else ''} into {run}", flush=True)
         t1 = time.perf_counter()
-        budget = (lambda: time.perf_counter() - t1 > 60 * minutes) if minutes else None
         result = train(TrainOptions(dataset=str(dataset), policy=policy, steps=steps, out=str(run),
                                     save_every=max(1, min(500, steps // 4)), batch_size=batch_size,
-                                    overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp),
-                       should_stop=budget)
+                                    overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp,
+                                    time_budget_s=60 * minutes if minutes else None))
         t_train = time.perf_counter() - t1
         print(f"trained {result.step} steps in {t_train / 60:.1f} min ({result.samples_per_s:.1f} samples/s), "
               f"final loss {result.loss:.4f}", flush=True)

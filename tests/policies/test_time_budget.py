@@ -1,0 +1,49 @@
+"""The wall-clock budget: it ends training when spent, and fits the LR schedule's horizon to the steps it allows."""
+
+import torch
+
+from policies import train as train_mod
+from policies.config import make_config
+from policies.optim import lr_factor
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_budget_fits_horizon_to_measured_rate_and_stops(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(train_mod.time, "perf_counter", clock)
+    clock.t = 10.0  # the frame cache took 10 s of the 100 s budget
+    budget = train_mod._Budget(100.0, t_entry=0.0, start_step=0, max_steps=10_000)
+    cpu = torch.device("cpu")
+    step = 0
+    while not budget.spent(step, 1, cpu):
+        step += 1
+        clock.t += 0.5  # 2 steps per second
+    assert clock.t >= 100.0 and 175 <= step <= 181  # (100 - 10) s at 2 steps/s
+    assert abs(budget.horizon - step) <= 2  # the schedule ended where training did
+
+
+def test_budget_never_extends_past_max_steps(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(train_mod.time, "perf_counter", clock)
+    budget = train_mod._Budget(1000.0, t_entry=0.0, start_step=0, max_steps=50)
+    for step in range(50):
+        assert not budget.spent(step, 1, torch.device("cpu"))
+        clock.t += 0.01
+    assert budget.horizon == 50
+
+
+def test_no_budget_keeps_the_configured_steps():
+    budget = train_mod._Budget(None, t_entry=0.0, start_step=0, max_steps=300)
+    assert not budget.spent(10_000, 1, torch.device("cpu")) and budget.horizon == 300
+
+
+def test_diffusion_cosine_reaches_zero_at_the_fitted_horizon():
+    cfg = make_config("diffusion", "cpu-small")
+    assert lr_factor(cfg, 1800, 1800) == 0.0 and lr_factor(cfg, 900, 1800) > 0.0  # after a 200-step warm-up
