@@ -62,6 +62,8 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
 
 
 def add_demo_command(subparsers) -> argparse.ArgumentParser:
+    from policies.cli import _setting
+
     p = subparsers.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
     p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")
     p.add_argument("--episodes", type=int, default=50, help="demonstrations to record")
@@ -70,8 +72,11 @@ def add_demo_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--minutes", type=float, default=None, help="stop training after this long (wall clock)")
     p.add_argument("--eval-episodes", type=int, default=50)
+    p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override a policy config field for training, e.g. --set optimizer_lr=2e-4")
     p.add_argument("--amp", action="store_true", help="train with bfloat16 autocast (faster on AVX512-BF16 CPUs)")
     p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
     p.set_defaults(func=lambda a: run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
-                                           a.skip_train, a.batch_size, minutes=a.minutes, amp=a.amp))
+                                           a.skip_train, a.batch_size, overrides=dict(a.settings),
+                                           minutes=a.minutes, amp=a.amp))
     return p

@@ -137,12 +137,15 @@ def _restore_threads(n: int) -> None:
 
 def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int = 0, fast: bool = True,
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
-             fps: int = 30, out: Callable[[str], None] = print, policy=None) -> EvalResult:
+             fps: int = 30, out: Callable[[str], None] = print, policy=None,
+             inference: dict | None = None) -> EvalResult:
     """Evaluate one policy folder. `rig` defaults to a virtual rig with the policy's cameras."""
     from policies import load_policy
     from robotapp.runtime.rigs import open_rig
 
     policy = policy or load_policy(str(policy_dir))
+    if inference:  # e.g. temporal ensembling: how the trained network is used, not the network
+        policy.configure_inference(**inference)
     keys = policy.config.image_keys
     own_rig = rig is None
     if own_rig:
@@ -156,7 +159,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
         raise ValueError("a real rig needs a person to judge each episode (see robotapp eval --help)")
     session = Session(rig, SessionConfig(control_hz=fps if fast else 3 * fps, fps=fps, realtime=not fast))
     threads_before = _use_inference_threads()
-    runner = PolicyRunner(policy, max_wait=None if fast else 0.002)
+    runner = PolicyRunner(policy, max_wait=None if fast else 0.002, fps=fps)
     writer = _eval_writer(record, rig, fps) if record else None
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from policies.cli import _setting
+
 from .bench import OUTCOMES, Judge, evaluate
 from .table import format_table, policy_folders, write_table
 
@@ -42,7 +44,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 print(f"== {folder}")
             results.append(evaluate(folder, rig=rig, episodes=args.episodes, seed=args.seed,
                                     fast=not args.realtime and rig is None, episode_time=args.episode_time,
-                                    record=args.record, judge=judge, fps=args.fps,
+                                    record=args.record, judge=judge, fps=args.fps, inference=dict(args.settings),
                                     out=lambda line: print(line, flush=True)))
     finally:
         if rig is not None:
@@ -71,6 +73,9 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--realtime", action="store_true",
                    help="virtual rig: run on the wall clock instead of lock-step (as fast as possible)")
     p.add_argument("--fps", type=int, default=30, help="the policy's frame rate (the dataset's fps)")
+    p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="an inference setting, e.g. ACT's temporal ensembling: --set n_action_steps=1 "
+                        "--set temporal_ensemble_coeff=0.01; Diffusion's --set num_inference_steps=20")
     p.add_argument("--table", default=None, metavar="PATH",
                    help="write the per-policy table to PATH.csv and PATH.json")
     p.set_defaults(func=_cmd_eval)

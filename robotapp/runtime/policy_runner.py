@@ -12,6 +12,7 @@ result does not depend on the machine's speed.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -22,7 +23,7 @@ STATE_KEY = "observation.state"
 
 
 class PolicyRunner:
-    def __init__(self, policy, max_wait: float | None = 0.002, refill_margin: int = 2):
+    def __init__(self, policy, max_wait: float | None = 0.002, refill_margin: int = 2, fps: float | None = None):
         self.policy = policy
         cfg = policy.config
         self.n_obs_steps = int(getattr(cfg, "n_obs_steps", 1) or 1)
@@ -30,6 +31,7 @@ class PolicyRunner:
         self.chunked = hasattr(policy, "predict_action_chunk") and getattr(policy, "ensembler", None) is None
         self.max_wait = max_wait
         self.margin = refill_margin
+        self.fps = fps  # real time: refill early enough for the measured inference time to fit
         self._cond = threading.Condition()
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="policy-runner", daemon=True)
@@ -91,7 +93,15 @@ class PolicyRunner:
     # -- runner thread -------------------------------------------------------------------------------------
     def _needs_chunk(self) -> bool:
         planned = sum(1 for k in self._plan if k >= self._frame)
-        return self._latest is not None and not self._busy and planned <= self.margin
+        return self._latest is not None and not self._busy and planned <= self._margin()
+
+    def _margin(self) -> int:
+        """Frames still planned when the next prediction starts: the frames the slowest recent inference
+        spans, plus one, so a chunk arrives before the plan runs out (at most the chunk's length less one)."""
+        if not self.fps or not self.inference_s:
+            return self.margin
+        need = math.ceil(max(self.inference_s[-5:]) * self.fps) + 1
+        return max(self.margin, min(need, self.n_steps - 1))
 
     def _run(self) -> None:
         while True:

@@ -50,3 +50,13 @@ def test_bad_input_is_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_inference_settings_apply_and_network_settings_are_refused(run_dir, capsys):
+    last = str(run_dir / "last")
+    assert main(["eval", "--policy", last, "--episodes", "1", "--episode-time", "0.5",
+                 "--set", "n_action_steps=1", "--set", "temporal_ensemble_coeff=0.01"]) == 0
+    assert "success: 0/1" in capsys.readouterr().out
+    assert main(["eval", "--policy", last, "--episodes", "1", "--set", "chunk_size=5"]) == 2
+    err = capsys.readouterr().err
+    assert "chunk_size cannot change after training" in err and err.count("\n") == 1
