@@ -162,10 +162,13 @@ class ACTConfig(PolicyConfig):
     temporal_ensemble_coeff: float | None = None
     dropout: float = 0.1
     kl_weight: float = 10.0
-    # Paper / lerobot optimiser: AdamW, constant LR, backbone LR separate.
+    # Paper / lerobot optimiser: AdamW, constant LR, backbone LR separate. "cosine" (with a linear warm-up)
+    # anneals the LR to 0 at the last step — or at the last step a --minutes budget allows.
     optimizer_lr: float = 1e-5
     optimizer_weight_decay: float = 1e-4
     optimizer_lr_backbone: float = 1e-5
+    scheduler_name: str = "constant"
+    scheduler_warmup_steps: int = 0
 
     def validate(self) -> None:
         super().validate()
@@ -175,6 +178,8 @@ class ACTConfig(PolicyConfig):
             raise ValueError(f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})")
         if self.temporal_ensemble_coeff is not None and self.n_action_steps != 1:
             raise ValueError("temporal ensembling queries the policy every step: set n_action_steps=1")
+        if self.scheduler_name not in ("constant", "cosine"):
+            raise ValueError(f"scheduler_name must be constant or cosine, not {self.scheduler_name!r}")
         if self.dim_model % self.n_heads:
             raise ValueError(f"dim_model ({self.dim_model}) must be a multiple of n_heads ({self.n_heads})")
 

@@ -1,6 +1,6 @@
 """Each paper's optimiser and LR schedule, and the EMA of weights Diffusion Policy uses.
 
-ACT: AdamW (lr 1e-5 reference, backbone group with its own lr, weight decay 1e-4), constant LR.
+ACT: AdamW (lr 1e-5 reference, backbone group with its own lr, weight decay 1e-4), constant LR (cosine as an option).
 Diffusion Policy: AdamW (betas 0.95/0.999, eps 1e-8, weight decay 1e-6), cosine LR with linear warmup, EMA
 with decay 1 - (1 + step)^-0.75 capped at 0.9999 (diffusers' EMAModel as the paper uses it).
 Both clip the gradient norm (lerobot: 10).
@@ -28,7 +28,7 @@ def make_optimizer(policy, config: PolicyConfig) -> torch.optim.Optimizer:
 
 def lr_factor(config: PolicyConfig, step: int, total_steps: int) -> float:
     """Multiplier on each group's base LR at optimiser step `step` (0-based)."""
-    if isinstance(config, DiffusionConfig) and config.scheduler_name == "cosine":
+    if getattr(config, "scheduler_name", "constant") == "cosine":  # Diffusion's default; ACT's option
         warm = config.scheduler_warmup_steps
         if step < warm:
             return step / max(1, warm)

@@ -47,3 +47,19 @@ def test_no_budget_keeps_the_configured_steps():
 def test_diffusion_cosine_reaches_zero_at_the_fitted_horizon():
     cfg = make_config("diffusion", "cpu-small")
     assert lr_factor(cfg, 1800, 1800) == 0.0 and lr_factor(cfg, 900, 1800) > 0.0  # after a 200-step warm-up
+
+
+def test_act_keeps_a_constant_lr_unless_asked_for_cosine():
+    assert lr_factor(make_config("act", "cpu-small"), 900, 1000) == 1.0
+    cfg = make_config("act", "cpu-small", scheduler_name="cosine", scheduler_warmup_steps=100)
+    assert lr_factor(cfg, 50, 1000) == 0.5 and lr_factor(cfg, 1000, 1000) == 0.0
+    assert 0.4 < lr_factor(cfg, 550, 1000) < 0.6
+
+
+def test_unknown_act_scheduler_is_refused():
+    import pytest
+
+    from tests.policies.helpers import make_dataset
+
+    with pytest.raises(ValueError, match="scheduler_name must be constant or cosine"):
+        make_config("act", "cpu-small", make_dataset(n_episodes=1, length=4).features, scheduler_name="linear")
