@@ -49,8 +49,8 @@ def test_diffusion_cosine_reaches_zero_at_the_fitted_horizon():
     assert lr_factor(cfg, 1800, 1800) == 0.0 and lr_factor(cfg, 900, 1800) > 0.0  # after a 200-step warm-up
 
 
-def test_act_keeps_a_constant_lr_unless_asked_for_cosine():
-    assert lr_factor(make_config("act", "cpu-small"), 900, 1000) == 1.0
+def test_act_lr_constant_as_in_the_paper_or_cosine():
+    assert lr_factor(make_config("act", "lerobot-default"), 900, 1000) == 1.0  # the paper: constant
     cfg = make_config("act", "cpu-small", scheduler_name="cosine", scheduler_warmup_steps=100)
     assert lr_factor(cfg, 50, 1000) == 0.5 and lr_factor(cfg, 1000, 1000) == 0.0
     assert 0.4 < lr_factor(cfg, 550, 1000) < 0.6
