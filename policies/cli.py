@@ -85,6 +85,8 @@ def run_train(args: argparse.Namespace) -> int:
         print("stopped before the first step: nothing saved", flush=True)
     elif result.checkpoint is not None and (not _distributed() or _rank() == 0):
         what = f"stopped at step {result.step} of {args.steps}" if result.stopped_early else f"trained {result.step} steps"
+        if result.budget_spent:
+            what = f"trained {result.step} steps in the {args.minutes:g} min budget"
         print(f"{what} ({result.samples_per_s:.1f} samples/s); policy: {result.checkpoint}", flush=True)
     return 0
 

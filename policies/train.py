@@ -59,6 +59,7 @@ class TrainResult:
     samples_per_s: float
     elapsed_s: float
     stopped_early: bool = False  # should_stop(), Ctrl-C or SIGTERM: a checkpoint of the step reached was saved
+    budget_spent: bool = False  # ended by the time budget (opts.time_budget_s)
 
 
 _stop_requested = threading.Event()
@@ -167,14 +168,18 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     log = _Logger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
     meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
             "batch_size": config.batch_size}
-    last_ckpt, loss_val, t0, stopped = resume_from, float("nan"), time.perf_counter(), False
+    last_ckpt, loss_val, t0, stopped, spent = resume_from, float("nan"), time.perf_counter(), False, False
     try:
         budget = _Budget(opts.time_budget_s, t_entry, step, opts.steps)
         while step < opts.steps:
-            if _should_stop(should_stop, world, device) or budget.spent(step, world, device):
+            if _should_stop(should_stop, world, device):
                 stopped = True
                 break
+            if budget.spent(step, world, device):
+                stopped = spent = True
+                break
             factor = lr_factor(config, step, budget.horizon)
+            log.total_steps = budget.horizon  # the progress shows the steps the time budget allows
             for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 g["lr"] = base * factor
             batch = sampler.next_batch()
@@ -205,7 +210,8 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             dist.barrier()
     elapsed = time.perf_counter() - t0
     return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
-                       samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped)
+                       samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped,
+                       budget_spent=spent)
 
 
 def _should_stop(should_stop: Callable[[], bool] | None, world: int, device: torch.device) -> bool:
@@ -317,7 +323,7 @@ class _Logger:
                 if k not in ("step", "elapsed_s"):
                     self._tb.add_scalar(f"train/{k}", v, step)
         if self._bar is not None:
-            self._bar.update(self._task, completed=step, loss=rec["loss"], its=steps_done / dt)
+            self._bar.update(self._task, completed=step, total=self.total_steps, loss=rec["loss"], its=steps_done / dt)
         elif self._plain:
             print(f"step {step}/{self.total_steps}  loss {rec['loss']:.4f}  lr {lr:.2e}  "
                   f"{rec['samples_per_s']:.1f} samples/s  {steps_done / dt:.2f} it/s", file=sys.stderr, flush=True)

@@ -63,3 +63,13 @@ def test_unknown_act_scheduler_is_refused():
 
     with pytest.raises(ValueError, match="scheduler_name must be constant or cosine"):
         make_config("act", "cpu-small", make_dataset(n_episodes=1, length=4).features, scheduler_name="linear")
+
+
+def test_a_spent_budget_ends_training_and_says_so(tmp_path):
+    from policies.train import TrainOptions, train
+    from tests.policies.helpers import TINY_ACT, make_dataset
+
+    opts = TrainOptions(policy="act", steps=1000, out=str(tmp_path / "run"), overrides=dict(TINY_ACT),
+                        progress=False, device="cpu", time_budget_s=1e-6)
+    result = train(opts, reader=make_dataset(n_episodes=1, length=12))
+    assert result.budget_spent and result.stopped_early and result.step == 0
