@@ -159,5 +159,6 @@ def test_loop_keeps_its_rate_while_a_slow_policy_infers():
     inference = np.array(runner.inference_s)
     assert policy.calls >= 5 and inference.min() >= 0.1  # every inference took longer than 9 ticks
     assert hz >= 0.9 * 90 and p99_ms < 1000 / 90  # the loop kept its rate and no tick waited for the policy
-    assert runner.late <= 10  # only the frames before the first chunk was ready
+    # the frames before the first chunk (~4) and a few refills a busy core delays; a fixed 2-frame margin: ~40
+    assert runner.late <= 20
     assert end[0] - start[0] > 5  # the planned chunks reached the follower
