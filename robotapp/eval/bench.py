@@ -118,21 +118,15 @@ class PolicySource:
         return self.action
 
 
-def _use_inference_threads() -> int:
+def _use_inference_threads() -> Callable[[], None]:
     """One-sample inference gains little from many threads and must leave the control loop a core: half the
     cores, at most 4 (on 2 cores, 1 thread gives ACT cpu-small p99 9.5 ms against 17 ms with 2; bench/train.py).
-    Returns the previous setting."""
+    Returns what puts the previous setting back."""
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, min(4, (os.cpu_count() or 2) // 2)))
-    return before
-
-
-def _restore_threads(n: int) -> None:
-    import torch
-
-    torch.set_num_threads(n)
+    return lambda: torch.set_num_threads(before)
 
 
 def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int = 0, fast: bool = True,
@@ -158,11 +152,11 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if judge is None:
         raise ValueError("a real rig needs a person to judge each episode (see robotapp eval --help)")
     session = Session(rig, SessionConfig(control_hz=fps if fast else 3 * fps, fps=fps, realtime=not fast))
-    threads_before = _use_inference_threads()
     runner = PolicyRunner(policy, max_wait=None if fast else 0.002, fps=fps)
     writer = _eval_writer(record, rig, fps) if record else None
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()
+    restore_threads = _use_inference_threads()
     try:
         session.start()
         for k in range(episodes):
@@ -186,7 +180,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
                 f"{time.perf_counter() - t0:.0f} s]")
     finally:
         runner.close()
-        _restore_threads(threads_before)
+        restore_threads()
         session.close()
         if writer is not None:
             writer.close()
