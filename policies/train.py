@@ -112,7 +112,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     """Train a policy. `reader` (anything DatasetReader-shaped) overrides `opts.dataset`. `callback` gets every
     logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
     _stop_requested.clear()
-    t_entry = time.perf_counter()
+    t_entry = _run_start()
     rank, world, local_world, device = _setup_distributed(opts)
     out = Path(opts.out)
     main_proc = rank == 0
@@ -214,6 +214,15 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
                        budget_spent=spent)
 
 
+def _run_start() -> float:
+    """perf_counter() at the start of the run: now, or when policies.launch started the processes."""
+    from .launch import T0_ENV
+
+    now = time.perf_counter()
+    started = os.environ.get(T0_ENV)
+    return now - max(0.0, time.time() - float(started)) if started else now
+
+
 def _should_stop(should_stop: Callable[[], bool] | None, world: int, device: torch.device) -> bool:
     stop = _stop_requested.is_set() or (should_stop is not None and bool(should_stop()))
     if world > 1:  # every rank stops at the same step, or DDP would wait forever on the one that left
@@ -244,10 +253,10 @@ class _Budget:
             left = max(0.0, self.seconds - (now - self.t_entry))
             self.horizon = min(self._max, step + int(left / per_step))
         over = now - self.t_entry >= self.seconds
-        if world > 1:
-            flag = torch.tensor([float(over)], device=device)
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            over = bool(flag.item())
+        if world > 1:  # all ranks stop at the same step and anneal the LR to the same (the nearest) horizon
+            flags = torch.tensor([float(over), -float(self.horizon)], device=device)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            over, self.horizon = bool(flags[0].item()), int(-flags[1].item())
         return over
 
 

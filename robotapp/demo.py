@@ -17,7 +17,9 @@ TRAIN_SEED_BASE = 1000  # evaluation uses seeds 0.., so the evaluation scenes we
 
 
 def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
-             batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False) -> int:
+             batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False,
+             procs: int = 1) -> int:
+    from policies.launch import train_in_processes
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
     from robotapp.eval.bench import evaluate
@@ -41,16 +43,22 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     run = out / f"train-{policy}"
     t_train = 0.0
     if not skip_train:
-        print(f"== training {policy} (cpu-small{', bf16' if amp else ''}) for {steps} steps"
+        print(f"== training {policy} (cpu-small{', bf16' if amp else ''}"
+              f"{f', {procs} processes' if procs > 1 else ''}) for {steps} steps"
               f"{f' or {minutes:g} min' if minutes else ''} into {run}", flush=True)
         t1 = time.perf_counter()
-        result = train(TrainOptions(dataset=str(dataset), policy=policy, steps=steps, out=str(run),
-                                    save_every=max(1, min(500, steps // 4)), batch_size=batch_size,
-                                    overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp,
-                                    time_budget_s=60 * minutes if minutes else None))
+        opts = TrainOptions(dataset=str(dataset), policy=policy, steps=steps, out=str(run),
+                            save_every=max(1, min(500, steps // 4)), batch_size=batch_size,
+                            overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp,
+                            time_budget_s=60 * minutes if minutes else None)
+        if procs > 1:
+            code = train_in_processes(opts, procs)
+            if code:
+                return code
+        else:
+            train(opts)
         t_train = time.perf_counter() - t1
-        print(f"trained {result.step} steps in {t_train / 60:.1f} min ({result.samples_per_s:.1f} samples/s), "
-              f"final loss {result.loss:.4f}", flush=True)
+        print(_training_summary(run, t_train), flush=True)
     print(f"== evaluating {run / 'last'} on {eval_episodes} unseen scenes", flush=True)
     t2 = time.perf_counter()
     res = evaluate(run / "last", episodes=eval_episodes, seed=0, fast=True,
@@ -61,8 +69,21 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     return 0
 
 
+def _training_summary(run: Path, seconds: float) -> str:
+    """What the run's log says: the last step and loss, and the mean training rate (frame cache not counted)."""
+    from robotapp.runtime.training_job import read_log
+
+    rows = read_log(run / "train_log.csv")
+    if not rows:
+        return f"training ended after {seconds / 60:.1f} min without a logged step"
+    rate = sum(r["samples_per_s"] for r in rows) / len(rows)
+    return (f"trained {int(rows[-1]['step'])} steps in {seconds / 60:.1f} min ({rate:.1f} samples/s), "
+            f"final loss {rows[-1]['loss']:.4f}")
+
+
 def add_demo_command(subparsers) -> argparse.ArgumentParser:
     from policies.cli import _setting
+    from policies.launch import default_processes
 
     p = subparsers.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
     p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")
@@ -75,8 +96,10 @@ def add_demo_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="override a policy config field for training, e.g. --set optimizer_lr=2e-4")
     p.add_argument("--amp", action="store_true", help="train with bfloat16 autocast (faster on AVX512-BF16 CPUs)")
+    p.add_argument("--procs", type=int, default=default_processes(),
+                   help="training processes (data parallel; default: one per core, at most 4)")
     p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
     p.set_defaults(func=lambda a: run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
                                            a.skip_train, a.batch_size, overrides=dict(a.settings),
-                                           minutes=a.minutes, amp=a.amp))
+                                           minutes=a.minutes, amp=a.amp, procs=a.procs))
     return p

@@ -1,0 +1,64 @@
+"""Training in several processes from one call (`--procs N`): the arguments survive the relaunch, the global
+batch is split across the processes, and the time budget counts from the launch."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from policies.cli import add_train_arguments, options_from_args
+from policies.launch import T0_ENV, options_to_argv, per_process_batch
+from policies.train import TrainOptions, _run_start
+from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+
+
+def _parse(argv: list[str]) -> TrainOptions:
+    p = argparse.ArgumentParser()
+    add_train_arguments(p)
+    return options_from_args(p.parse_args(argv))
+
+
+def test_options_survive_the_command_line():
+    opts = TrainOptions(dataset="/data/ds", policy="diffusion", preset="cpu-small", steps=123, out="/runs/x",
+                        batch_size=12, seed=7, save_every=50, log_every=5, device="cpu", resume=True,
+                        cameras=["front", "wrist"], episodes=[0, 3], overrides={"n_obs_steps": 1, "crop_shape": [80, 100],
+                                                                                 "prediction_type": "sample"},
+                        num_threads=1, progress=False, amp=True, time_budget_s=90.0)
+    assert _parse(options_to_argv(opts)) == opts
+
+
+def test_global_batch_is_split_across_processes():
+    assert per_process_batch(TrainOptions(policy="act"), 2) == 16  # cpu-small's 32
+    assert per_process_batch(TrainOptions(policy="act", batch_size=24), 3) == 8
+    assert per_process_batch(TrainOptions(policy="act", overrides={"batch_size": 8}), 4) == 2
+    with pytest.raises(ValueError, match="batch size 2 is smaller than the 4 processes"):
+        per_process_batch(TrainOptions(policy="act", batch_size=2), 4)
+
+
+def test_budget_counts_from_the_launch(monkeypatch):
+    monkeypatch.setenv(T0_ENV, repr(time.time() - 30.0))
+    assert time.perf_counter() - _run_start() == pytest.approx(30.0, abs=1.0)
+    monkeypatch.delenv(T0_ENV)
+    assert time.perf_counter() - _run_start() < 1.0
+
+
+def test_procs_2_trains_data_parallel(tmp_path):
+    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=2, length=12))
+    sets = [x for k, v in TINY_ACT.items() if k != "batch_size"
+            for x in ("--set", f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v)}")]
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "policies.train", "--dataset", str(root), "--policy", "act", "--steps", "3",
+           "--save-every", "0", "--log-every", "1", "--batch-size", "8", "--out", str(out), "--no-progress",
+           "--device", "cpu", "--procs", "2", "--minutes", "20", *sets]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+    assert run.stdout.count("trained 3 steps") == 1  # rank 0 reports, rank 1 does not
+    state = json.loads((out / "last" / "training_state.json").read_text())
+    assert state["world_size"] == 2 and state["batch_size"] == 4  # the global 8, split in two
+    assert state["options"]["time_budget_s"] == pytest.approx(1200.0)
