@@ -293,6 +293,20 @@ class World:
         resting = pos[2] < CUBE_SIZE / 2 + 0.004 and float(np.linalg.norm(vel)) < 0.02
         return inside and resting and not self.cube_touching_gripper()
 
+    def failure_reason(self) -> str:
+        """Why the task is not solved, in plain words for an evaluation's note; "" when it is."""
+        if self.success():
+            return ""
+        pos, _ = self.cube_pose()
+        outside = float(np.max(np.abs(pos[:2] - TARGET_XY))) - TARGET_HALF
+        if self.cube_touching_gripper() and pos[2] > CUBE_SIZE / 2 + 0.005:
+            return "cube still held"
+        if float(np.linalg.norm(pos[:2] - self.cube_start[0][:2])) < 0.01:
+            return "cube not picked up"
+        if outside <= 0:
+            return "cube in the zone but not let go or still moving"
+        return f"cube left {100 * outside:.1f} cm outside the zone"
+
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()

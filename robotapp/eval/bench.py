@@ -86,7 +86,9 @@ class WorldJudge(Judge):
         return self.sim.task.done()
 
     def outcome(self, episode: int) -> tuple[str, str]:
-        return ("success" if self.sim.task.success() else "fail"), ""
+        if self.sim.task.success():
+            return "success", ""
+        return "fail", self.sim.world.failure_reason()
 
 
 class PolicySource:
@@ -176,7 +178,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
             if writer is not None and source.frame >= 0:
                 writer.save_episode(extra={"eval": asdict(ep), "policy": str(policy_dir)})
             out(f"episode {k + 1}/{episodes}" + (f" (seed {ep_seed})" if ep_seed is not None else "") +
-                f": {outcome} in {ep.seconds:.1f} s [{result.successes}/{k + 1}, "
+                f": {outcome}{f' ({note})' if note else ''} in {ep.seconds:.1f} s [{result.successes}/{k + 1}, "
                 f"{time.perf_counter() - t0:.0f} s]")
     finally:
         runner.close()

@@ -70,17 +70,18 @@ class GroundTruthJudge(WorldJudge):
 
 def _replay_eval(actions_per_episode, seed, cams=("front",)):
     rig = open_rig(cameras=cams, width=64, height=48, realtime=False, seed=seed, transport="inprocess")
-    outcomes, truth = [], []
+    outcomes, truth, notes = [], [], []
     try:
         for k, actions in enumerate(actions_per_episode):
             judge = GroundTruthJudge(rig.sim)
             res = evaluate("replay", rig=rig, episodes=1, seed=seed + k, episode_time=14.0, judge=judge,
                            policy=ReplayPolicy(actions, list(cams)), out=lambda line: None)
             outcomes.append(res.episodes[0].outcome)
+            notes.append(res.episodes[0].note)
             truth += judge.truth
     finally:
         rig.close()
-    return outcomes, truth
+    return outcomes, truth, notes
 
 
 def test_verdict_agrees_with_the_world_on_demonstrator_replays(demos):
@@ -88,9 +89,10 @@ def test_verdict_agrees_with_the_world_on_demonstrator_replays(demos):
         actions = [r.episode_data(k)["action"].astype(np.float64) for k in range(2)]
     sabotaged = actions[0].copy()
     sabotaged[:, GRIPPER] = sabotaged[0, GRIPPER]  # the gripper never closes: the cube stays where it was
-    outcomes, truth = _replay_eval(actions + [sabotaged], SEED)
+    outcomes, truth, notes = _replay_eval(actions + [sabotaged], SEED)
     assert outcomes[:2] == ["success", "success"]  # the demonstrator succeeded on both (the record CLI said 2/2)
     assert outcomes[2] == "fail"
+    assert notes == ["", "", "cube not picked up"]  # the world says why, in plain words
     assert [o == "success" for o in outcomes] == truth
 
 

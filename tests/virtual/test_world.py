@@ -168,3 +168,16 @@ def test_success_only_with_cube_resting_in_zone_and_released(blind):
     place_cube(blind, *TARGET_XY, z=0.08)  # falling through the zone is not resting in it
     blind.step(0.02)
     assert not blind.success()
+
+
+def test_failure_reason_says_what_went_wrong(blind):
+    blind.reset(3)
+    assert blind.failure_reason() == "cube not picked up"
+    place_cube(blind, TARGET_XY[0] + TARGET_HALF + 0.02, TARGET_XY[1])
+    blind.step(0.3)
+    assert blind.failure_reason() == "cube left 2.0 cm outside the zone"
+    place_cube(blind, *TARGET_XY, z=0.08)  # still falling into the zone
+    blind.step(0.02)
+    assert blind.failure_reason() == "cube in the zone but not let go or still moving"
+    blind.step(0.5)
+    assert blind.success() and blind.failure_reason() == ""
