@@ -52,8 +52,10 @@ class DiffusionPolicy(Policy):
 
     @torch.inference_mode()
     def predict_action_chunk(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
-        """Observation history [B, n_obs_steps, ...] per feature -> unnormalised actions [B, n_action_steps, A]."""
-        actions = self.diffusion.generate_actions(self.normalize_inputs(batch), generator=generator)
+        """Observation history [B, n_obs_steps, ...] per feature (no time axis needed when n_obs_steps is 1) ->
+        unnormalised actions [B, n_action_steps, A]."""
+        actions = self.diffusion.generate_actions(self.normalize_inputs(_with_time_axis(batch, self.config)),
+                                                  generator=generator)
         return self.normalizer.unnormalize("action", actions)
 
     def _select_action(self, batch: dict[str, Tensor]) -> Tensor:

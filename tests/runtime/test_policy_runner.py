@@ -107,3 +107,27 @@ def test_reset_starts_a_new_episode_and_errors_reach_the_loop():
             bad.step(0, obs(0))
     finally:
         bad.close()
+
+
+@pytest.mark.parametrize("kind,n_obs_steps", [("act", 1), ("diffusion", 1), ("diffusion", 2)])
+def test_real_policies_run_through_the_runner(kind, n_obs_steps):
+    """The runner feeds real networks observations as the session gives them (H x W x 3 images, no time axis),
+    with one or several observation steps: every frame gets an action of the right size."""
+    from policies import make_config, make_policy
+    from policies.data import FrameCache
+    from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset
+
+    ds = make_dataset(n_episodes=1, length=16)
+    tiny = TINY_ACT if kind == "act" else {**TINY_DIFFUSION, "n_obs_steps": n_obs_steps,
+                                           "drop_n_last_frames": TINY_DIFFUSION["horizon"] - 4 - n_obs_steps + 1}
+    cfg = make_config(kind, features=ds.features, **tiny)
+    policy = make_policy(cfg, FrameCache.build(ds, image_size=cfg.image_size).stats).eval()
+    episode = {**ds.episode_data(0), **{key: ds.decode_episode_video(0, key) for key in cfg.image_keys}}
+    r = PolicyRunner(policy, max_wait=None)
+    try:
+        r.reset()
+        actions = [r.step(k, {"observation.state": episode["observation.state"][k],
+                              **{key: episode[key][k] for key in cfg.image_keys}}) for k in range(10)]
+    finally:
+        r.close()
+    assert r.error is None and np.all(np.isfinite(actions)) and np.shape(actions) == (10, 6)
