@@ -127,6 +127,10 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     if resume_from is None and (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
         raise ValueError(f"{out} already holds checkpoints: pass --resume to continue, or another --out")
 
+    amp = opts.amp and _bf16_is_fast(device)
+    if opts.amp and not amp and main_proc:
+        print("--amp: this CPU has no bfloat16 units (AVX512-BF16 or AMX), where bfloat16 runs ~15x slower than "
+              "float32: training in float32", file=sys.stderr, flush=True)
     torch.manual_seed(opts.seed)
     if resume_from is not None:
         policy = load_policy(resume_from, features=reader.features)
@@ -183,7 +187,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
             for g, base in zip(optimizer.param_groups, base_lrs, strict=True):
                 g["lr"] = base * factor
             batch = sampler.next_batch()
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=opts.amp):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 loss, info = model(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -212,6 +216,16 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
     return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
                        samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped,
                        budget_spent=spent)
+
+
+def _bf16_is_fast(device: torch.device) -> bool:
+    """bfloat16 autocast pays on GPUs and on CPUs with bfloat16 units; elsewhere it is emulated and slow."""
+    if device.type != "cpu":
+        return True
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def _run_start() -> float:

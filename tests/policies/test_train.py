@@ -164,3 +164,18 @@ def test_sigterm_finishes_the_step_and_saves(tmp_path):
     step = int(last.name)
     assert 1 <= step < 100000 and json.loads((last / "training_state.json").read_text())["step"] == step
     assert load_policy(last).config.dim_model == TINY_ACT["dim_model"]
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_amp_only_where_bfloat16_is_fast(tmp_path, monkeypatch, capsys, fast):
+    """--amp on a CPU without bfloat16 units would run emulated and far slower: the trainer says so and trains in
+    float32; where the units exist the forward pass runs in bfloat16."""
+    import policies.train as trainer
+
+    monkeypatch.setattr(trainer, "_bf16_is_fast", lambda device: fast)
+    seen, real_autocast = [], torch.autocast
+    monkeypatch.setattr(trainer.torch, "autocast", lambda *a, enabled, **k: seen.append(enabled) or
+                        real_autocast("cpu", dtype=torch.bfloat16, enabled=False))
+    result, _ = _run(tmp_path, "act", 2, make_dataset(n_episodes=1, length=12), overrides=TINY_ACT, amp=True)
+    assert result.step == 2 and seen == [fast, fast]
+    assert ("training in float32" in capsys.readouterr().err) is not fast

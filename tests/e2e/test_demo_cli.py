@@ -1,0 +1,28 @@
+"""Issue 8's one command for the whole loop, at toy size: `robotapp demo` records demonstrations, trains in two
+processes and evaluates on unseen scenes, ending with the success line."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from tests.policies.helpers import TINY_ACT
+
+
+def test_demo_records_trains_and_evaluates(tmp_path):
+    out = tmp_path / "demo"
+    sets = [x for k, v in TINY_ACT.items() if k != "batch_size"
+            for x in ("--set", f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v)}")]
+    run = subprocess.run(
+        [sys.executable, "-m", "robotapp", "demo", "--out", str(out), "--episodes", "2", "--steps", "3",
+         "--batch-size", "4", "--eval-episodes", "1", "--procs", "2", *sets],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    assert run.returncode == 0, run.stderr[-4000:] + run.stdout[-2000:]
+    text = run.stdout
+    assert "== recording 2 demonstrator episodes" in text
+    assert "2 processes" in text and re.search(r"^trained 3 steps in [\d.]+ min", text, re.M)
+    assert re.search(r"^episode 1/1 \(seed 0\): (success|fail)", text, re.M)
+    assert re.search(r"^success: [01]/1 \(rate \d+\.\d%, 95% CI \[\d+\.\d%, \d+\.\d%\]\)$", text.strip(), re.M)
+    state = json.loads((out / "train-act" / "last" / "training_state.json").read_text())
+    assert state["world_size"] == 2 and state["step"] == 3
