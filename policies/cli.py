@@ -88,9 +88,11 @@ def run_train(args: argparse.Namespace) -> int:
 
         return train_in_processes(options_from_args(args), args.procs)
     result = train(options_from_args(args))
+    if _distributed() and _rank() != 0:  # rank 0 reports for all
+        return 0
     if result.checkpoint is None and result.stopped_early:
         print("stopped before the first step: nothing saved", flush=True)
-    elif result.checkpoint is not None and (not _distributed() or _rank() == 0):
+    elif result.checkpoint is not None:
         what = f"stopped at step {result.step} of {args.steps}" if result.stopped_early else f"trained {result.step} steps"
         if result.budget_spent:
             what = f"trained {result.step} steps in the {args.minutes:g} min budget"

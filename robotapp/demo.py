@@ -70,15 +70,18 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
 
 
 def _training_summary(run: Path, seconds: float) -> str:
-    """What the run's log says: the last step and loss, and the mean training rate (frame cache not counted)."""
+    """The step reached (the newest checkpoint), the mean training rate and the last loss (the run's log)."""
+    import json
+
     from robotapp.runtime.training_job import read_log
 
     rows = read_log(run / "train_log.csv")
-    if not rows:
-        return f"training ended after {seconds / 60:.1f} min without a logged step"
+    state = run / "last" / "training_state.json"
+    if not rows or not state.is_file():
+        return f"training ended after {seconds / 60:.1f} min without a checkpoint"
+    step = json.loads(state.read_text())["step"]
     rate = sum(r["samples_per_s"] for r in rows) / len(rows)
-    return (f"trained {int(rows[-1]['step'])} steps in {seconds / 60:.1f} min ({rate:.1f} samples/s), "
-            f"final loss {rows[-1]['loss']:.4f}")
+    return f"trained {step} steps in {seconds / 60:.1f} min ({rate:.1f} samples/s), final loss {rows[-1]['loss']:.4f}"
 
 
 def add_demo_command(subparsers) -> argparse.ArgumentParser:

@@ -40,7 +40,7 @@ def make_dataset(**kw) -> InMemoryDataset:
 
 TINY_ACT = dict(image_size=(16, 24), vision_backbone="small_cnn", backbone_width=8, dim_model=32, n_heads=4,
                 dim_feedforward=64, n_encoder_layers=1, n_decoder_layers=1, n_vae_encoder_layers=1, latent_dim=8,
-                chunk_size=8, n_action_steps=4, dropout=0.0, augment_shift=0, batch_size=8)
+                chunk_size=8, n_action_steps=4, dropout=0.0, use_vae=True, augment_shift=0, batch_size=8)
 TINY_DIFFUSION = dict(image_size=(16, 24), crop_shape=(14, 22), vision_backbone="small_cnn", backbone_width=8,
                       down_dims=(16, 32), diffusion_step_embed_dim=16, n_groups=4, spatial_softmax_num_keypoints=8,
                       horizon=8, n_action_steps=4, n_obs_steps=2, drop_n_last_frames=3, num_inference_steps=5,
