@@ -3,8 +3,9 @@
 On a CPU, one process per core beats one process with a thread per core: a training step of these small
 networks is many small ops, and intra-op threads hand work back and forth more than they compute (ACT cpu-small
 on 2 cores: 64 samples/s with 2 threads, 91 with 2 processes of 1 thread; bench/train.py). `train_in_processes`
-runs the same trainer under torch.distributed.run (gloo on CPU, nccl on GPU) and keeps the global batch the
+runs the same trainer in N processes (torch.distributed: gloo on CPU, nccl on GPU) and keeps the global batch the
 preset's by splitting it across the processes. The time budget counts from this call, launch included.
+(`torchrun --nproc_per_node=N -m policies.train` runs the same trainer; this is the one-call form.)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 
@@ -69,16 +71,79 @@ def options_to_argv(opts: TrainOptions) -> list[str]:
 
 
 def train_in_processes(opts: TrainOptions, procs: int) -> int:
-    """Run the trainer in `procs` processes (rank 0 prints and saves) and return its exit code."""
+    """Run the trainer in `procs` processes (rank 0 prints and saves) and return the first failing exit code, or 0.
+
+    The workers are started here with the environment torch.distributed reads (env:// rendezvous on a free local
+    port), not through torchrun's agent, so that this process knows them: a signal to it (Ctrl-C, a GUI's stop)
+    reaches each worker exactly once and they end like a single process (finish the step, save, exit 0), and when
+    one worker fails the others are stopped instead of waiting on it in a collective."""
     if procs < 1:
         raise ValueError(f"--procs must be at least 1, got {procs}")
     opts = replace(opts, batch_size=per_process_batch(opts, procs), num_threads=opts.num_threads or 1)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
-           "-m", "policies.train", *options_to_argv(opts)]
+    cmd = [sys.executable, "-m", "policies.train", *options_to_argv(opts)]
     env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
-               **{T0_ENV: os.environ.get(T0_ENV, repr(time.time()))})
-    proc = subprocess.Popen(cmd, env=env)
+               MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(procs),
+               LOCAL_WORLD_SIZE=str(procs), **{T0_ENV: os.environ.get(T0_ENV, repr(time.time()))})
+    # Own sessions: a terminal's Ctrl-C reaches this process alone, which passes it on once. Rank 0 speaks for
+    # all; the others' stderr is kept and shown only if one of them is the one that failed.
+    logs = [None] + [tempfile.TemporaryFile() for _ in range(1, procs)]  # noqa: SIM115 - closed below
+    workers = [subprocess.Popen(cmd, env=dict(env, RANK=str(r), LOCAL_RANK=str(r)), stderr=logs[r],
+                                start_new_session=True) for r in range(procs)]
+    restore = _forward_signals(workers)
     try:
-        return proc.wait()
-    except KeyboardInterrupt:  # Ctrl-C reached the children too: let them save their checkpoint
-        return proc.wait()
+        code, rank = _wait_all(workers)
+        if code and rank:
+            logs[rank].seek(0)
+            sys.stderr.write(logs[rank].read().decode(errors="replace")[-4000:])
+        return code
+    finally:
+        restore()
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        for f in logs[1:]:
+            f.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_all(workers: list[subprocess.Popen]) -> tuple[int, int]:
+    """(exit code, rank): the first worker that failed, or (0, 0) when all ended well."""
+    while True:
+        codes = [w.poll() for w in workers]
+        failed = [(c, r) for r, c in enumerate(codes) if c not in (None, 0)]
+        if failed:  # the others would wait for it in the next all-reduce: stop them
+            for w in workers:
+                if w.poll() is None:
+                    w.terminate()
+            for w in workers:
+                w.wait()
+            return failed[0]
+        if all(c == 0 for c in codes):
+            return 0, 0
+        time.sleep(0.2)
+
+
+def _forward_signals(workers: list[subprocess.Popen]):
+    """SIGINT / SIGTERM to this process -> the same signal to every worker. Returns what puts the old handlers
+    back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def forward(signum, frame):
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signum)
+
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {sig: signal.signal(sig, forward) for sig in sigs}
+    return lambda: [signal.signal(sig, handler) for sig, handler in old.items()]

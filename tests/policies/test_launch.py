@@ -62,3 +62,12 @@ def test_procs_2_trains_data_parallel(tmp_path):
     state = json.loads((out / "last" / "training_state.json").read_text())
     assert state["world_size"] == 2 and state["batch_size"] == 4  # the global 8, split in two
     assert state["options"]["time_budget_s"] == pytest.approx(1200.0)
+
+
+def test_procs_2_with_a_bad_dataset_fails_in_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run([sys.executable, "-m", "policies.train", "--dataset", str(tmp_path / "nowhere"), "--steps",
+                          "3", "--out", str(tmp_path / "out"), "--procs", "2"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 2
+    assert run.stderr == f"train: dataset folder {tmp_path / 'nowhere'} does not exist\n"  # once, not per process

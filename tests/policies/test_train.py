@@ -142,13 +142,16 @@ def _json(v):
     return json.dumps(list(v) if isinstance(v, tuple) else v)
 
 
-def test_sigterm_finishes_the_step_and_saves(tmp_path):
-    """What a GUI's stop button does to the training subprocess."""
+@pytest.mark.parametrize("procs", [1, 2])
+def test_sigterm_finishes_the_step_and_saves(tmp_path, procs):
+    """What a GUI's stop button does to the training subprocess (with --procs 2: to the launcher, which passes it
+    on to both trainers)."""
     root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=1, length=10))
     sets = [x for k, v in TINY_ACT.items() for x in ("--set", f"{k}={_json(v)}")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "policies.train", "--dataset", str(root), "--steps", "100000",
-                             "--out", str(tmp_path / "out"), "--log-every", "1", "--num-threads", "1", *sets],
+                             "--out", str(tmp_path / "out"), "--log-every", "1", "--num-threads", "1",
+                             "--procs", str(procs), *sets],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         for line in proc.stderr:
