@@ -16,8 +16,10 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from .train import TrainOptions
+if TYPE_CHECKING:  # torch-free at import: the CLI and the GUI load this without torch
+    from .train import TrainOptions
 
 T0_ENV = "ROBOTAPP_TRAIN_T0"  # wall-clock start of the whole run (time.time()), read by every process's budget
 

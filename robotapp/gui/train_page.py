@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from robotapp.runtime.host import default_dataset_dir
-from robotapp.runtime.training_job import POLICIES, PRESETS, TrainingJob, TrainSpec, checkpoints, read_log
+from robotapp.runtime.training_job import (
+    POLICIES,
+    PRESETS,
+    TrainingJob,
+    TrainSpec,
+    checkpoints,
+    default_processes,
+    read_log,
+)
 
 from .common import MessageLine, error_text
 from .loss_plot import LossPlot
@@ -59,6 +67,8 @@ class TrainPage(QWidget):
         self.steps = QSpinBox(minimum=1, maximum=10_000_000, value=2000, singleStep=100)
         self.save_every = QSpinBox(minimum=0, maximum=10_000_000, value=500, singleStep=100)
         self.log_every = QSpinBox(minimum=1, maximum=100_000, value=10)
+        self.processes = QSpinBox(minimum=1, maximum=64, value=default_processes())
+        self.processes.setToolTip("training processes working in parallel (data parallel); one per core is fastest")
         self.out = QLineEdit()
         self.out.setPlaceholderText(str(default_runs_dir() / "act-run"))
         self.overrides = QLineEdit()
@@ -70,6 +80,7 @@ class TrainPage(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Checkpoint every", self.save_every)
         form.addRow("Log every", self.log_every)
+        form.addRow("Processes", self.processes)
         form.addRow("Run folder", self.out)
         form.addRow("Overrides", self.overrides)
 
@@ -144,7 +155,7 @@ class TrainPage(QWidget):
         spec = TrainSpec(dataset=self.dataset.text().strip(), out=out, policy=self.policy.currentText(),
                          preset=self.preset.currentText(), steps=self.steps.value(),
                          save_every=self.save_every.value(), log_every=self.log_every.value(), resume=resume,
-                         settings=settings)
+                         settings=settings, processes=self.processes.value())
         problems = spec.problems()
         if problems:
             raise ValueError(problems[0])

@@ -16,6 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policies.launch import default_processes  # noqa: F401 - the Train page's default (torch-free import)
+
 PRESETS = ("cpu-small", "lerobot-default")
 POLICIES = ("act", "diffusion")
 
@@ -32,6 +34,7 @@ class TrainSpec:
     resume: bool = False
     settings: dict = field(default_factory=dict)  # config overrides, passed as --set KEY=JSON
     num_threads: int | None = None
+    processes: int = 1  # data-parallel trainer processes (policies.launch); on a CPU one per core is fastest
     nice: int = 5  # the trainer yields the CPU to the window and the control loop (0: same priority)
 
     def problems(self) -> list[str]:
@@ -51,6 +54,8 @@ class TrainSpec:
             out.append(f"preset: {self.preset!r} is not one of {', '.join(PRESETS)}")
         if self.steps < 1:
             out.append(f"steps: must be at least 1, got {self.steps}")
+        if self.processes < 1:
+            out.append(f"processes: must be at least 1, got {self.processes}")
         return out
 
     def argv(self) -> list[str]:
@@ -61,6 +66,8 @@ class TrainSpec:
             args += ["--set", f"{key}={json.dumps(value)}"]
         if self.num_threads:
             args += ["--num-threads", str(self.num_threads)]
+        if self.processes > 1:
+            args += ["--procs", str(self.processes)]
         if self.resume:
             args.append("--resume")
         return args

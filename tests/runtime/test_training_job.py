@@ -22,11 +22,14 @@ def test_argv_is_a_list_for_the_clis_trainer(tmp_path):
     assert argv[:3] == [sys.executable, "-m", "policies.train"]
     assert argv[argv.index("--policy") + 1] == "diffusion" and argv[argv.index("--steps") + 1] == "7"
     assert argv[argv.index("--set") + 1] == "image_size=[16, 24]" and argv[-1] == "--resume"
+    assert "--procs" not in argv
+    spec.processes = 2
+    assert spec.argv()[spec.argv().index("--procs") + 1] == "2"
 
 
 @pytest.mark.parametrize("change,field", [
     (dict(dataset=""), "dataset:"), (dict(steps=0), "steps:"), (dict(policy="gpt"), "policy:"),
-    (dict(preset="huge"), "preset:"), (dict(resume=True), "run folder: nothing to resume"), (dict(out=""), "run folder:"),
+    (dict(preset="huge"), "preset:"), (dict(processes=0), "processes:"), (dict(resume=True), "run folder: nothing to resume"), (dict(out=""), "run folder:"),
 ])
 def test_problems_name_the_field(tmp_path, change, field):
     spec = TrainSpec(dataset=str(fake_dataset(tmp_path / "ds")), out=str(tmp_path / "run"))
