@@ -1,10 +1,10 @@
 """Training in several processes on one machine (data parallel), started from one call.
 
 On a CPU, one process per core beats one process with a thread per core: a training step of these small
-networks is many small ops, and intra-op threads hand work back and forth more than they compute (ACT cpu-small
-on 2 cores: 64 samples/s with 2 threads, 91 with 2 processes of 1 thread; bench/train.py). `train_in_processes`
-runs the same trainer in N processes (torch.distributed: gloo on CPU, nccl on GPU) and keeps the global batch the
-preset's by splitting it across the processes. The time budget counts from this call, launch included.
+networks is many small ops, and intra-op threads hand work back and forth more than they compute (cpu-small on
+2 cores, 1 process x 2 threads -> 2 x 1: ACT 112 -> 144 samples/s, Diffusion 93 -> 131; bench/train_procs.py).
+`train_in_processes` runs the same trainer in N processes (torch.distributed: gloo on CPU, nccl on GPU) and
+keeps the global batch the preset's by splitting it across the processes. The time budget counts from this call, launch included.
 (`torchrun --nproc_per_node=N -m policies.train` runs the same trainer; this is the one-call form.)
 """
 
