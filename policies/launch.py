@@ -78,7 +78,7 @@ def train_in_processes(opts: TrainOptions, procs: int) -> int:
     The workers are started here with the environment torch.distributed reads (env:// rendezvous on a free local
     port), not through torchrun's agent, so that this process knows them: a signal to it (Ctrl-C, a GUI's stop)
     reaches each worker exactly once and they end like a single process (finish the step, save, exit 0), and when
-    one worker fails the others are stopped instead of waiting on it in a collective."""
+    one worker fails the others are killed instead of waiting on it in a collective."""
     if procs < 1:
         raise ValueError(f"--procs must be at least 1, got {procs}")
     opts = replace(opts, batch_size=per_process_batch(opts, procs), num_threads=opts.num_threads or 1)
@@ -120,10 +120,10 @@ def _wait_all(workers: list[subprocess.Popen]) -> tuple[int, int]:
     while True:
         codes = [w.poll() for w in workers]
         failed = [(c, r) for r, c in enumerate(codes) if c not in (None, 0)]
-        if failed:  # the others would wait for it in the next all-reduce: stop them
+        if failed:  # the others would wait for it in the next all-reduce (a SIGTERM's save too): kill them
             for w in workers:
                 if w.poll() is None:
-                    w.terminate()
+                    w.kill()
             for w in workers:
                 w.wait()
             return failed[0]

@@ -26,7 +26,7 @@ def test_eval_prints_episodes_and_the_success_line(run_dir, tmp_path, capsys):
     assert main(["eval", "--policy", str(run_dir / "last"), "--episodes", "2", "--seed", "3",
                  "--episode-time", "1.5", "--record", str(tmp_path / "evals")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail) in 1\.5 s \[\d/1, \d+ s\]", out[0])
+    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail \(cube [a-z0-9. ]+\)) in 1\.5 s \[\d/1, \d+ s\]", out[0])
     assert re.fullmatch(r"success: 0/2 \(rate 0\.0%, 95% CI \[0\.0%, 65\.8%\]\)", out[-1])
     with DatasetReader(tmp_path / "evals") as r:
         assert r.num_episodes == 2 and r.episodes[0].length == 45  # 1.5 s at 30 fps

@@ -71,3 +71,13 @@ def test_procs_2_with_a_bad_dataset_fails_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 2
     assert run.stderr == f"train: dataset folder {tmp_path / 'nowhere'} does not exist\n"  # once, not per process
+
+
+def test_one_failing_worker_ends_the_run():
+    """A worker that dies leaves the others waiting in an all-reduce: the launcher kills them and reports it."""
+    from policies.launch import _wait_all
+
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    failing = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert _wait_all([stuck, failing]) == (3, 1)
+    assert stuck.returncode is not None and stuck.returncode != 0
