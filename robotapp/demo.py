@@ -100,7 +100,7 @@ def add_demo_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="override a policy config field for training, e.g. --set optimizer_lr=2e-4")
     p.add_argument("--amp", action="store_true",
-                   help="train with bfloat16 autocast (faster only on CPUs with AVX512-BF16 or AMX; far slower without)")
+                   help="train with bfloat16 autocast (GPUs, CPUs with AVX512-BF16 or AMX; elsewhere float32, with a warning)")
     p.add_argument("--procs", type=int, default=default_processes(),
                    help="training processes (data parallel; default: one per core, at most 4)")
     p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
