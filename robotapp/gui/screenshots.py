@@ -21,7 +21,7 @@ SIZE = (1440, 900)
 # a small ACT for the pictures: trains 120 steps in well under a minute on a laptop CPU
 SMALL_ACT = dict(image_size=(48, 64), vision_backbone="small_cnn", backbone_width=8, dim_model=32, n_heads=4,
                  dim_feedforward=64, n_encoder_layers=1, n_decoder_layers=1, n_vae_encoder_layers=1, latent_dim=8,
-                 chunk_size=8, n_action_steps=4, batch_size=8)
+                 chunk_size=8, n_action_steps=4, batch_size=8, scheduler_warmup_steps=10)
 
 
 def wait_until(app, cond: Callable[[], bool], timeout: float, what: str) -> None:
