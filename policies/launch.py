@@ -4,8 +4,9 @@ On a CPU, one process per core beats one process with a thread per core: a train
 networks is many small ops, and intra-op threads hand work back and forth more than they compute (cpu-small on
 2 cores, 1 process x 2 threads -> 2 x 1: ACT 112 -> 144 samples/s, Diffusion 93 -> 131; bench/train_procs.py).
 `train_in_processes` runs the same trainer in N processes (torch.distributed: gloo on CPU, nccl on GPU) and
-keeps the global batch the preset's by splitting it across the processes. The time budget counts from this call, launch included.
-(`torchrun --nproc_per_node=N -m policies.train` runs the same trainer; this is the one-call form.)
+keeps the global batch the preset's by splitting it across the processes. The time budget counts from this
+call, launch included. (`torchrun --nproc_per_node=N -m policies.train` runs the same trainer; this is the
+one-call form.)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def options_to_argv(opts: TrainOptions) -> list[str]:
     if opts.episodes:
         args += ["--episodes", ",".join(map(str, opts.episodes))]
     for key, value in opts.overrides.items():
-        args += ["--set", f"{key}={json.dumps(list(value) if isinstance(value, tuple) else value)}"]
+        args += ["--set", f"{key}={json.dumps(value)}"]  # tuples become JSON lists, as the config reads them
     if opts.num_threads:
         args += ["--num-threads", str(opts.num_threads)]
     if opts.time_budget_s:
