@@ -30,14 +30,41 @@ class FaultConfig:
 
     @classmethod
     def parse(cls, text: str) -> FaultConfig:
-        """'corrupt_crc=0.01,lost_reply=0.005,seed=3' -> FaultConfig."""
+        """'corrupt_crc=0.01,lost_reply=0.005,seed=3' -> FaultConfig; an error names the setting at fault."""
         kw: dict[str, float | int] = {}
         for part in filter(None, (s.strip() for s in text.split(","))):
-            key, _, value = part.partition("=")
-            if key not in (*FAULT_KINDS, "seed") or not value:
-                raise ValueError(f"bad fault setting {part!r}; use e.g. corrupt_crc=0.01,lost_reply=0.005")
-            kw[key] = int(value) if key == "seed" else float(value)
+            key, sep, value = (s.strip() for s in part.partition("="))
+            if key not in (*FAULT_KINDS, "seed"):
+                raise ValueError(f"bad fault setting {part!r}: unknown key {key!r}; use {', '.join(FAULT_KINDS)} "
+                                 f"or seed, e.g. corrupt_crc=0.01,lost_reply=0.005")
+            if key in kw:
+                raise ValueError(f"bad fault setting {part!r}: {key} is given twice")
+            if not sep or not value:
+                raise ValueError(f"bad fault setting {part!r}: {key} needs a value, e.g. {key}="
+                                 f"{'1' if key == 'seed' else '0.01'}")
+            kw[key] = _seed(part, value) if key == "seed" else _probability(part, key, value)
+        total = sum(v for k, v in kw.items() if k != "seed")
+        if total > 1.0:
+            raise ValueError(f"bad fault settings {text!r}: the probabilities add up to {total:g}, more than 1")
         return cls(**kw)
+
+
+def _probability(part: str, key: str, value: str) -> float:
+    try:
+        p = float(value)
+    except ValueError:
+        raise ValueError(f"bad fault setting {part!r}: {value!r} is not a number (the probability of a "
+                         f"{key.replace('_', ' ')}, 0..1)") from None
+    if not 0.0 <= p <= 1.0:  # nan fails this too
+        raise ValueError(f"bad fault setting {part!r}: {key} is a probability, within 0..1, got {value}")
+    return p
+
+
+def _seed(part: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"bad fault setting {part!r}: seed must be a whole number, got {value!r}") from None
 
 
 class FaultInjector:
