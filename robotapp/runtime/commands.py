@@ -11,6 +11,7 @@ import numpy as np
 
 from .events import Event
 from .modes import Mode, SessionConfig
+from .record_request import dataset_folder_problem
 from .recording import RecordingPlan
 from .replay import ReplaySource
 from .rigs import open_rig
@@ -20,9 +21,13 @@ from .terminal import KeyReader, StatusDisplay
 FAILED = {"fault", "estop", "watchdog", "error"}
 
 
-def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool = False):
+def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool = False,
+          fps_name: str = "--fps"):
     if fast and rig_name != "virtual":
         raise ValueError("--fast runs lock-step with the virtual world: it needs --rig virtual")
+    if hz is not None and (abs(hz / fps - round(hz / fps)) > 1e-6 or round(hz / fps) < 1):
+        raise ValueError(f"--hz {hz:g} must be a whole multiple of {fps_name} {fps}, e.g. {fps}, {2 * fps} or "
+                         f"{3 * fps}")
     config = SessionConfig(control_hz=hz or (fps if fast else 3 * fps), fps=fps, realtime=not fast)
     # lock-step: the servos answer in-process, in the caller's thread, so nothing depends on the machine's load
     rig = open_rig(rig_name, seed=seed, realtime=not fast, transport="inprocess" if fast else "pty")
@@ -82,11 +87,15 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
     plan = RecordingPlan(Path(dataset), task, episodes, episode_time, reset_time, warmup_time)
     if demonstrator and rig != "virtual":
         raise ValueError("--demonstrator drives the virtual leader: it needs --rig virtual")
-    if not resume and plan.dataset.exists() and any(plan.dataset.iterdir()):
-        raise ValueError(f"{plan.dataset} already holds files: use --resume to add episodes to it, or pick a "
-                         f"new folder")
+    problem = dataset_folder_problem(plan.dataset, resume, add="add --resume", new="leave out --resume")
+    if problem:
+        raise ValueError(f"--dataset: {problem}")
     if fast and not demonstrator:
         raise ValueError("--fast records faster than real time: only the --demonstrator can keep up")
+    if resume:  # a dataset that cannot be trusted is refused before the rig starts
+        from robotapp.dataset.recovery import preflight
+
+        preflight(plan.dataset)
     rig_obj, session = _open(rig, fps, hz, seed, fast)
     try:
         scene = None
@@ -130,7 +139,7 @@ def replay(rig: str, dataset: str, episode: int, hz: float | None = None) -> int
     finally:
         reader.close()
     seed = (extra.get("scene") or {}).get("virtual_seed", 0)
-    rig_obj, session = _open(rig, fps, hz, seed)
+    rig_obj, session = _open(rig, fps, hz, seed, fps_name="the dataset's fps")
     try:
         if rig_obj.sim is not None:
             rig_obj.sim.reset(seed)  # the same cube start as when it was recorded

@@ -18,6 +18,26 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
+def dataset_folder_problem(root: Path, resume: bool, *, add: str, new: str) -> str | None:
+    """What is wrong with recording into root (None: nothing), with advice that works when followed. `add` and
+    `new` say how this interface asks for resuming or not, e.g. "add --resume" / "leave out --resume"."""
+    if root.exists() and not root.is_dir():
+        return f"{root} is a file, not a folder: choose a folder for the dataset"
+    holds_files = root.is_dir() and any(root.iterdir())
+    has_dataset = (root / "meta" / "info.json").is_file()
+    if resume and not has_dataset:
+        if holds_files:  # neither resuming nor starting afresh can work here
+            return (f"no dataset at {root} to add episodes to: it holds other files but no meta/info.json; "
+                    f"choose the dataset's own folder, or {new} and choose a new or empty folder")
+        return f"no dataset at {root} to add episodes to: {new} to start a new one there"
+    if not resume and holds_files:
+        if has_dataset:
+            return f"{root} already holds files of a dataset: {add} to add episodes to it, or choose a new folder"
+        return (f"{root} already holds files but no dataset (no meta/info.json): choose a new or empty folder "
+                f"for the dataset")
+    return None
+
+
 @dataclass
 class RecordRequest:
     dataset: str
@@ -37,16 +57,11 @@ class RecordRequest:
         if not text:
             errors.append(FieldError("Dataset folder", "empty: choose where the dataset goes"))
         else:
-            root = Path(text).expanduser()
-            holds_files = root.is_dir() and any(root.iterdir())
-            if root.exists() and not root.is_dir():
-                errors.append(FieldError("Dataset folder", f"{root} is a file, not a folder"))
-            elif self.resume and not (root / "meta" / "info.json").is_file():
-                errors.append(FieldError("Dataset folder", f"no dataset at {root} to add episodes to; untick "
-                                         f"'Add to existing dataset' to start a new one"))
-            elif not self.resume and holds_files:
-                errors.append(FieldError("Dataset folder", f"{root} already holds files: tick 'Add to existing "
-                                         f"dataset', or pick a new folder"))
+            problem = dataset_folder_problem(Path(text).expanduser(), self.resume,
+                                             add="tick 'Add to existing dataset'",
+                                             new="untick 'Add to existing dataset'")
+            if problem:
+                errors.append(FieldError("Dataset folder", problem))
         if not self.task.strip():
             errors.append(FieldError("Task", "empty: say what the episodes show, e.g. 'pick up the red cube'"))
         if self.episodes < 1:
