@@ -4,27 +4,9 @@ policies.train.train()."""
 from __future__ import annotations
 
 import argparse
-import json
 
+from .argtypes import int_list, nonneg_int, positive_float, positive_int, seed, setting, size
 from .config import CONFIG_CLASSES, PRESETS
-
-
-def _size(text: str) -> list[int]:
-    try:
-        h, w = (int(x) for x in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HxW like 96x128, got {text!r}") from None
-    return [h, w]
-
-
-def _setting(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return key.strip(), value
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,24 +15,24 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     presets = sorted({name for per in PRESETS.values() for name in per})
     p.add_argument("--preset", choices=presets, default="cpu-small",
                    help="cpu-small (default: trains on a laptop CPU) or lerobot-default (reference sizes, GPUs)")
-    p.add_argument("--steps", type=int, default=1000, help="optimiser steps in all (default 1000)")
+    p.add_argument("--steps", type=positive_int, default=1000, help="optimiser steps in all (default 1000)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (checkpoints/, last, train_log.csv)")
-    p.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
-    p.add_argument("--save-every", type=int, default=1000, metavar="K", help="checkpoint every K steps (0: at the end)")
-    p.add_argument("--log-every", type=int, default=10, metavar="K", help="log every K steps")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="per process (default: the preset's)")
+    p.add_argument("--save-every", type=nonneg_int, default=1000, metavar="K", help="checkpoint every K steps (0: at the end)")
+    p.add_argument("--log-every", type=positive_int, default=10, metavar="K", help="log every K steps")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--cameras", default=None, help="comma-separated camera names (default: all)")
-    p.add_argument("--episodes", default=None, help="comma-separated episode indices (default: all)")
-    p.add_argument("--image-size", type=_size, default=None, metavar="HxW", help="training resolution")
-    p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+    p.add_argument("--episodes", type=int_list, default=None, help="comma-separated episode indices (default: all)")
+    p.add_argument("--image-size", type=size, default=None, metavar="HxW", help="training resolution")
+    p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="override a config field, e.g. --set chunk_size=50 (repeatable; JSON values)")
-    p.add_argument("--num-threads", type=int, default=None, help="torch threads per process (default: cores/procs)")
-    p.add_argument("--procs", type=int, default=1, metavar="N",
+    p.add_argument("--num-threads", type=positive_int, default=None, help="torch threads per process (default: cores/procs)")
+    p.add_argument("--procs", type=positive_int, default=1, metavar="N",
                    help="train in N data-parallel processes on this machine (the global batch is split across "
                         "them); on a CPU one per core is fastest")
-    p.add_argument("--minutes", type=float, default=None,
+    p.add_argument("--minutes", type=positive_float, default=None,
                    help="wall-clock budget: stop after this long and fit the LR schedule to the steps it allows")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16 and on GPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
@@ -67,7 +49,7 @@ def options_from_args(args: argparse.Namespace):
         batch_size=args.batch_size, seed=args.seed, save_every=args.save_every, log_every=args.log_every,
         device=args.device, resume=args.resume,
         cameras=[c.strip() for c in args.cameras.split(",")] if args.cameras else None,
-        episodes=[int(e) for e in args.episodes.split(",")] if args.episodes else None,
+        episodes=args.episodes,
         overrides=overrides, num_threads=args.num_threads, progress=not args.no_progress, amp=args.amp,
         time_budget_s=60 * args.minutes if args.minutes else None)
 

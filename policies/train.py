@@ -365,11 +365,10 @@ class _Logger:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m policies.train` / `torchrun ... -m policies.train`: the same arguments as `robotapp train`."""
-    import argparse
-
+    from .argtypes import ArgumentParser
     from .cli import add_train_arguments, run_train
 
-    parser = argparse.ArgumentParser(prog="policies.train", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="policies.train", description=__doc__.splitlines()[0])
     add_train_arguments(parser)
     args = parser.parse_args(argv)
     try:

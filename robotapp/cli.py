@@ -8,6 +8,8 @@ import argparse
 import sys
 
 from hardware.motors.errors import MotorsError
+from hardware.motors.tables import BAUD_TABLE
+from policies.argtypes import ArgumentParser, nonneg_float, nonneg_int, positive_float, positive_int, seed
 
 
 def _cmd_emulate(args: argparse.Namespace) -> int:
@@ -57,8 +59,6 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 def _cmd_sim_demo(args: argparse.Namespace) -> int:
     from robotapp.runtime.sim_demo import run_sim_demo
 
-    if args.episodes < 1:
-        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
     results = run_sim_demo(args.episodes, args.seed, out=lambda line: print(line, flush=True))
     return 0 if all(r.success for r in results) else 1
 
@@ -83,10 +83,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return commands.replay(args.rig, args.dataset, args.episode, args.hz)
 
 
-def _session_args(p: argparse.ArgumentParser) -> None:
+def _session_args(p: argparse.ArgumentParser, fps: bool = True) -> None:
     p.add_argument("--rig", default="virtual", help="'virtual' (default) or the name of a saved rig config")
-    p.add_argument("--fps", type=int, default=30, help="dataset frames per second (default 30)")
-    p.add_argument("--hz", type=float, default=None, help="control loop rate, a multiple of --fps (default 3x)")
+    if fps:  # replay takes the dataset's
+        p.add_argument("--fps", type=positive_int, default=30, help="dataset frames per second (default 30)")
+    p.add_argument("--hz", type=positive_float, default=None,
+                   help="control loop rate, a whole multiple of the fps (default 3x)")
 
 
 def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
@@ -98,21 +100,51 @@ def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
     p.add_argument("--profile", default=None, help="arm profile: koch-v1.1-leader, koch-v1.1-follower or a file")
 
 
+def _baud(text: str) -> int:
+    """A Dynamixel X-series rate; whether each servo model supports it is checked with the --motors."""
+    rate = positive_int(text)
+    if rate not in BAUD_TABLE.values():
+        raise argparse.ArgumentTypeError(f"{rate} is not a Dynamixel baud rate; choose one of "
+                                         f"{', '.join(map(str, sorted(BAUD_TABLE.values())))}")
+    return rate
+
+
+def _motors(text: str) -> str:
+    from hardware.virtual.chain import parse_motor_spec
+
+    try:
+        parse_motor_spec(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def _faults(text: str) -> str:
+    """Checked here so a bad spec is refused before the pty opens; the emulator parses it again."""
+    from hardware.virtual.faults import FaultConfig
+
+    try:
+        FaultConfig.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="robotapp", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="robotapp", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
     p = sub.add_parser("gui", help="open the desktop app (the default with no command)")
-    p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--quit-after", type=positive_float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")
     p.set_defaults(func=_cmd_gui)
 
     p = sub.add_parser("emulate", help="serve emulated Dynamixel servos on a pseudo-terminal")
-    p.add_argument("--motors", default="1:xl430-w250,2:xl430-w250,3:xl330-m288,4:xl330-m288,5:xl330-m288,"
+    p.add_argument("--motors", type=_motors, default="1:xl430-w250,2:xl430-w250,3:xl330-m288,4:xl330-m288,5:xl330-m288,"
                    "6:xl330-m288", help="ID:MODEL list (default: a Koch v1.1 follower)")
-    p.add_argument("--baud", type=int, default=1_000_000, help="baud rate the servos start at (default 1000000)")
+    p.add_argument("--baud", type=_baud, default=1_000_000, help="baud rate the servos start at (default 1000000)")
     p.add_argument("--no-timing", action="store_true", help="answer at once instead of at wire speed")
-    p.add_argument("--faults", default=None, metavar="SPEC",
+    p.add_argument("--faults", type=_faults, default=None, metavar="SPEC",
                    help="inject faults, e.g. corrupt_crc=0.01,lost_reply=0.005,seed=1")
     p.set_defaults(func=_cmd_emulate)
 
@@ -146,21 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("teleop", help="the follower copies the leader")
     _session_args(p)
     p.add_argument("--align", action="store_true", help="move the follower slowly onto the leader first")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: until q)")
+    p.add_argument("--seconds", type=positive_float, default=None, help="stop after this long (default: until q)")
     p.set_defaults(func=_cmd_teleop)
 
     p = sub.add_parser("record", help="record teleoperated episodes into a LeRobot v3.0 dataset")
     _session_args(p)
     p.add_argument("--dataset", required=True, help="dataset folder (new, or existing with --resume)")
     p.add_argument("--task", required=True, help="what the episodes show, e.g. 'pick up the red cube'")
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--episode-time", type=float, default=30.0, help="seconds per episode at most")
-    p.add_argument("--reset-time", type=float, default=5.0, help="seconds between episodes to reset the scene")
-    p.add_argument("--warmup-time", type=float, default=2.0, help="seconds of teleop before the first episode")
+    p.add_argument("--episodes", type=positive_int, default=10)
+    p.add_argument("--episode-time", type=positive_float, default=30.0, help="seconds per episode at most")
+    p.add_argument("--reset-time", type=nonneg_float, default=5.0, help="seconds between episodes to reset the scene")
+    p.add_argument("--warmup-time", type=nonneg_float, default=2.0, help="seconds of teleop before the first episode")
     p.add_argument("--resume", action="store_true", help="add episodes to an existing dataset")
     p.add_argument("--demonstrator", action="store_true",
                    help="virtual rig: the scripted demonstrator moves the leader (training data, headless)")
-    p.add_argument("--seed", type=int, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--seed", type=seed, default=0, help="virtual rig: episode k starts from world seed S+k")
     p.add_argument("--codec", choices=["av1", "h264"], default="av1")
     p.add_argument("--fast", action="store_true",
                    help="virtual rig + demonstrator: lock-step with the world, as fast as the machine allows")
@@ -168,9 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser("replay", help="send a recorded episode's actions to the follower")
-    _session_args(p)
+    _session_args(p, fps=False)
     p.add_argument("--dataset", required=True)
-    p.add_argument("--episode", type=int, required=True)
+    p.add_argument("--episode", type=nonneg_int, required=True)
     p.set_defaults(func=_cmd_replay)
 
     from robotapp.dataset.cli import add_dataset_commands
@@ -192,16 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sim", help="the virtual world on its own")
     sim = p.add_subparsers(dest="sim_command", metavar="<sim command>", required=True)
     p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0, help="episode k uses seed S+k for the cube's start")
+    p.add_argument("--episodes", type=positive_int, default=10)
+    p.add_argument("--seed", type=seed, default=0, help="episode k uses seed S+k for the cube's start")
     p.set_defaults(func=_cmd_sim_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["gui", *(argv or [])])
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            args = build_parser().parse_args(["gui", *(argv or [])])
+    except SystemExit as e:  # -h (0), or a bad argument (2) whose one line argparse has printed
+        return e.code if isinstance(e.code, int) else 2
     try:
         return args.func(args)
     except (MotorsError, ValueError, LookupError, OSError, RuntimeError) as e:

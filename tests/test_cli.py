@@ -10,8 +10,9 @@ from robotapp.cli import main
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["emulate", "--motors", "1:xl999"], "robotapp emulate: unknown motor model 'xl999'"),
-    (["emulate", "--baud", "12345", "--motors", "1:xl330-m077"], "baud rate 12345 is not supported by xl330-m077"),
+    (["emulate", "--motors", "1:xl999"], "robotapp emulate: error: argument --motors: unknown motor model 'xl999'"),
+    (["emulate", "--baud", "4500000", "--motors", "1:xl330-m077"],
+     "baud rate 4500000 is not supported by xl330-m077"),
     (["emulate", "--faults", "lost=2"], "bad fault setting 'lost=2'"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, message):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from policies.argtypes import ArgumentParser, nonneg_int
+
 
 def _check(args) -> int:
     from robotapp.dataset.check import run_check
@@ -148,7 +150,7 @@ def add_dataset_commands(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser("delete", help="move episodes to the trash (restorable)")
     p.add_argument("path")
-    p.add_argument("episodes", type=int, nargs="+", metavar="EPISODE")
+    p.add_argument("episodes", type=nonneg_int, nargs="+", metavar="EPISODE")
     p.set_defaults(func=_delete)
 
     p = sub.add_parser("trash", help="list trashed episodes")
@@ -168,9 +170,9 @@ def add_dataset_commands(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser("trim", help="cut frames off the start and/or end of an episode")
     p.add_argument("path")
-    p.add_argument("episode", type=int)
-    p.add_argument("--start", type=int, default=0, metavar="FRAMES", help="frames to cut at the start")
-    p.add_argument("--end", type=int, default=0, metavar="FRAMES", help="frames to cut at the end")
+    p.add_argument("episode", type=nonneg_int)
+    p.add_argument("--start", type=nonneg_int, default=0, metavar="FRAMES", help="frames to cut at the start")
+    p.add_argument("--end", type=nonneg_int, default=0, metavar="FRAMES", help="frames to cut at the end")
     p.set_defaults(func=_trim)
 
     p = sub.add_parser("merge", help="merge datasets (same fps, features, robot) into a new one")
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (`python -m robotapp.dataset.cli ...`) with the same error handling as robotapp."""
     import sys
 
-    parser = argparse.ArgumentParser(prog="robotapp")
+    parser = ArgumentParser(prog="robotapp")
     add_dataset_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["dataset", *(argv if argv is not None else sys.argv[1:])])
     try:

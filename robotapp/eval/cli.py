@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from policies.cli import _setting
+from policies.argtypes import positive_float, positive_int, seed, setting
 
 from .bench import OUTCOMES, Judge, evaluate
 from .table import format_table, policy_folders, write_table
@@ -29,8 +29,6 @@ class PersonJudge(Judge):
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     folders = [f for p in args.policy for f in policy_folders(p)]
-    if args.episodes < 1:
-        raise ValueError(f"--episodes must be at least 1, got {args.episodes}")
     rig = None
     judge = None
     if args.rig != "virtual":
@@ -66,14 +64,14 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
                    help="policy folder or training run (repeatable)")
     p.add_argument("--rig", default="virtual", help="'virtual' (default; the world judges success) or a saved rig "
                                                    "(you judge each episode: s / f / p and a note)")
-    p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0, help="virtual rig: episode k starts from world seed S+k")
-    p.add_argument("--episode-time", type=float, default=20.0, help="seconds before an episode counts as failed")
+    p.add_argument("--episodes", type=positive_int, default=10)
+    p.add_argument("--seed", type=seed, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--episode-time", type=positive_float, default=20.0, help="seconds before an episode counts as failed")
     p.add_argument("--record", default=None, metavar="DIR", help="record the evaluation episodes into a dataset")
     p.add_argument("--realtime", action="store_true",
                    help="virtual rig: run on the wall clock instead of lock-step (as fast as possible)")
-    p.add_argument("--fps", type=int, default=30, help="the policy's frame rate (the dataset's fps)")
-    p.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+    p.add_argument("--fps", type=positive_int, default=30, help="the policy's frame rate (the dataset's fps)")
+    p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="an inference setting, e.g. ACT's temporal ensembling: --set n_action_steps=1 "
                         "--set temporal_ensemble_coeff=0.01; Diffusion's --set num_inference_steps=20")
     p.add_argument("--table", default=None, metavar="PATH",

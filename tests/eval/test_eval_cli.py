@@ -44,7 +44,7 @@ def test_eval_of_a_training_run_writes_the_checkpoint_table(run_dir, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["eval", "--policy", "/nonexistent"], "is neither a policy folder"),
-    (["eval", "--policy", "/nonexistent", "--episodes", "0"], "is neither a policy folder"),
+    (["eval", "--policy", "/nonexistent", "--episodes", "0"], "argument --episodes: must be a positive whole number"),
 ])
 def test_bad_input_is_one_line(capsys, argv, message):
     assert main(argv) == 2
