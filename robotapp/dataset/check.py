@@ -20,8 +20,8 @@ from robotapp.dataset import layout
 from robotapp.dataset import stats as st
 from robotapp.dataset.datafile import column_to_numpy, frame_columns
 from robotapp.dataset.errors import DatasetError
-from robotapp.dataset.features import DEFAULT_FEATURES, normalize_features
-from robotapp.dataset.meta import REQUIRED_INFO, read_episode_rows, read_tasks
+from robotapp.dataset.meta import read_episode_rows, read_tasks, validate_info, validate_row
+from robotapp.dataset.recovery import check_pending
 from robotapp.dataset.video import count_frames, open_video
 
 TS_TOLERANCE = 1e-4
@@ -53,7 +53,8 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         if not self.root.is_dir():
-            self.add("dataset-missing", str(self.root), "the folder does not exist")
+            self.add("dataset-missing", str(self.root), "this is a file, not a dataset folder" if
+                     self.root.exists() else "the folder does not exist")
             return self.problems
         info = self.info()
         if info is None:
@@ -78,30 +79,27 @@ class _Checker:
             self.add("info-missing", layout.INFO, "the file is missing; this is not a LeRobot dataset")
             return None
         try:
+            layout.inside(self.root, layout.INFO, "the file", layout.INFO)
             info = json.loads(path.read_text())
-        except ValueError as e:
-            self.add("info-invalid", layout.INFO, f"not valid JSON ({e})")
-            return None
-        for key in REQUIRED_INFO:
-            if key not in info:
-                self.add("info-invalid", layout.INFO, f"the field '{key}' is missing")
-                return None
-        if info["codebase_version"] != layout.CODEBASE_VERSION:
-            self.add("info-invalid", layout.INFO, f"codebase_version is {info['codebase_version']!r}, "
-                                                  f"expected {layout.CODEBASE_VERSION!r}")
-        if not isinstance(info["fps"], int) or info["fps"] <= 0:
-            self.add("info-invalid", layout.INFO, f"fps {info['fps']!r} is not a positive integer")
+        except ValueError as e:  # a DatasetError too
+            self.add("info-invalid", layout.INFO, f"not valid JSON ({e})" if not isinstance(e, DatasetError)
+                     else str(e))
             return None
         try:
-            normalize_features(info["features"], with_defaults=False)
+            validate_info(info, layout.INFO)
         except DatasetError as e:
-            self.add("features-invalid", layout.INFO, str(e))
+            what = str(e).removeprefix(f"{layout.INFO}: ")
+            self.add("features-invalid" if what.startswith("'features'") else "info-invalid", layout.INFO, what)
             return None
-        for key in DEFAULT_FEATURES:
-            if key not in info["features"]:
-                self.add("features-invalid", layout.INFO, f"the bookkeeping feature '{key}' is missing")
-                return None
         return info
+
+    def path(self, rel: str, where: str) -> Path | None:
+        """A file named by the metadata, or None (and a problem) when it would lead outside the dataset."""
+        try:
+            return layout.inside(self.root, rel, f"the file {rel}", where)
+        except DatasetError as e:
+            self.add("path-unsafe", where, str(e).removeprefix(f"{where}: "))
+            return None
 
     def check_tasks(self) -> list[str]:
         if not (self.root / layout.TASKS).is_file():
@@ -128,14 +126,13 @@ class _Checker:
         except DatasetError as e:
             self.add("episodes-unreadable", layout.EPISODES_DIR, str(e))
             return None
-        needed = ["episode_index", "tasks", "length", "data/chunk_index", "data/file_index", "dataset_from_index",
-                  "dataset_to_index"]
-        for k in self.video_keys:
-            needed += [f"videos/{k}/{c}" for c in ("chunk_index", "file_index", "from_timestamp", "to_timestamp")]
-        missing = [c for c in needed if rows and c not in rows[0]]
-        if missing:
-            self.add("episodes-invalid", layout.EPISODES_DIR, f"the column '{missing[0]}' is missing")
-            return None
+        for i, r in enumerate(rows):
+            try:
+                validate_row(r, i, self.features, layout.EPISODES_DIR)
+            except DatasetError as e:
+                self.add("episodes-invalid", f"episode {i}", str(e).removeprefix(f"{layout.EPISODES_DIR}: "
+                                                                                 f"episode {i}: "))
+                return None
         if len(rows) != info["total_episodes"]:
             self.add("episode-count", layout.INFO, f"total_episodes is {info['total_episodes']} but "
                                                    f"meta/episodes has {len(rows)} episodes")
@@ -167,8 +164,9 @@ class _Checker:
     def check_data(self, info: dict, rows: list[dict]) -> None:
         files: dict[Path, list[int]] = {}
         for i, r in enumerate(rows):
-            p = self.root / layout.data_relpath(info, int(r["data/chunk_index"]), int(r["data/file_index"]))
-            files.setdefault(p, []).append(i)
+            p = self.path(layout.data_relpath(info, r["data/chunk_index"], r["data/file_index"]), f"episode {i}")
+            if p is not None:
+                files.setdefault(p, []).append(i)
         order = sorted(files)
         firsts = [files[p][0] for p in order]
         if firsts != sorted(firsts):
@@ -235,9 +233,12 @@ class _Checker:
         for i, r in enumerate(rows):
             length = int(r["length"])
             for key in self.video_keys:
-                path = self.root / layout.video_relpath(info, key, int(r[f"videos/{key}/chunk_index"]),
-                                                        int(r[f"videos/{key}/file_index"]))
-                ep, where = f"episode {i}", f"{key} ({self.rel(path)})"
+                ep = f"episode {i}"
+                path = self.path(layout.video_relpath(info, key, r[f"videos/{key}/chunk_index"],
+                                                      r[f"videos/{key}/file_index"]), ep)
+                if path is None:
+                    continue
+                where = f"{key} ({self.rel(path)})"
                 if not path.is_file():
                     self.add("video-missing", ep, f"video file {self.rel(path)} for {key} is missing")
                     continue
@@ -273,7 +274,9 @@ class _Checker:
 
     # -- stats -----------------------------------------------------------------------------------------------
     def check_stats(self, info: dict, rows: list[dict]) -> None:
-        path = self.root / layout.STATS
+        path = self.path(layout.STATS, layout.STATS)
+        if path is None:
+            return
         if not path.is_file():
             if rows:
                 self.add("stats-missing", layout.STATS, "the file is missing")
@@ -318,14 +321,23 @@ class _Checker:
     def check_leftovers(self, info: dict, rows: list[dict]) -> None:
         refs = set()
         for r in rows:
-            refs.add(self.root / layout.data_relpath(info, int(r["data/chunk_index"]), int(r["data/file_index"])))
+            refs.add(self.root / layout.data_relpath(info, r["data/chunk_index"], r["data/file_index"]))
             for key in self.video_keys:
-                refs.add(self.root / layout.video_relpath(info, key, int(r[f"videos/{key}/chunk_index"]),
-                                                          int(r[f"videos/{key}/file_index"])))
-        for p in layout.files_on_disk(self.root):
+                refs.add(self.root / layout.video_relpath(info, key, r[f"videos/{key}/chunk_index"],
+                                                          r[f"videos/{key}/file_index"]))
+        try:
+            on_disk = layout.files_on_disk(self.root)
+        except DatasetError as e:
+            self.add("path-unsafe", "data/, videos/", str(e))
+            on_disk = []
+        for p in on_disk:
             if p not in refs:
                 self.add("orphan-file", self.rel(p), "no episode refers to this file (lerobot would still read "
                                                      "a stray data file and shift every frame after it)")
+        try:
+            check_pending(self.root)
+        except DatasetError as e:
+            self.add("path-unsafe", "pending recovery", str(e))
         for d in (layout.STAGING, layout.TXN):
             pending = [p for p in (self.root / d).glob("*")] if (self.root / d).is_dir() else []
             if pending:

@@ -50,8 +50,9 @@ def normalize_features(features: Mapping[str, Mapping], *, with_defaults: bool =
         raise DatasetError("features must be a non-empty dict {name: {dtype, shape, names}}")
     out: dict[str, dict] = {}
     for key, ft in features.items():
-        if not isinstance(key, str) or not key or "/" in key:
-            raise DatasetError(f"feature name {key!r} is not valid (a non-empty string without '/')")
+        # camera keys become folder names (videos/<key>/...): nothing that could name another folder
+        if not isinstance(key, str) or not key.strip(".") or any(c in key for c in "/\\\0"):
+            raise DatasetError(f"feature name {key!r} is not valid (a name without '/', '\\' or only dots)")
         if not isinstance(ft, Mapping) or "dtype" not in ft or "shape" not in ft:
             raise DatasetError(f"feature '{key}' needs 'dtype' and 'shape' (got {ft!r})")
         dtype = ft["dtype"]

@@ -14,7 +14,10 @@ import os
 import shutil
 from pathlib import Path
 
+from robotapp.dataset import layout
 from robotapp.dataset.errors import DatasetBusyError
+
+PRIVATE_LOCK = f"{layout.PRIVATE}/lock"
 
 
 def fsync_path(path: Path) -> None:
@@ -65,7 +68,7 @@ class DatasetLock:
     """Exclusive advisory lock on one dataset, held by a writer or an edit for its whole run."""
 
     def __init__(self, root: Path):
-        self.path = Path(root) / ".robotapp" / "lock"
+        self.path = Path(root) / PRIVATE_LOCK
         self._fd: int | None = None
 
     def acquire(self, *, what: str = "edit") -> DatasetLock:
@@ -76,6 +79,8 @@ class DatasetLock:
         return self
 
     def try_acquire(self) -> bool:
+        root = self.path.parent.parent
+        layout.inside(root, PRIVATE_LOCK, "the lock file", PRIVATE_LOCK)  # .robotapp/ must not lead elsewhere
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

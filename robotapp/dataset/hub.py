@@ -114,4 +114,5 @@ def pull(repo_id: str, root: str | Path, *, revision: str | None = None, token: 
         raise DatasetError(f"cannot download {repo_id} from the Hub ({type(e).__name__}: {e})") from None
     if not (root / layout.INFO).is_file():
         raise DatasetError(f"{repo_id} is not a LeRobot dataset (no meta/info.json)")
+    layout.check_links(root)  # what came from the Hub is untrusted: it must not lead elsewhere on this disk
     return load_meta(root)

@@ -13,8 +13,12 @@ files is the order of episodes — lerobot concatenates data files in path order
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
+import string
+from pathlib import Path, PurePosixPath
+
+from robotapp.dataset.errors import DatasetError
 
 CODEBASE_VERSION = "v3.0"
 INFO = "meta/info.json"
@@ -32,6 +36,66 @@ TRASH = ".robotapp/trash"
 ORPHANS = ".robotapp/orphans"
 DEFAULT_CHUNKS_SIZE = 1000
 _SLOT_RE = re.compile(r"chunk-(\d+)/file-(\d+)\.(parquet|mp4)$")
+
+
+_TEMPLATE_FIELDS = {"data_path": {"chunk_index", "file_index"},
+                    "video_path": {"video_key", "chunk_index", "file_index"}}
+_SPEC_RE = re.compile(r"0?[0-9]{0,2}d?")  # ":03d" and the like; nothing that could build a huge string
+
+
+def check_template(name: str, template, source: str = INFO) -> None:
+    """info.json's data_path / video_path: a relative path template using only its own fields with a plain
+    integer format, that cannot climb out of the dataset whatever the values (str.format on an untrusted
+    template could otherwise read attributes or build gigabyte strings)."""
+    if not isinstance(template, str) or not template:
+        raise DatasetError(f"{source}: '{name}' is {template!r}, not a path template")
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise DatasetError(f"{source}: '{name}' {template!r} is not a valid template ({e})") from None
+    for _, field, spec, conv in parts:
+        if field is None:
+            continue
+        if field not in _TEMPLATE_FIELDS[name] or conv or not _SPEC_RE.fullmatch(spec or ""):
+            raise DatasetError(f"{source}: '{name}' {template!r} may only use "
+                               f"{', '.join('{' + f + '}' for f in sorted(_TEMPLATE_FIELDS[name]))}")
+    sample = template.format(video_key="k", chunk_index=0, file_index=0)
+    check_relpath(sample, f"'{name}' {template!r}", source)
+
+
+def check_relpath(rel: str, what: str, source: str) -> PurePosixPath:
+    """A path read from a file of the dataset: relative, no '..', no backslash or NUL; else one line that
+    names the field and the file it came from."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\0" in rel:
+        raise DatasetError(f"{source}: {what} is not a usable path ({rel!r})")
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise DatasetError(f"{source}: {what} points outside the dataset folder ({rel!r})")
+    return pure
+
+
+def inside(root: Path, rel: str, what: str, source: str) -> Path:
+    """The one gate for paths that come from a dataset's own files (templates, feature keys, episode rows,
+    trash entries, transaction journals): the path under `root`, refused when it is absolute, climbs with
+    '..', or leads out of `root` through a symlink."""
+    check_relpath(rel, what, source)
+    path = Path(root) / rel
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise DatasetError(f"{source}: {what} leads outside the dataset folder through a symlink "
+                           f"({path} -> {real})")
+    return path
+
+
+def check_links(root: Path) -> None:
+    """Every symlink anywhere in the folder stays inside it (for a folder that just arrived, e.g. from the Hub)."""
+    for top, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(top) / name
+            if path.is_symlink():
+                rel = path.relative_to(root).as_posix()
+                inside(root, rel, "this symlink", rel)
 
 
 def data_relpath(info: dict, chunk: int, file: int) -> str:
@@ -53,10 +117,14 @@ def slot_of(path: str | Path) -> tuple[int, int] | None:
 
 
 def files_on_disk(root: Path) -> list[Path]:
-    """Every data parquet and video mp4 present, referenced or not."""
-    found = list((root / "data").glob("*/*.parquet")) if (root / "data").is_dir() else []
-    if (root / "videos").is_dir():
-        found += list((root / "videos").glob("*/*/*.mp4"))
+    """Every data parquet and video mp4 present, referenced or not (a folder symlinked out of the dataset is
+    refused: recovery would otherwise move files in from elsewhere)."""
+    found = []
+    for top, pattern in (("data", "*/*.parquet"), ("videos", "*/*/*.mp4")):
+        if (root / top).is_dir():
+            inside(root, top, f"the folder {top}/", top)
+            found += [inside(root, p.relative_to(root).as_posix(), "this file", p.relative_to(root).as_posix())
+                      for p in (root / top).glob(pattern)]
     return sorted(found)
 
 

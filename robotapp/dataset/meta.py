@@ -19,26 +19,70 @@ from robotapp.dataset import layout
 from robotapp.dataset import stats as st
 from robotapp.dataset.datafile import table_bytes
 from robotapp.dataset.errors import DatasetError
-from robotapp.dataset.features import normalize_features, schema_mismatch, video_keys
+from robotapp.dataset.features import DEFAULT_FEATURES, normalize_features, schema_mismatch, video_keys
 from robotapp.dataset.fsutil import json_bytes
 
 REQUIRED_INFO = ("codebase_version", "fps", "features", "total_episodes", "total_frames", "data_path")
 
 
 def load_info(root: Path) -> dict:
-    path = Path(root) / layout.INFO
-    if not Path(root).is_dir():
+    """meta/info.json, validated: every later path and count is computed from it."""
+    root = Path(root)
+    path = root / layout.INFO
+    if not root.is_dir():
+        if root.exists():
+            raise DatasetError(f"{root} is a file, not a dataset folder")
         raise DatasetError(f"dataset folder {root} does not exist")
     if not path.is_file():
         raise DatasetError(f"{path} is missing: {root} is not a LeRobot dataset")
+    layout.inside(root, layout.INFO, "the file", str(path))
     try:
         info = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise DatasetError(f"{path} cannot be read as JSON ({e})") from None
+    validate_info(info, str(path))
+    return info
+
+
+V21_HINT = ("convert it with lerobot: python -m lerobot.datasets.v30.convert_dataset_v21_to_v30 "
+            "--repo-id=<user/name> --root=<folder>")
+
+
+def validate_info(info, source: str) -> None:
+    """Raise a one-line DatasetError naming `source` and the field for anything our readers and writers could
+    not trust: version, fps, counts, features, path templates."""
+    if not isinstance(info, dict):
+        raise DatasetError(f"{source} is not a JSON object")
     missing = [k for k in REQUIRED_INFO if k not in info]
     if missing:
-        raise DatasetError(f"{path} has no '{missing[0]}'")
-    return info
+        raise DatasetError(f"{source} has no '{missing[0]}'")
+    version = info["codebase_version"]
+    if version != layout.CODEBASE_VERSION:
+        if isinstance(version, str) and version.startswith("v2"):
+            raise DatasetError(f"{source}: codebase_version is {version!r}: this is a LeRobot {version} dataset "
+                               f"and robotapp reads v3.0; {V21_HINT}")
+        raise DatasetError(f"{source}: codebase_version is {version!r}, expected {layout.CODEBASE_VERSION!r}")
+    if not _is_int(info["fps"]) or info["fps"] <= 0:
+        raise DatasetError(f"{source}: 'fps' is {info['fps']!r}, not a positive integer")
+    for key in ("total_episodes", "total_frames"):
+        if not _is_int(info[key]) or info[key] < 0:
+            raise DatasetError(f"{source}: '{key}' is {info[key]!r}, not a count (an integer >= 0)")
+    if "chunks_size" in info and (not _is_int(info["chunks_size"]) or info["chunks_size"] <= 0):
+        raise DatasetError(f"{source}: 'chunks_size' is {info['chunks_size']!r}, not a positive integer")
+    try:
+        normalize_features(info["features"], with_defaults=False)
+    except DatasetError as e:
+        raise DatasetError(f"{source}: 'features': {e}") from None
+    absent = [k for k in DEFAULT_FEATURES if k not in info["features"]]
+    if absent:
+        raise DatasetError(f"{source}: 'features' has no bookkeeping feature '{absent[0]}'")
+    layout.check_template("data_path", info["data_path"], source)
+    if info.get("video_path") is not None:
+        layout.check_template("video_path", info["video_path"], source)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def read_tasks(root: Path) -> list[str]:
@@ -46,6 +90,7 @@ def read_tasks(root: Path) -> list[str]:
     path = Path(root) / layout.TASKS
     if not path.is_file():
         return []
+    layout.inside(root, layout.TASKS, "the file", str(path))
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as e:
@@ -62,6 +107,8 @@ def read_tasks(root: Path) -> list[str]:
     order = table.column("task_index").to_pylist()
     tasks = [""] * len(names)
     for name, i in zip(names, order, strict=True):
+        if not isinstance(name, str) or not _is_int(i):
+            raise DatasetError(f"{path}: task {name!r} with task_index {i!r} is not a string with an integer")
         if not 0 <= i < len(names):
             raise DatasetError(f"{path}: task_index {i} out of range for {len(names)} tasks")
         tasks[i] = name
@@ -86,15 +133,51 @@ def tasks_bytes(tasks: list[str]) -> bytes:
     return table_bytes(table)
 
 
-def read_episode_rows(root: Path) -> list[dict]:
-    files = sorted((Path(root) / layout.EPISODES_DIR).glob("*/*.parquet"))
+def read_episode_rows(root: Path, features: Mapping | None = None) -> list[dict]:
+    """Every row of meta/episodes, in file order; with `features`, each row is checked (validate_row)."""
+    root = Path(root)
+    files = sorted((root / layout.EPISODES_DIR).glob("*/*.parquet"))
     rows: list[dict] = []
     for f in files:
+        rel = f.relative_to(root).as_posix()
+        layout.inside(root, rel, "the file", rel)
         try:
-            rows += pq.read_table(f).to_pylist()
+            part = pq.read_table(f).to_pylist()
         except (OSError, pa.ArrowException) as e:
             raise DatasetError(f"episode metadata {f} cannot be read ({e})") from None
+        if features is not None:
+            for row in part:
+                validate_row(row, len(rows), features, rel)
+                rows.append(row)
+        else:
+            rows += part
     return rows
+
+
+ROW_INTS = ("episode_index", "length", "data/chunk_index", "data/file_index", "dataset_from_index",
+            "dataset_to_index")
+
+
+def validate_row(row: dict, i: int, features: Mapping, source: str) -> None:
+    """One episode row: the columns our readers use, with the types they assume (paths are built from the
+    chunk and file indexes, frames are sliced by the dataset indexes)."""
+    where = f"{source}: episode {i}"
+    cols = list(ROW_INTS)
+    for k in video_keys(features):
+        cols += [f"videos/{k}/chunk_index", f"videos/{k}/file_index"]
+    for col in cols:
+        if col not in row:
+            raise DatasetError(f"{where}: the column '{col}' is missing")
+        if not _is_int(row[col]) or row[col] < 0:
+            raise DatasetError(f"{where}: '{col}' is {row[col]!r}, not an integer >= 0")
+    for k in video_keys(features):
+        for col in (f"videos/{k}/from_timestamp", f"videos/{k}/to_timestamp"):
+            v = row.get(col)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
+                raise DatasetError(f"{where}: '{col}' is {v!r}, not a time in seconds >= 0")
+    tasks = row.get("tasks")
+    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+        raise DatasetError(f"{where}: 'tasks' is {tasks!r}, not a list of task strings")
 
 
 def episodes_table(rows: list[dict], base: pa.Table | None = None) -> pa.Table:
@@ -126,6 +209,7 @@ def read_extras(root: Path) -> dict[int, dict]:
     out: dict[int, dict] = {}
     if not path.is_file():
         return out
+    layout.inside(root, layout.EXTRAS, "the file", str(path))
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
             continue
@@ -205,11 +289,13 @@ class Meta:
         return slots
 
     def data_path(self, row: dict) -> Path:
-        return self.root / layout.data_relpath(self.info, int(row["data/chunk_index"]), int(row["data/file_index"]))
+        rel = layout.data_relpath(self.info, int(row["data/chunk_index"]), int(row["data/file_index"]))
+        return layout.inside(self.root, rel, f"its data file {rel}", f"episode {row['episode_index']}")
 
     def video_path(self, row: dict, key: str) -> Path:
-        return self.root / layout.video_relpath(self.info, key, int(row[f"videos/{key}/chunk_index"]),
-                                                int(row[f"videos/{key}/file_index"]))
+        rel = layout.video_relpath(self.info, key, int(row[f"videos/{key}/chunk_index"]),
+                                   int(row[f"videos/{key}/file_index"]))
+        return layout.inside(self.root, rel, f"its {key} video {rel}", f"episode {row['episode_index']}")
 
     def episode_stats(self, i: int) -> dict[str, st.Stats]:
         return st.unflatten(self.episodes[i])
@@ -247,22 +333,35 @@ class Meta:
 
 
 def load_meta(root: Path) -> Meta:
-    """The committed state: rows beyond info's total_episodes are dropped."""
+    """The committed state, validated (info, episode rows, every file path they lead to): rows beyond info's
+    total_episodes are dropped."""
     root = Path(root)
     info = load_info(root)
     total = int(info["total_episodes"])
-    rows = read_episode_rows(root)
+    rows = read_episode_rows(root, info["features"])
     if len(rows) < total:
-        raise DatasetError(f"meta/episodes has {len(rows)} episode rows but info.json says {total} episodes")
+        raise DatasetError(f"{root / layout.EPISODES_DIR} has {len(rows)} episode rows but {root / layout.INFO} "
+                           f"says {total} episodes")
     rows = rows[:total]
     stats_path = root / layout.STATS
     try:
-        stats = st.from_json(json.loads(stats_path.read_text())) if stats_path.is_file() else None
-    except ValueError as e:
-        raise DatasetError(f"{stats_path} cannot be read as JSON ({e})") from None
+        if stats_path.is_file():
+            layout.inside(root, layout.STATS, "the file", str(stats_path))
+            stats = st.from_json(json.loads(stats_path.read_text()))
+        else:
+            stats = None
+    except (ValueError, TypeError, AttributeError) as e:
+        raise DatasetError(f"{stats_path} cannot be read as stats JSON ({e})") from None
     extras_by_ep = read_extras(root)
     extras = [{k: v for k, v in extras_by_ep.get(i, {}).items() if k != "episode_index"} for i in range(total)]
-    return Meta(root=root, info=info, tasks=read_tasks(root), episodes=rows, stats=stats, extras=extras)
+    meta = Meta(root=root, info=info, tasks=read_tasks(root), episodes=rows, stats=stats, extras=extras)
+    if (root / layout.PRIVATE).exists():  # our lock, staging and trash live there
+        layout.inside(root, layout.PRIVATE, "the folder", layout.PRIVATE)
+    for row in rows:
+        meta.data_path(row)
+        for key in meta.video_keys:
+            meta.video_path(row, key)
+    return meta
 
 
 def new_info(fps: int, features: dict, robot_type: str | None, *, chunks_size: int = layout.DEFAULT_CHUNKS_SIZE,

@@ -69,6 +69,11 @@ def load_staged(stage: Path, meta: Meta) -> tuple[StagedEpisode | None, str | No
         return None, f"its saved files cannot be read ({e})"
     if table.num_rows != length:
         return None, f"its data has {table.num_rows} frames instead of {length}"
+    tasks, task_ids = rec.get("tasks"), table.column("task_local").to_numpy() if "task_local" in \
+        table.column_names else None
+    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or task_ids is None or \
+            (length and not 0 <= task_ids.min() <= task_ids.max() < len(tasks)):
+        return None, "its task strings do not match its frames"
     vectors = {}
     for key in vector_keys(meta.features):
         if key not in table.column_names:
@@ -76,9 +81,13 @@ def load_staged(stage: Path, meta: Meta) -> tuple[StagedEpisode | None, str | No
         dim = int(meta.features[key]["shape"][0])
         vectors[key] = table.column(key).combine_chunks().flatten().to_numpy().reshape(length, dim).astype(
             meta.features[key]["dtype"])
-    staged = StagedEpisode(stage, rec.get("token", stage.name), length, list(rec["tasks"]),
-                           table.column("task_local").to_numpy().astype(np.int64), vectors,
-                           st.from_json(rec.get("video_stats", {})), rec.get("extra") or {})
+    try:
+        video_stats = st.from_json(rec.get("video_stats", {}))
+    except (ValueError, TypeError, AttributeError) as e:
+        return None, f"its video stats cannot be read ({e})"
+    extra = rec.get("extra") if isinstance(rec.get("extra"), dict) else {}
+    staged = StagedEpisode(stage, stage.name, length, list(tasks), task_ids.astype(np.int64), vectors,
+                           video_stats, extra)
     for key in meta.video_keys:
         path = staged.video_file(key)
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.fsutil import remove_path
 from robotapp.dataset.meta import Meta, load_meta
 from robotapp.dataset.publish import RECORD, SAVING, STAGED_DATA, load_staged, publish
-from robotapp.dataset.txn import roll_forward
+from robotapp.dataset.txn import check_ops, roll_forward
 from robotapp.dataset.video import count_frames
 
 
@@ -34,6 +35,7 @@ def recover(root: Path, *, fsync: bool = True) -> list[str]:
     meta = load_meta(root)
     staging = root / layout.STAGING
     for stage in sorted(staging.iterdir()) if staging.is_dir() else []:
+        layout.inside(root, stage.relative_to(root).as_posix(), "this staged episode", layout.STAGING)
         if not stage.is_dir():
             remove_path(stage)
             continue
@@ -56,6 +58,37 @@ def recover(root: Path, *, fsync: bool = True) -> list[str]:
                      f"when the recorder stopped")
     notes += quarantine_orphans(root, meta)
     return notes
+
+
+def check_pending(root: Path) -> None:
+    """What recovery would act on, checked without acting: the journals of interrupted edits and the staged
+    episodes must stay inside the dataset (raises a one-line DatasetError otherwise)."""
+    root = Path(root)
+    if (root / layout.PRIVATE).exists():
+        layout.inside(root, layout.PRIVATE, "the folder", layout.PRIVATE)
+    for base in (layout.TXN, layout.STAGING):
+        folder = root / base
+        if not folder.is_dir():
+            continue
+        layout.inside(root, base, "the folder", base)
+        for d in sorted(folder.iterdir()):
+            rel = d.relative_to(root).as_posix()
+            layout.inside(root, rel, "this folder", base)
+            journal = d / "journal.json"
+            if base == layout.TXN and journal.is_file():
+                try:
+                    ops = json.loads(journal.read_text())["ops"]
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue  # unreadable: dropped as uncommitted, never applied
+                check_ops(root, ops, f"{rel}/journal.json")
+
+
+def preflight(root: Path) -> Meta:
+    """Everything opening the dataset for writing will trust, checked read-only before a rig starts moving:
+    info, episode rows, the files they name, pending journals and staged episodes, the private folder."""
+    meta = load_meta(root)
+    check_pending(root)
+    return meta
 
 
 def referenced_files(meta: Meta) -> set[Path]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robotapp.dataset import layout
@@ -22,7 +23,7 @@ from robotapp.dataset.datafile import column_to_numpy, data_table, frame_columns
 from robotapp.dataset.edit import ArrayCache, Planned, edit_session, rebuild
 from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.fsutil import fsync_path, json_bytes, remove_path
-from robotapp.dataset.meta import Meta
+from robotapp.dataset.meta import Meta, validate_row
 from robotapp.dataset.txn import Transaction
 from robotapp.dataset.video import VideoFileWriter, VideoSettings, iter_window
 
@@ -103,15 +104,39 @@ def _trash_episode(meta: Meta, ep: int, tid: str, stamp, cache: ArrayCache, user
 
 
 def list_trash(root: str | Path) -> list[TrashEntry]:
-    base = Path(root) / layout.TRASH
+    root = Path(root)
+    base = root / layout.TRASH
     out = []
     for d in sorted(base.iterdir()) if base.is_dir() else []:
+        rel = d.relative_to(root).as_posix()
         if d.name.startswith(".") or not (d / "episode.json").is_file():
             continue
-        rec = json.loads((d / "episode.json").read_text())
-        out.append(TrashEntry(d.name, int(rec["original_index"]), int(rec["length"]), list(rec["row"]["tasks"]),
+        layout.inside(root, f"{rel}/episode.json", "the trash record", rel)
+        rec = _record(d)
+        out.append(TrashEntry(d.name, rec["original_index"], rec["length"], list(rec["row"]["tasks"]),
                               rec["deleted_at"], d))
     return out
+
+
+def _record(d: Path) -> dict:
+    """A trash entry's episode.json, checked: it came from disk, and a hostile one must stay inert."""
+    source = f"{layout.TRASH}/{d.name}/episode.json"
+    try:
+        rec = json.loads((d / "episode.json").read_text())
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"{source} cannot be read as JSON ({e})") from None
+    if not isinstance(rec, dict):
+        raise DatasetError(f"{source} is not a JSON object")
+    for key, kind in (("original_index", int), ("length", int), ("deleted_at", str), ("row", dict),
+                      ("tasks", list), ("videos", dict)):
+        if not isinstance(rec.get(key), kind) or isinstance(rec.get(key), bool):
+            raise DatasetError(f"{source}: '{key}' is {rec.get(key)!r}, not a{'n' if kind is int else ''} "
+                               f"{kind.__name__}")
+    if rec["length"] <= 0 or not all(isinstance(t, str) for t in rec["tasks"]):
+        raise DatasetError(f"{source}: 'length' must be > 0 and 'tasks' a list of strings")
+    if not isinstance(rec["row"].get("tasks"), list):
+        raise DatasetError(f"{source}: 'row' has no list of 'tasks'")
+    return rec
 
 
 def _resolve(root: Path, ids: list[str] | None) -> list[TrashEntry]:
@@ -150,22 +175,36 @@ def restore(root: str | Path, ids: list[str] | None = None) -> list[int]:
 
 
 def _restore_plan(meta: Meta, entry: TrashEntry) -> Planned:
-    rec = json.loads((entry.path / "episode.json").read_text())
-    row, n = dict(rec["row"]), int(rec["length"])
-    table = pq.read_table(entry.path / "data.parquet")
-    arrays = {k: column_to_numpy(table.column(k), meta.features[k]) for k in frame_columns(meta.features)}
+    rec = _record(entry.path)
+    source = f"{layout.TRASH}/{entry.id}"
+    row, n = dict(rec["row"]), rec["length"]
+    validate_row(row, rec["original_index"], meta.features, f"{source}/episode.json 'row'")
+    try:
+        table = pq.read_table(entry.path / "data.parquet")
+        arrays = {k: column_to_numpy(table.column(k), meta.features[k]) for k in frame_columns(meta.features)}
+    except (OSError, KeyError, ValueError, pa.ArrowException) as e:
+        raise DatasetError(f"{source}/data.parquet does not hold this dataset's frames ({e})") from None
     old_tasks = rec["tasks"]
+    if len(arrays["index"]) != n or (n and not 0 <= arrays["task_index"].min() <= arrays["task_index"].max()
+                                     < len(old_tasks)):
+        raise DatasetError(f"{source}/data.parquet: {len(arrays['index'])} frames with task indexes that do not "
+                           f"match the record ({n} frames, {len(old_tasks)} tasks)")
     task_map = np.array([meta.task_index(t) for t in old_tasks], dtype=np.int64)
     arrays["task_index"] = task_map[arrays["task_index"]]
     moves = {}
     for key in meta.video_keys:
         v = rec["videos"].get(key)
-        if v is None or not (entry.path / v["file"]).is_file():
+        if not isinstance(v, dict) or not isinstance(v.get("from_timestamp"), int | float):
             raise DatasetError(f"trash entry {entry.id} has no video for {key}")
-        moves[key] = (entry.path / v["file"]).relative_to(meta.root).as_posix()
+        video = layout.inside(entry.path, v.get("file"), f"'videos' {key} file {v.get('file')!r}",
+                              f"{source}/episode.json")
+        if not video.is_file():
+            raise DatasetError(f"trash entry {entry.id} has no video for {key}")
+        moves[key] = video.relative_to(meta.root).as_posix()
         row[f"videos/{key}/from_timestamp"] = float(v["from_timestamp"])
         row[f"videos/{key}/to_timestamp"] = float(v["from_timestamp"]) + n / meta.fps
-    return Planned(row, dict(rec.get("extra") or {}), arrays, moves, is_new=True)
+    extra = rec.get("extra") if isinstance(rec.get("extra"), dict) else {}
+    return Planned(row, dict(extra), arrays, moves, is_new=True)
 
 
 def purge(root: str | Path, ids: list[str] | None = None) -> int:

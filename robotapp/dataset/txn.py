@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from robotapp.dataset import layout
+from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.fsutil import atomic_write_json, fsync_path, remove_path, write_file
 
 
@@ -74,12 +75,29 @@ class Transaction:
             remove_path(self.dir)
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.dir / "journal.json", {"ops": self.ops}, fsync=self.fsync)
+        journal = self.dir / "journal.json"
+        check_ops(self.root, self.ops, journal.relative_to(self.root).as_posix())
+        atomic_write_json(journal, {"ops": self.ops}, fsync=self.fsync)
         apply_ops(self.root, self.ops, fsync=self.fsync)
         remove_path(self.dir)
 
     def abort(self) -> None:
         remove_path(self.dir)
+
+
+def check_ops(root: Path, ops, source: str) -> None:
+    """Every path of a journal stays inside the dataset (a journal found on disk is as untrusted as the rest of
+    the dataset: a hostile one must not move or delete files elsewhere); new contents come from .robotapp/txn."""
+    if not isinstance(ops, list):
+        raise DatasetError(f"{source}: 'ops' is not a list of operations")
+    arity = {"put": 3, "move": 3, "remove": 2}
+    for n, op in enumerate(ops):
+        if not isinstance(op, list) or not op or arity.get(op[0]) != len(op):
+            raise DatasetError(f"{source}: operation {n} {op!r} is not one of put/move/remove with its paths")
+        for rel in op[1:]:
+            layout.inside(root, rel, f"operation {n} ({op[0]}) path {rel!r}", source)
+        if op[0] == "put" and not op[1].startswith(layout.TXN + "/"):
+            raise DatasetError(f"{source}: operation {n} puts {op[1]!r}, which is not a prepared file")
 
 
 def apply_ops(root: Path, ops: list[list[str]], *, fsync: bool = True) -> None:
@@ -120,14 +138,17 @@ def roll_forward(root: Path, *, fsync: bool = True) -> list[str]:
     base = Path(root) / layout.TXN
     if not base.is_dir():
         return notes
+    layout.inside(root, layout.TXN, "the folder", layout.TXN)
     for d in sorted(base.iterdir()):
+        layout.inside(root, d.relative_to(root).as_posix(), "this transaction folder", layout.TXN)
         journal = d / "journal.json"
         if journal.is_file():
             try:
                 ops = json.loads(journal.read_text())["ops"]
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError):
                 ops = None
             if ops is not None:
+                check_ops(Path(root), ops, journal.relative_to(root).as_posix())  # refuses before any step
                 apply_ops(Path(root), ops, fsync=fsync)
                 notes.append(f"finished an interrupted change to the dataset ({len(ops)} file operations)")
         remove_path(d)
