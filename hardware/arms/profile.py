@@ -16,10 +16,12 @@ from importlib import resources
 from pathlib import Path
 
 from hardware.motors.bus import Motor
+from hardware.motors.errors import UnknownModelError
 from hardware.motors.tables import (
     MODE_CURRENT_POSITION,
     MODE_EXTENDED_POSITION,
     MODE_POSITION,
+    baud_value,
     get_model,
 )
 
@@ -64,53 +66,130 @@ class ArmProfile:
         raise ProfileError(f"profile {self.name}: no joint named {name!r}")
 
 
-def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
-    def need(obj, key, kind, where):
-        if key not in obj:
-            raise ProfileError(f"{source}: {where}{key} is missing")
-        if not isinstance(obj[key], kind) or isinstance(obj[key], bool) and kind is not bool:
-            raise ProfileError(f"{source}: {where}{key} must be {kind.__name__}, got {obj[key]!r}")
-        return obj[key]
+TOP_FIELDS = ("name", "role", "baudrate", "motors", "registers", "gripper_trigger")
+MOTOR_FIELDS = ("id", "model", "mode", "gripper")
+TRIGGER_FIELDS = ("position", "goal_current")
+# Registers the app sets from elsewhere (the motor's id, the baud rate, the mode, the calibration, torque): a
+# profile that also set them would silently fight those settings.
+MANAGED_REGISTERS = ("ID", "Baud_Rate", "Operating_Mode", "Drive_Mode", "Homing_Offset", "Torque_Enable")
 
+
+class _Fields:
+    """Field checks whose errors name the source (a file's path) and the field."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, message: str):
+        raise ProfileError(f"{self.source}: {message}")
+
+    def need(self, obj: dict, key: str, kind, where: str, default=None, required: bool = True):
+        if key not in obj:
+            if required:
+                self.fail(f"{where}{key} is missing")
+            return default
+        v = obj[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(v, kinds) or (isinstance(v, bool) and bool not in kinds):
+            self.fail(f"{where}{key} must be {' or '.join(k.__name__ for k in kinds)}, got {v!r}")
+        return v
+
+    def known(self, obj: dict, fields: tuple[str, ...], where: str) -> None:
+        for key in obj:
+            if key not in fields:
+                self.fail(f"{where}{key}: unknown field (known: {', '.join(fields)})")
+
+
+def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
+    """Every field is checked here, when the file is loaded, not when a value first reaches a motor."""
+    f = _Fields(source)
     if not isinstance(data, dict):
-        raise ProfileError(f"{source}: expected a JSON object")
-    name = need(data, "name", str, "")
-    role = need(data, "role", str, "")
+        f.fail("expected a JSON object")
+    f.known(data, TOP_FIELDS, "")
+    name = f.need(data, "name", str, "")
+    if not name.strip():
+        f.fail("name is empty")
+    role = f.need(data, "role", str, "")
     if role not in ("leader", "follower"):
-        raise ProfileError(f"{source}: role must be 'leader' or 'follower', got {role!r}")
+        f.fail(f"role must be 'leader' or 'follower', got {role!r}")
     joints = []
     seen_ids: dict[int, str] = {}
-    for jname, spec in need(data, "motors", dict, "").items():
+    for jname, spec in f.need(data, "motors", dict, "").items():
         where = f"motors.{jname}."
         if not isinstance(spec, dict):
-            raise ProfileError(f"{source}: motors.{jname} must be an object")
-        motor_id = need(spec, "id", int, where)
-        model = need(spec, "model", str, where)
+            f.fail(f"motors.{jname} must be an object")
+        f.known(spec, MOTOR_FIELDS, where)
+        motor_id = f.need(spec, "id", int, where)
+        model = f.need(spec, "model", str, where)
         try:
-            get_model(model)
+            get_model(model).register("ID").check(motor_id, where)
+        except UnknownModelError as e:
+            f.fail(f"{where}model: {e}")
         except ValueError as e:
-            raise ProfileError(f"{source}: {where}model: {e}") from None
-        mode = spec.get("mode", "extended_position")
+            f.fail(str(e).replace(".ID:", ".id:", 1))
+        mode = f.need(spec, "mode", str, where, "extended_position", required=False)
         if mode not in MODES:
-            raise ProfileError(f"{source}: {where}mode must be one of {', '.join(MODES)}, got {mode!r}")
+            f.fail(f"{where}mode must be one of {', '.join(MODES)}, got {mode!r}")
         if motor_id in seen_ids:
-            raise ProfileError(f"{source}: motors {seen_ids[motor_id]} and {jname} both use id {motor_id}")
+            f.fail(f"motors {seen_ids[motor_id]} and {jname} both use id {motor_id}")
         seen_ids[motor_id] = jname
-        joints.append(JointSpec(jname, motor_id, model.lower(), mode, bool(spec.get("gripper", False))))
+        gripper = f.need(spec, "gripper", bool, where, False, required=False)
+        joints.append(JointSpec(jname, motor_id, model.lower(), mode, gripper))
     if not joints:
-        raise ProfileError(f"{source}: motors is empty")
-    registers = data.get("registers", {})
+        f.fail("motors is empty")
+    models = {j.name: get_model(j.model) for j in joints}
+    baudrate = f.need(data, "baudrate", int, "", 1_000_000, required=False)
+    for j in joints:
+        try:
+            baud_value(baudrate, models[j.name])
+        except ValueError as e:
+            f.fail(f"baudrate: {e} (motors.{j.name})")
+    registers = f.need(data, "registers", dict, "", {}, required=False)
     for jname, regs in registers.items():
-        if jname not in seen_ids.values():
-            raise ProfileError(f"{source}: registers.{jname}: no such motor")
-        model = get_model(next(j.model for j in joints if j.name == jname))
+        if jname not in models:
+            f.fail(f"registers.{jname}: no such motor")
+        if not isinstance(regs, dict):
+            f.fail(f"registers.{jname} must be an object of register: value")
         for reg, value in regs.items():
-            try:
-                model.register(reg).check(value, f"registers.{jname}.")
-            except ValueError as e:
-                raise ProfileError(f"{source}: {e}") from None
-    return ArmProfile(name, role, tuple(joints), int(data.get("baudrate", 1_000_000)), registers,
-                      data.get("gripper_trigger"))
+            _check_register(f, models[jname], f"registers.{jname}.", reg, value)
+    trigger = f.need(data, "gripper_trigger", dict, "", None, required=False)
+    if trigger is not None:
+        _check_trigger(f, trigger, joints, models)
+    return ArmProfile(name, role, tuple(joints), baudrate, registers, trigger)
+
+
+def _check_register(f: _Fields, model, where: str, reg: str, value) -> None:
+    try:
+        register = model.register(reg)
+    except ValueError as e:
+        f.fail(f"{where}{reg}: {e}")
+    if not register.writable or reg in MANAGED_REGISTERS:
+        f.fail(f"{where}{reg}: {'read-only' if not register.writable else 'set by the app, not by a profile'}")
+    if not isinstance(value, int) or isinstance(value, bool):
+        f.fail(f"{where}{reg} must be int, got {value!r}")
+    try:
+        register.check(value, where)
+    except ValueError as e:
+        f.fail(str(e))
+
+
+def _check_trigger(f: _Fields, trigger: dict, joints: list[JointSpec], models: dict) -> None:
+    """A leader's spring-loaded gripper: held at `position` (0-100 %) with `goal_current` (the gripper's units)."""
+    f.known(trigger, TRIGGER_FIELDS, "gripper_trigger.")
+    grippers = [j for j in joints if j.gripper]
+    if not grippers:
+        f.fail('gripper_trigger needs a motor marked "gripper": true')
+    position = f.need(trigger, "position", (int, float), "gripper_trigger.")
+    if not 0.0 <= position <= 100.0:
+        f.fail(f"gripper_trigger.position must be within 0..100 (% of the gripper's range), got {position!r}")
+    current = f.need(trigger, "goal_current", int, "gripper_trigger.", 100, required=False)
+    model = models[grippers[0].name]
+    if "Goal_Current" not in model.registers:
+        f.fail(f"gripper_trigger: the gripper {grippers[0].name} is an {model.name}, which has no current control")
+    try:
+        model.register("Goal_Current").check(current, "gripper_trigger.")
+    except ValueError as e:
+        f.fail(str(e).replace(".Goal_Current:", ".goal_current:", 1))
 
 
 def load_profile(name_or_path: str | Path) -> ArmProfile:

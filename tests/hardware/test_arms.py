@@ -48,6 +48,56 @@ def test_custom_profile_files_and_their_errors(tmp_path, data, message):
         load_profile("so100")
 
 
+_ONE = {"a": {"id": 1, "model": "xl330-m077"}}
+_GRIP = {"a": {"id": 1, "model": "xl330-m077"}, "g": {"id": 2, "model": "xl330-m077", "gripper": True}}
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"baudrate": "fast"}, "baudrate must be int, got 'fast'"),
+    ({"baudrate": True}, "baudrate must be int, got True"),
+    ({"baudrate": 4_500_000}, "baudrate: baud rate 4500000 is not supported by xl330-m077"),
+    ({"baudrate": 250_000}, "baudrate: baud rate 250000 is not supported"),
+    ({"baud_rate": 57_600}, "baud_rate: unknown field (known: name, role, baudrate"),
+    ({"name": " "}, "name is empty"),
+    ({"motors": {"a": {"id": 253, "model": "xl330-m077"}}}, "motors.a.id: 253 is outside 0..252"),
+    ({"motors": {"a": {"id": -1, "model": "xl330-m077"}}}, "motors.a.id: -1 is outside 0..252"),
+    ({"motors": {"a": {"id": 1, "model": "xl330-m077", "gripper": "yes"}}}, "motors.a.gripper must be bool"),
+    ({"motors": {"a": {"id": 1, "model": "xl330-m077", "idd": 2}}}, "motors.a.idd: unknown field"),
+    ({"motors": {"a": {"id": 1, "model": 330}}}, "motors.a.model must be str, got 330"),
+    ({"motors": {}}, "motors is empty"),
+    ({"registers": {"a": {"Position_P_Gain": "high"}}}, "registers.a.Position_P_Gain must be int, got 'high'"),
+    ({"registers": {"a": {"Present_Position": 5}}}, "registers.a.Present_Position: read-only"),
+    ({"registers": {"a": {"ID": 5}}}, "registers.a.ID: set by the app"),
+    ({"registers": {"a": {"Goal_Positon": 5}}}, "registers.a.Goal_Positon: unknown register"),
+    ({"registers": {"a": 5}}, "registers.a must be an object"),
+    ({"registers": {"b": {}}}, "registers.b: no such motor"),
+    ({"gripper_trigger": {"position": 50}}, 'gripper_trigger needs a motor marked "gripper": true'),
+    ({"motors": _GRIP, "gripper_trigger": {"position": 150}}, "gripper_trigger.position must be within 0..100"),
+    ({"motors": _GRIP, "gripper_trigger": {"position": "half"}}, "gripper_trigger.position must be int or float"),
+    ({"motors": _GRIP, "gripper_trigger": {"position": 50, "goal_current": 5000}},
+     "gripper_trigger.goal_current: 5000 is outside -1750..1750"),
+    ({"motors": _GRIP, "gripper_trigger": {"position": 50, "force": 1}}, "gripper_trigger.force: unknown field"),
+    ({"motors": {"g": {"id": 2, "model": "xl430-w250", "gripper": True}}, "gripper_trigger": {"position": 50}},
+     "the gripper g is an xl430-w250, which has no current control"),
+])
+def test_profile_fields_are_checked_when_the_file_is_loaded(tmp_path, extra, message):
+    path = tmp_path / "arm.json"
+    path.write_text(json.dumps({"name": "x", "role": "leader", "motors": _ONE, **extra}))
+    with pytest.raises(ProfileError) as e:
+        load_profile(path)
+    text = str(e.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+def test_a_custom_profile_with_a_trigger_and_another_rate_loads(tmp_path):
+    path = tmp_path / "arm.json"
+    path.write_text(json.dumps({"name": "x", "role": "leader", "baudrate": 57_600, "motors": _GRIP,
+                                "registers": {"a": {"Position_P_Gain": 900}},
+                                "gripper_trigger": {"position": 40, "goal_current": 80}}))
+    p = load_profile(path)
+    assert p.baudrate == 57_600 and p.joint("g").gripper and p.gripper_trigger == {"position": 40, "goal_current": 80}
+
+
 def test_units_round_trip():
     cals = [MotorCalibration(1, 0, 0, 1000, 3000), MotorCalibration(2, 0, 0, 1500, 2500)]
     grip = np.array([False, True])
