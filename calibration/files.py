@@ -11,10 +11,23 @@ import tempfile
 from pathlib import Path
 
 from hardware.arms.profile import ArmProfile
-from hardware.arms.units import MotorCalibration
+from hardware.arms.units import MAX_RES, MotorCalibration
+from hardware.motors.tables import MODELS
 from hardware.paths import user_data_dir
 
 FIELDS = ("id", "drive_mode", "homing_offset", "range_min", "range_max")
+
+
+# What each number may be: the registers it is written to (the same on every X-series model), and for the range
+# the encoder's 12 bits, which the procedure keeps it within (calibration/procedure.py re-centres a wrapped sweep).
+_REGISTERS = next(iter(MODELS.values())).registers
+_LIMITS = {
+    "id": (_REGISTERS["ID"].min_value, _REGISTERS["ID"].max_value, "the ID register's range"),
+    "homing_offset": (_REGISTERS["Homing_Offset"].min_value, _REGISTERS["Homing_Offset"].max_value,
+                      "the Homing_Offset register's range; recalibrate the arm"),
+    "range_min": (0, MAX_RES, "one encoder turn; recalibrate the arm"),
+    "range_max": (0, MAX_RES, "one encoder turn; recalibrate the arm"),
+}
 
 
 class CalibrationFileError(ValueError):
@@ -47,6 +60,10 @@ def parse_calibration(data: object, source: str, profile: ArmProfile | None = No
             values[field] = v
         if values["drive_mode"] not in (0, 1):
             raise CalibrationFileError(f"{source}: {motor}.drive_mode must be 0 or 1, got {values['drive_mode']}")
+        for field, (lo, hi, what) in _LIMITS.items():
+            if not lo <= values[field] <= hi:
+                raise CalibrationFileError(f"{source}: {motor}.{field} is {values[field]}, outside {lo}..{hi} "
+                                           f"({what})")
         if values["range_min"] >= values["range_max"]:
             raise CalibrationFileError(f"{source}: {motor}: range_min ({values['range_min']}) must be below "
                                        f"range_max ({values['range_max']})")

@@ -98,7 +98,7 @@ class CalibrationRun:
 
     def _run(self) -> None:
         try:
-            self._opened = open_arm(**self._open_args, configure=False)
+            self._opened = open_arm(**self._open_args, configure=False, load_saved=False)
             self._set(arm_id=self._opened.arm.arm_id)
             path, result = calibrate_and_save(self._opened.arm, self._opened.calibration_file, self._drive,
                                               self._drive_modes)

@@ -81,7 +81,7 @@ def setup_motors(rig: str, role: str, port: str | None, profile: str | None) -> 
 def calibrate(rig: str, role: str, port: str | None, profile: str | None, arm_id: str | None, auto: bool,
               reversed_joints: list[str]) -> int:
     opened = open_arm(rig if port is None else "manual", role, port=port, profile=profile, arm_id=arm_id,
-                      configure=False)
+                      configure=False, load_saved=False)
     try:
         unknown = [j for j in reversed_joints if j not in opened.profile.names]
         if unknown:

@@ -28,9 +28,10 @@ class OpenArm:
 
 def open_arm(rig: str, role: str, *, port: str | None = None, profile: str | None = None,
              arm_id: str | None = None, configure: bool = True, handshake: bool = True,
-             virtual_faults=None) -> OpenArm:
+             virtual_faults=None, load_saved: bool = True) -> OpenArm:
     """rig: 'virtual', a saved rig name, or 'manual' with port + profile given. Without handshake a missing
-    motor does not stop the opening (the doctor wants to name it in its table)."""
+    motor does not stop the opening (the doctor wants to name it in its table). load_saved=False leaves the
+    arm's calibration file unread: calibrating replaces it, and a broken one must not stop that."""
     if role not in ("leader", "follower"):
         raise ValueError(f"arm must be 'leader' or 'follower', not {role!r}")
     virtual = None
@@ -58,7 +59,7 @@ def open_arm(rig: str, role: str, *, port: str | None = None, profile: str | Non
         raise
     arm = Arm(prof, bus, arm_id=arm_id)
     opened = OpenArm(arm, prof, virtual)
-    if opened.calibration_file.exists():
+    if load_saved and opened.calibration_file.exists():
         arm.set_calibration(load_calibration(opened.calibration_file, prof))
     if configure:
         arm.configure()

@@ -33,12 +33,25 @@ def _broken(change):
     (lambda d: d["shoulder_pan"].pop("range_max"), "shoulder_pan.range_max is missing"),
     (lambda d: d["gripper"].update(id=9), "gripper.id is 9 but the arm profile says 6"),
     (lambda d: d["gripper"].update(drive_mode=2), "gripper.drive_mode must be 0 or 1, got 2"),
+    (lambda d: d["wrist_flex"].update(homing_offset=2_000_000),
+     "wrist_flex.homing_offset is 2000000, outside -1044479..1044479 (the Homing_Offset register's range"),
+    (lambda d: d["wrist_flex"].update(homing_offset=-1_044_480), "wrist_flex.homing_offset is -1044480, outside"),
+    (lambda d: d["elbow_flex"].update(range_min=-5), "elbow_flex.range_min is -5, outside 0..4095"),
+    (lambda d: d["elbow_flex"].update(range_max=4096), "elbow_flex.range_max is 4096, outside 0..4095"),
 ])
 def test_malformed_files_are_refused_naming_the_field(tmp_path, change, message):
     path = _write(tmp_path, _broken(change))
     with pytest.raises(CalibrationFileError) as e:
         load_calibration(path, PROFILE)
     assert message in str(e.value) and str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_without_a_profile_the_id_must_still_fit_its_register(tmp_path):
+    data = _broken(lambda d: d["gripper"].update(id=300))
+    with pytest.raises(CalibrationFileError, match=r"gripper.id is 300, outside 0..252"):
+        load_calibration(_write(tmp_path, data))
+    edge = _broken(lambda d: d["gripper"].update(homing_offset=1_044_479, range_min=0, range_max=4095))
+    assert load_calibration(_write(tmp_path, edge), PROFILE)["gripper"].homing_offset == 1_044_479
 
 
 def test_not_json_and_missing_file(tmp_path):
