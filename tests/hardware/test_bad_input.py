@@ -104,6 +104,23 @@ def test_emulator_motor_list_errors(spec, message):
         parse_motor_spec(spec)
 
 
+@pytest.mark.parametrize("spec,message", [
+    ("corrupt_crc=abc", "bad fault setting 'corrupt_crc=abc': 'abc' is not a number (the probability of a corrupt crc"),
+    ("lost_reply=1.5", "bad fault setting 'lost_reply=1.5': lost_reply is a probability, within 0..1, got 1.5"),
+    ("lost_reply=-0.1", "lost_reply is a probability, within 0..1, got -0.1"),
+    ("lost_reply=nan", "lost_reply is a probability, within 0..1, got nan"),
+    ("stray_bytes=", "bad fault setting 'stray_bytes=': stray_bytes needs a value"),
+    ("seed=1.5", "bad fault setting 'seed=1.5': seed must be a whole number, got '1.5'"),
+    ("lost=0.1", "bad fault setting 'lost=0.1': unknown key 'lost'; use lost_reply, corrupt_crc"),
+    ("corrupt_crc=0.1,corrupt_crc=0.2", "corrupt_crc is given twice"),
+    ("corrupt_crc=0.7,lost_reply=0.6", "the probabilities add up to 1.3, more than 1"),
+])
+def test_fault_spec_errors_name_the_setting(spec, message):
+    with pytest.raises(ValueError) as e:
+        FaultConfig.parse(spec)
+    assert message in _one_line(e)
+
+
 def test_fault_config_errors():
     with pytest.raises(ValueError, match="lost_reply=1.5 must be within 0..1"):
         FaultConfig(lost_reply=1.5)
