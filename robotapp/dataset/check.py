@@ -130,8 +130,7 @@ class _Checker:
             try:
                 validate_row(r, i, self.features, layout.EPISODES_DIR)
             except DatasetError as e:
-                self.add("episodes-invalid", f"episode {i}", str(e).removeprefix(f"{layout.EPISODES_DIR}: "
-                                                                                 f"episode {i}: "))
+                self.add("episodes-invalid", layout.EPISODES_DIR, str(e).removeprefix(f"{layout.EPISODES_DIR}: "))
                 return None
         if len(rows) != info["total_episodes"]:
             self.add("episode-count", layout.INFO, f"total_episodes is {info['total_episodes']} but "

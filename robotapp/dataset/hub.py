@@ -109,7 +109,9 @@ def pull(repo_id: str, root: str | Path, *, revision: str | None = None, token: 
         raise DatasetError(f"cannot pull into {root}: the folder is not empty and is not a dataset")
     hub = _api(api, token)
     try:
-        hub.snapshot_download(repo_id, repo_type="dataset", revision=revision, local_dir=str(root))
+        # our private folder (lock, journals, staging, trash) never comes from elsewhere
+        hub.snapshot_download(repo_id, repo_type="dataset", revision=revision, local_dir=str(root),
+                              ignore_patterns=IGNORE)
     except Exception as e:  # noqa: BLE001 - huggingface_hub raises many kinds; the user needs one line
         raise DatasetError(f"cannot download {repo_id} from the Hub ({type(e).__name__}: {e})") from None
     if not (root / layout.INFO).is_file():

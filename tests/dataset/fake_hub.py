@@ -74,7 +74,16 @@ class FakeHubApi:
             src = self.store / repo_id / f"tag-{revision}"
         if not src.exists():
             raise RevisionNotFoundError(f"{repo_id}@{revision}")
-        shutil.copytree(src, local_dir, dirs_exist_ok=True)
+        # every entry, symlinks kept as links (a hostile repo or download tool could deliver them)
+        entries = [p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file() or p.is_symlink()]
+        for rel in filter_repo_objects(entries, allow_patterns=allow_patterns, ignore_patterns=ignore_patterns):
+            dest = Path(local_dir) / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if (src / rel).is_symlink():
+                dest.unlink(missing_ok=True)
+                dest.symlink_to((src / rel).readlink())
+            else:
+                shutil.copyfile(src / rel, dest)
         return str(local_dir)
 
     def files(self, repo_id, revision=None) -> list[str]:
