@@ -135,8 +135,9 @@ class DatasetPage(QWidget):
         self._update_buttons()
 
     # ------------------------------------------------------------------ jobs
-    def _job(self, what: str, fn, on_ok, edits: bool = False) -> None:
-        """Run fn on a worker with the progress bar showing; an edit closes the reader first and reopens after."""
+    def _job(self, what: str, fn, on_ok, edits: bool = False, reopen: bool = True) -> None:
+        """Run fn on a worker with the progress bar showing; an edit closes the reader first and reopens after
+        (also after a failure, unless the job was the opening itself: that would try again forever)."""
         if self.busy:
             self.message.error("dataset: wait for the running operation to finish")
             return
@@ -155,7 +156,7 @@ class DatasetPage(QWidget):
         def failed(exc):
             self._idle()
             self.message.error(error_text(exc))
-            if edits and (Path(self._root()) / "meta" / "info.json").is_file():
+            if edits and reopen and (Path(self._root()) / "meta" / "info.json").is_file():
                 self.open_dataset(note="")  # show what is on disk, keep the error in view
 
         self.ctx.watcher.run(fn, done, failed)
@@ -192,7 +193,7 @@ class DatasetPage(QWidget):
             reader = DatasetReader(root)
             return reader, episode_rows(reader), flag_texts(reader), list_trash(root)
 
-        self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note), edits=True)
+        self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note), edits=True, reopen=False)
 
     def _opened(self, reader, rows, flag_texts, trash, note=None) -> None:
         self.reader = reader
