@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from robotapp.runtime.host import saved_rig_exists
@@ -21,6 +21,7 @@ def startup_rig(last: str | None) -> str:
 def run_gui(quit_after: float | None = None, rig: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("robotapp")
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)  # a platform dialog would swallow Space
     window = MainWindow()
     window.show()
     window.open_rig(rig or startup_rig(window.settings.value("rig/last")))

@@ -5,10 +5,10 @@ each finished run adds a row to the table comparing checkpoints. Below: replay a
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -30,6 +30,7 @@ from robotapp.runtime.eval_job import EvalJob, EvalSpec, EvalStopped
 from robotapp.runtime.rigs import VIRTUAL
 
 from .common import MessageLine, error_text, fill_table, make_table, thumbnail
+from .keys import shortcut
 from .replay_panel import ReplayPanel
 
 PREVIEW_MS = 66
@@ -86,8 +87,7 @@ class EvaluatePage(QWidget):
             b.clicked.connect(lambda _=False, o=outcome: self.mark(o))
             mk.addWidget(b)
             self.mark_buttons[outcome] = b
-            QShortcut(QKeySequence(key), self, lambda o=outcome: self.mark(o),
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut(key, self, partial(self.mark, outcome))  # only while the focus is on this page
 
         left = QVBoxLayout()
         run_box = QGroupBox("Evaluation")
@@ -172,6 +172,19 @@ class EvaluatePage(QWidget):
         if self.job is not None:
             self.job.stop()
             self.message.info("stopping after this episode…")
+
+    def driving(self) -> bool:
+        """An evaluation is running an episode (or about to): not while it waits for a person's mark."""
+        return self.job is not None and self.job.waiting_for_mark is None
+
+    def estop(self) -> bool:
+        """The window's E-STOP: the evaluation's policy stops at its next tick (the follower is then held) and
+        the run ends. Returns whether one was running."""
+        if self.job is None:
+            return False
+        self.job.stop()
+        self.message.error("E-STOP: evaluation stopped")
+        return True
 
     def mark(self, outcome: str) -> None:
         job = self.job

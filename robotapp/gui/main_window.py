@@ -1,26 +1,34 @@
-"""The shell: a header with the rig's name and the E-STOP (always visible, Space anywhere in the window), the
-pages, and the status bar. Timers drive everything: session events are drained and handed to the pages, the
-status bar is redrawn, and a heartbeat tells the session the window is alive (if the GUI thread hangs, the
-session holds the follower)."""
+"""The shell: a header with the rig's name and the E-STOP (always visible; Space whatever has the focus, see
+keys.py for the rule and its one exception), the pages, and the status bar. Timers drive everything: session
+events are drained and handed to the pages, the status bar is redrawn, and a heartbeat tells the session the
+window is alive (if the GUI thread hangs, the session holds the follower)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from robotapp.runtime.host import RigHost, settings_path
-from robotapp.runtime.modes import Mode
+from robotapp.runtime.modes import ACTIVE, Mode
 
 from .common import AppContext, MessageLine, Watcher, error_text
 from .dataset_page import DatasetPage
 from .evaluate_page import EvaluatePage
+from .keys import SpaceStop, takes_text
 from .rig.page import RigPage
 from .statusbar import StatusPanel
 from .teleop.page import TeleopPage
 from .train_page import TrainPage
 
-ESTOP_KEY = Qt.Key.Key_Space
 ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 800; font-size: 15px; "
                "padding: 8px 22px; border-radius: 6px; } QPushButton:pressed { background: #8e0000; }")
 
@@ -46,7 +54,7 @@ class MainWindow(QMainWindow):
         self.estop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must never "click" another button
         self.estop_button.clicked.connect(self.estop)
         self.clear_button = QPushButton("Clear E-STOP")
-        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # cleared by a click only, never by Space
         self.clear_button.clicked.connect(self.clear_estop)
         self.clear_button.setEnabled(False)
         header = QHBoxLayout()
@@ -54,8 +62,6 @@ class MainWindow(QMainWindow):
         header.addWidget(self.message, 1)
         header.addWidget(self.clear_button)
         header.addWidget(self.estop_button)
-        self.estop_shortcut = QShortcut(QKeySequence(ESTOP_KEY), self, self.estop,
-                                        context=Qt.ShortcutContext.ApplicationShortcut)
 
         self.tabs = QTabWidget()
         self.rig_page = RigPage(self.ctx)
@@ -71,6 +77,7 @@ class MainWindow(QMainWindow):
         for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
                                strict=True):
             self.tabs.addTab(page, title)  # "&&": a literal & (a single one would mark a mnemonic)
+        self.tabs.currentChanged.connect(self._page_shown)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 6, 8, 0)
@@ -87,6 +94,10 @@ class MainWindow(QMainWindow):
             t.start()
         self._restore()
         self._refresh_status()
+        # Space reaches the E-STOP before any focused widget; a text field or QShortcut cannot swallow it
+        self.space_stop = SpaceStop(self, self.estop, self.follower_driven)
+        QApplication.instance().installEventFilter(self.space_stop)
+        self._focus_page()  # not the first field of the chain when the window shows
 
     # ------------------------------------------------------------------ rig
     def open_rig(self, name: str) -> None:
@@ -113,11 +124,21 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ e-stop
     def estop(self) -> None:
+        evaluation = self.evaluate_page.estop()  # its follower belongs to the evaluation's own session
         if self.host.estop("E-STOP pressed in the window"):
             self.message.error("E-STOP: follower stopped; clear it to continue")
+        elif evaluation:
+            self.message.error("E-STOP: evaluation stopped; its follower is held")
         else:
             self.message.error("E-STOP: no rig is open")
         self._refresh_status()
+
+    def follower_driven(self) -> bool:
+        """Something drives a follower now (then Space is the E-STOP in a text field as well; keys.py)."""
+        session, snap = self.host.session, self.host.snapshot()
+        if session is not None and snap is not None and (snap.mode in ACTIVE or session.recording is not None):
+            return True
+        return self.evaluate_page.driving()
 
     def clear_estop(self) -> None:
         session = self.host.session
@@ -125,6 +146,26 @@ class MainWindow(QMainWindow):
             return
         self.watcher.watch(session.clear_estop(wait=False), lambda _: self.message.info("E-STOP cleared"),
                            lambda e: self.message.error(error_text(e)))
+
+    # ------------------------------------------------------------------ focus
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt naming)
+        """Tab moves along the chain; a focused control that was disabled or hidden hands the focus to its page
+        instead of the next widget (often a text field, its text selected, that Space and jog keys typed into)."""
+        fw = QApplication.focusWidget()
+        if fw is not None and fw.isEnabled() and fw.isVisible():
+            return super().focusNextPrevChild(next)
+        self._focus_page()
+        return True
+
+    def _page_shown(self, _index: int) -> None:
+        """The shown page takes the focus (its keys work at once) unless it already has it, and never in a
+        field: Qt would hand the page's first field the focus, text selected."""
+        fw, page = QApplication.focusWidget(), self.tabs.currentWidget()
+        if takes_text(fw) or fw is None or not (fw is page or page.isAncestorOf(fw)):
+            self._focus_page()
+
+    def _focus_page(self) -> None:
+        (self.tabs.currentWidget() or self).setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ timers
     def _dispatch_events(self) -> None:
@@ -160,6 +201,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event):  # noqa: N802 (Qt naming)
+        QApplication.instance().removeEventFilter(self.space_stop)
         self.save_settings()
         for t in (self._events_timer, self._status_timer, self._heartbeat_timer):
             t.stop()

@@ -1,8 +1,11 @@
 """Teleop & Record page: camera previews and leader-vs-follower plots on the left; teleop (with the align
 check), recording and, on the virtual rig, the virtual leader's hand on the right. In-window keys while the page
-is shown: → next episode (or skip the wait), ← re-record, Esc stop; Q/A … Y/H jog the virtual leader."""
+is shown: → next episode (or skip the wait), ← re-record, Esc stop; Q/A … Y/H jog the virtual leader while the
+focus is in the page (a click on it; never while the focus is on another page)."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 from robotapp.runtime.modes import Mode
 
 from ..common import MessageLine, error_text
+from ..keys import shortcut
 from .joint_plots import JointPlots
 from .leader_panel import JOG_KEYS, LeaderPanel
 from .previews import CameraPreviews
@@ -87,9 +91,11 @@ class TeleopPage(QWidget):
         for key, fn in ((Qt.Key.Key_Right, self.next_episode), (Qt.Key.Key_Left, self.rerecord),
                         (Qt.Key.Key_Escape, self.stop_recording)):
             self.shortcuts[key] = QShortcut(QKeySequence(key), self, fn)
+        # jog keys only while the focus is in this page (a field in it still takes its letters as text)
+        self.jog_shortcuts = []
         for k, (up, down) in enumerate(JOG_KEYS):
             for key, sign in ((up, 1), (down, -1)):
-                QShortcut(QKeySequence(key), self, lambda k=k, s=sign: self.leader_panel.jog(k, s))
+                self.jog_shortcuts.append(shortcut(key, self, partial(self.leader_panel.jog, k, sign)))
         self.recording = False
         self.timer = QTimer(self, interval=100, timeout=self.refresh)
         self.timer.start()
