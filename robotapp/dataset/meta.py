@@ -246,6 +246,7 @@ class Meta:
     stats: dict | None = None
     extras: list[dict] = field(default_factory=list)
     table: pa.Table | None = None  # meta/episodes as last written, for the first table.num_rows episodes
+    _dirs: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # layout.inside's cache
 
     @property
     def fps(self) -> int:
@@ -290,12 +291,13 @@ class Meta:
 
     def data_path(self, row: dict) -> Path:
         rel = layout.data_relpath(self.info, int(row["data/chunk_index"]), int(row["data/file_index"]))
-        return layout.inside(self.root, rel, f"its data file {rel}", f"episode {row['episode_index']}")
+        return layout.inside(self.root, rel, f"its data file {rel}", f"episode {row['episode_index']}", self._dirs)
 
     def video_path(self, row: dict, key: str) -> Path:
         rel = layout.video_relpath(self.info, key, int(row[f"videos/{key}/chunk_index"]),
                                    int(row[f"videos/{key}/file_index"]))
-        return layout.inside(self.root, rel, f"its {key} video {rel}", f"episode {row['episode_index']}")
+        return layout.inside(self.root, rel, f"its {key} video {rel}", f"episode {row['episode_index']}",
+                             self._dirs)
 
     def episode_stats(self, i: int) -> dict[str, st.Stats]:
         return st.unflatten(self.episodes[i])
