@@ -189,3 +189,15 @@ def test_a_bad_calibration_file_is_refused_when_loaded_naming_file_and_field(tmp
     before = _snapshot(tmp_path)
     _refused(capsys, main(["doctor", "--rig", "virtual"]), f"robotapp doctor: {path}: {message}")
     assert _snapshot(tmp_path) == before
+
+
+def test_record_resume_at_another_fps_is_refused_before_the_rig_starts(tmp_path, capsys, monkeypatch):
+    from tests.dataset.hostile import make_base, snapshot
+
+    ds = make_base(tmp_path / "ds")  # recorded at 10 fps
+    before = snapshot(tmp_path)
+    monkeypatch.setattr("robotapp.runtime.commands._open", lambda *a, **k: pytest.fail("the rig was opened"))
+    err = _refused(capsys, main(["record", "--dataset", str(ds), "--task", "pick", "--resume", "--fps", "30"]),
+                   "fps mismatch")
+    assert "--fps 30" in err and "10 fps" in err
+    assert snapshot(tmp_path) == before

@@ -92,10 +92,11 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
         raise ValueError(f"--dataset: {problem}")
     if fast and not demonstrator:
         raise ValueError("--fast records faster than real time: only the --demonstrator can keep up")
-    if resume:  # a dataset that cannot be trusted is refused before the rig starts
+    if resume:  # a dataset that cannot be trusted, or has another fps, is refused before the rig starts
+        from robotapp.dataset import check_compatible
         from robotapp.dataset.recovery import preflight
 
-        preflight(plan.dataset)
+        check_compatible(preflight(plan.dataset), fps=fps, what=f"--fps {fps}")
     rig_obj, session = _open(rig, fps, hz, seed, fast)
     try:
         scene = None
