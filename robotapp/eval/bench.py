@@ -134,8 +134,9 @@ def _use_inference_threads() -> Callable[[], None]:
 def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int = 0, fast: bool = True,
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
              fps: int = 30, out: Callable[[str], None] = print, policy=None,
-             inference: dict | None = None) -> EvalResult:
-    """Evaluate one policy folder. `rig` defaults to a virtual rig with the policy's cameras."""
+             inference: dict | None = None, on_session: Callable[[Session], None] | None = None) -> EvalResult:
+    """Evaluate one policy folder. `rig` defaults to a virtual rig with the policy's cameras. `on_session` gets
+    the session that drives the follower as soon as it exists (a window's E-STOP must reach it)."""
     from policies import load_policy
     from robotapp.runtime.rigs import open_rig
 
@@ -154,6 +155,8 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if judge is None:
         raise ValueError("a real rig needs a person to judge each episode (see robotapp eval --help)")
     session = Session(rig, SessionConfig(control_hz=fps if fast else 3 * fps, fps=fps, realtime=not fast))
+    if on_session is not None:
+        on_session(session)
     runner = PolicyRunner(policy, max_wait=None if fast else 0.002, fps=fps)
     writer = _eval_writer(record, rig, fps) if record else None
     result = EvalResult(str(policy_dir), rig.name, seed)

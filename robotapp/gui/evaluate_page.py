@@ -178,11 +178,11 @@ class EvaluatePage(QWidget):
         return self.job is not None and self.job.waiting_for_mark is None
 
     def estop(self) -> bool:
-        """The window's E-STOP: the evaluation's policy stops at its next tick (the follower is then held) and
-        the run ends. Returns whether one was running."""
+        """The window's E-STOP: the evaluation's follower is stopped by its own session's e-stop and the run
+        ends. Returns whether one was running."""
         if self.job is None:
             return False
-        self.job.stop()
+        self.job.estop("E-STOP pressed in the window")
         self.message.error("E-STOP: evaluation stopped")
         return True
 

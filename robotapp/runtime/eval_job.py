@@ -76,6 +76,7 @@ class EvalJob:
             raise ValueError(problems[0])
         self.spec = spec
         self.rig = None  # the rig being evaluated on, for previews (set on the worker)
+        self.session = None  # the session driving its follower (set on the worker), for the E-STOP
         self.outcomes: list[tuple[str, str]] = []
         self.lines: list[str] = []
         self.stop_requested = threading.Event()
@@ -109,6 +110,13 @@ class EvalJob:
     def stop(self) -> None:
         self.stop_requested.set()
 
+    def estop(self, reason: str = "E-STOP pressed") -> None:
+        """The follower stops now (the session's e-stop action, from any thread) and the run ends."""
+        self.stop_requested.set()
+        session = self.session
+        if session is not None:
+            session.estop(reason)
+
     def tally(self) -> tuple[int, int, float, float]:
         """(successes, episodes judged, 95% low, 95% high)."""
         n = len(self.outcomes)
@@ -137,7 +145,7 @@ class EvalJob:
         try:
             return evaluate(spec.checkpoint, rig=rig, episodes=spec.episodes, seed=spec.seed, fast=fast,
                             episode_time=spec.episode_time, judge=_Judge(self, world), out=self.lines.append,
-                            policy=policy)
+                            policy=policy, on_session=lambda s: setattr(self, "session", s))
         finally:
-            self.rig = None
+            self.rig, self.session = None, None
             rig.close()

@@ -60,3 +60,27 @@ def test_inference_settings_apply_and_network_settings_are_refused(run_dir, caps
     assert main(["eval", "--policy", last, "--episodes", "1", "--set", "chunk_size=5"]) == 2
     err = capsys.readouterr().err
     assert "chunk_size cannot change after training" in err and err.count("\n") == 1
+
+
+def test_estop_reaches_the_follower_of_a_running_evaluation(run_dir):
+    """The window's E-STOP during an evaluation: the evaluation's own session stops the follower (its e-stop
+    action, not the end of the episode) and the run ends with a one-line reason."""
+    import time
+
+    from robotapp.runtime.eval_job import EvalJob, EvalSpec
+    from robotapp.runtime.modes import Mode
+
+    job = EvalJob(EvalSpec(checkpoint=str(run_dir / "last"), episodes=3, episode_time=60.0))
+    future = job.start()
+    deadline = time.monotonic() + 60
+    while (job.session is None or job.session.mode != Mode.POLICY) and not future.done():
+        assert time.monotonic() < deadline, "the evaluation never started driving the follower"
+        time.sleep(0.01)  # polling a real condition: the session's mode
+    session = job.session
+    stops = []
+    session.events.subscribe(lambda e: stops.append(e) if e.kind == "estop" else None)
+    job.estop("E-STOP pressed in the window")
+    assert stops and "E-STOP pressed in the window" in stops[0].message  # published by estop() itself, at once
+    with pytest.raises(RuntimeError, match="evaluation stopped: E-STOP pressed in the window"):
+        future.result(timeout=60)
+    assert len(job.outcomes) == 0 and job.session is None

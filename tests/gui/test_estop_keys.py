@@ -116,15 +116,15 @@ def test_space_stops_a_running_evaluation(window, qtbot):
         waiting_for_mark = None
         stopped = False
 
-        def stop(self):
-            self.stopped = True
+        def estop(self, reason):
+            self.stopped = reason
 
     page = window.evaluate_page
     page.job = job = Job()
     try:
         give_focus(qtbot, window, page, page.checkpoint)
         qtbot.keyClick(page.checkpoint, Qt.Key.Key_Space)  # an evaluation drives a follower: a field stops too
-        assert job.stopped and page.checkpoint.text() == ""
+        assert job.stopped == "E-STOP pressed in the window" and page.checkpoint.text() == ""
         assert page.message.text() == "E-STOP: evaluation stopped"
     finally:
         page.job = None
