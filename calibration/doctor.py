@@ -16,7 +16,7 @@ import numpy as np
 from hardware.arms.arm import Arm
 from hardware.arms.units import MAX_RES
 from hardware.motors.dynamixel import DynamixelBus
-from hardware.motors.errors import MotorsError
+from hardware.motors.motor_errors import MotorsError
 from hardware.motors.tables import describe_hardware_error, model_name
 
 

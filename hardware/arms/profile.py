@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from hardware.motors.bus import Motor
-from hardware.motors.errors import UnknownModelError
+from hardware.motors.motor_errors import UnknownModelError
 from hardware.motors.tables import (
     MODE_CURRENT_POSITION,
     MODE_EXTENDED_POSITION,

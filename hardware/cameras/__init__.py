@@ -1,8 +1,8 @@
 """Cameras: one reader thread per camera publishes the newest frame; consumers never block on a capture."""
 
-from .base import Camera, CameraError, CameraStats, DeadlineTimer, Frame
+from .camera import Camera, CameraError, CameraStats, Frame
 from .opencv import OpenCVCamera
 from .virtual import ColorBarsPattern, VirtualCamera
 
-__all__ = ["Camera", "CameraError", "CameraStats", "DeadlineTimer", "Frame", "OpenCVCamera", "ColorBarsPattern",
+__all__ = ["Camera", "CameraError", "CameraStats", "Frame", "OpenCVCamera", "ColorBarsPattern",
            "VirtualCamera"]

@@ -18,7 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import Camera, DeadlineTimer
+from hardware.deadline_timer import DeadlineTimer
+
+from .camera import Camera
 
 
 @contextlib.contextmanager

@@ -18,7 +18,9 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .base import Camera, CameraError, DeadlineTimer, Frame
+from hardware.deadline_timer import DeadlineTimer
+
+from .camera import Camera, CameraError, Frame
 
 Source = Callable[[float], np.ndarray]
 

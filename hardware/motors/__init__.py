@@ -1,6 +1,6 @@
 from .bus import BusStats, Motor, MotorsBus
 from .dynamixel import DynamixelBus
-from .errors import (
+from .motor_errors import (
     CommError,
     ConfigError,
     HardwareAlertError,

@@ -25,7 +25,7 @@ from dynamixel_sdk import (
 from dynamixel_sdk.protocol2_packet_handler import ERRBIT_ALERT
 
 from .bus import BusStats, Motor, MotorsBus
-from .errors import (
+from .motor_errors import (
     CommError,
     ConfigError,
     HardwareAlertError,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import UnknownModelError, UnknownRegisterError, ValueRangeError
+from .motor_errors import UnknownModelError, UnknownRegisterError, ValueRangeError
 
 EEPROM_END = 64  # addresses below this are EEPROM: writable only while torque is off
 RESOLUTION = 4096  # encoder ticks per turn

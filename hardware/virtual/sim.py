@@ -25,7 +25,7 @@ import numpy as np
 
 from hardware.arms.profile import load_profile
 from hardware.cameras import VirtualCamera
-from hardware.cameras.base import DeadlineTimer
+from hardware.deadline_timer import DeadlineTimer
 
 from .arms import VirtualArm
 from .task import PickPlaceTask

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from calibration import CalibrationError, CalibrationProcedure, calibration_path, load_calibration
-from calibration.flow import calibrate_and_save
+from calibration.calibrate_arm import calibrate_and_save
 from hardware.virtual.arms import run_scripted_calibration
 
 SPANS = {"shoulder_pan": 180, "shoulder_lift": 190, "elbow_flex": 190, "wrist_flex": 200, "wrist_roll": 300}

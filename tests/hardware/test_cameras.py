@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from hardware.cameras import CameraError, DeadlineTimer, OpenCVCamera, VirtualCamera
+from hardware.cameras import CameraError, OpenCVCamera, VirtualCamera
+from hardware.deadline_timer import DeadlineTimer
 
 try:
     import resource

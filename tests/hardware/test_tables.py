@@ -1,6 +1,6 @@
 import pytest
 
-from hardware.motors.errors import UnknownModelError, UnknownRegisterError, ValueRangeError
+from hardware.motors.motor_errors import UnknownModelError, UnknownRegisterError, ValueRangeError
 from hardware.motors.tables import MODELS, baud_value, get_model, model_name
 
 
