@@ -9,9 +9,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+import hardware.virtual.protocol as p
 from hardware.motors.tables import BAUD_TABLE, baud_value, get_model
 
-from . import protocol as p
 from .faults import FaultConfig, FaultInjector
 from .servo import VirtualServo
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import hardware.virtual.protocol as p
 from hardware.motors.tables import (
     EEPROM_END,
     HW_OVERHEATING,
@@ -23,8 +24,6 @@ from hardware.motors.tables import (
     ModelSpec,
     Register,
 )
-
-from . import protocol as p
 
 MEMORY_SIZE = 256
 AMBIENT_C = 25.0
