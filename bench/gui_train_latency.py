@@ -32,7 +32,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from robotapp.gui.main_window import MainWindow
-    from robotapp.runtime.host import RigHost
+    from robotapp.services.rig_host import RigHost
 
     tmp = Path(tempfile.mkdtemp(prefix="gui-latency-"))
     os.environ["ROBOTAPP_HOME"] = str(tmp)

@@ -23,11 +23,11 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("ROBOTAPP_HOME", tempfile.mkdtemp(prefix="robotapp-bench-"))
 
-from robotapp.runtime.modes import SessionConfig  # noqa: E402
-from robotapp.runtime.recording import RecordingPlan  # noqa: E402
-from robotapp.runtime.rigs import open_rig  # noqa: E402
-from robotapp.runtime.scenes import DemonstratorScene  # noqa: E402
-from robotapp.runtime.session import Session  # noqa: E402
+from robotapp.core.modes import SessionConfig  # noqa: E402
+from robotapp.core.recording import RecordingPlan  # noqa: E402
+from robotapp.core.rig_opener import open_rig  # noqa: E402
+from robotapp.core.scenes import DemonstratorScene  # noqa: E402
+from robotapp.core.session import Session  # noqa: E402
 
 CAMS = ("front", "top", "wrist")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from robotapp.runtime.training_job import read_log  # noqa: E402
+from robotapp.jobs.training_job import read_log  # noqa: E402
 
 
 def run(dataset: str, policy: str, procs: int, threads: int, steps: int) -> dict:

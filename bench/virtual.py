@@ -26,9 +26,9 @@ sys.path.insert(0, ROOT)
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("ROBOTAPP_HOME", tempfile.mkdtemp(prefix="robotapp-bench-"))
 
-from hardware.cameras import DeadlineTimer  # noqa: E402
+from hardware.deadline_timer import DeadlineTimer  # noqa: E402
 from hardware.virtual.demonstrator import Demonstrator  # noqa: E402
-from robotapp.runtime.rigs import open_rig  # noqa: E402
+from robotapp.core.rig_opener import open_rig  # noqa: E402
 
 
 def one_run(seconds: float, hz: float, wire_timing: bool, seed: int) -> dict:

@@ -1,3 +1,3 @@
-from robotapp.cli import main
+from robotapp.cli.main import main
 
 raise SystemExit(main())

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from robotapp.cli import main
+from robotapp.cli.main import main
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from policies.train import main as train_main
-from robotapp.cli import main
-from robotapp.runtime.record_request import dataset_folder_problem
+from robotapp.cli.main import main
+from robotapp.services.record_request import dataset_folder_problem
 
 T = ["--dataset", "ds", "--out", "run"]  # train's required arguments
 R = ["--dataset", "ds", "--task", "pick"]  # record's
@@ -196,7 +196,7 @@ def test_record_resume_at_another_fps_is_refused_before_the_rig_starts(tmp_path,
 
     ds = make_base(tmp_path / "ds")  # recorded at 10 fps
     before = snapshot(tmp_path)
-    monkeypatch.setattr("robotapp.runtime.commands._open", lambda *a, **k: pytest.fail("the rig was opened"))
+    monkeypatch.setattr("robotapp.terminal.session_commands._open", lambda *a, **k: pytest.fail("the rig was opened"))
     err = _refused(capsys, main(["record", "--dataset", str(ds), "--task", "pick", "--resume", "--fps", "30"]),
                    "fps mismatch")
     assert "--fps 30" in err and "10 fps" in err

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from robotapp.cli import main
+from robotapp.cli.main import main
 
 
 @pytest.fixture(autouse=True)

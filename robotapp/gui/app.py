@@ -8,8 +8,8 @@ import sys
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from robotapp.runtime.host import saved_rig_exists
-from robotapp.runtime.rigs import VIRTUAL
+from robotapp.core.rig_opener import VIRTUAL
+from robotapp.services.rig_host import saved_rig_exists
 
 from .main_window import MainWindow
 

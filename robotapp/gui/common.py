@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
-from robotapp.runtime.host import RigHost
+from robotapp.services.rig_host import RigHost
 
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
 INFO_STYLE = "color: #1b5e20;"

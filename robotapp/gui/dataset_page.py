@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.runtime.host import default_dataset_dir
+from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text, fill_table, make_table
 from .episode_player import EpisodePlayer, load_episode

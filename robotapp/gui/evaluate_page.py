@@ -1,5 +1,5 @@
 """Evaluate page: a checkpoint, a rig and a number of episodes -> an evaluation run on a worker
-(robotapp/runtime/eval_job.py) with live camera previews. The virtual world judges its own episodes; by hand
+(robotapp/jobs/eval_job.py) with live camera previews. The virtual world judges its own episodes; by hand
 (always on a real rig) S / F / P mark success / fail / partial, with a note. The tally carries a 95% interval;
 each finished run adds a row to the table comparing checkpoints. Below: replay a recorded episode."""
 
@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.eval.table import rows as table_rows
-from robotapp.runtime.eval_job import EvalJob, EvalSpec, EvalStopped
-from robotapp.runtime.rigs import VIRTUAL
+from robotapp.core.rig_opener import VIRTUAL
+from robotapp.eval.checkpoint_table import rows as table_rows
+from robotapp.jobs.eval_job import EvalJob, EvalSpec, EvalStopped
 
 from .common import MessageLine, error_text, fill_table, make_table, thumbnail
 from .keys import shortcut

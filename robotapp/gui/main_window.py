@@ -17,16 +17,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.runtime.host import RigHost, settings_path
-from robotapp.runtime.modes import ACTIVE, Mode
+from robotapp.core.modes import ACTIVE, Mode
+from robotapp.services.rig_host import RigHost, settings_path
 
 from .common import AppContext, MessageLine, Watcher, error_text
 from .dataset_page import DatasetPage
 from .evaluate_page import EvaluatePage
 from .keys import SpaceStop, takes_text
-from .rig.page import RigPage
+from .rig.rig_page import RigPage
 from .statusbar import StatusPanel
-from .teleop.page import TeleopPage
+from .teleop.teleop_page import TeleopPage
 from .train_page import TrainPage
 
 ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 800; font-size: 15px; "

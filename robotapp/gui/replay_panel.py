@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from robotapp.runtime.modes import Mode
-from robotapp.runtime.replay import ReplaySource
+from robotapp.core.modes import Mode
+from robotapp.core.replay import ReplaySource
 
 from .common import MessageLine, error_text
 

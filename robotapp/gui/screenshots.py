@@ -44,7 +44,7 @@ def take(out_dir: Path) -> list[Path]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from robotapp.runtime.host import RigHost
+    from robotapp.services.rig_host import RigHost
 
     from .main_window import MainWindow
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from robotapp.runtime.events import Event
-from robotapp.runtime.modes import Mode
+from robotapp.core.events import Event
+from robotapp.core.modes import Mode
 
 FAULT_KINDS = {"fault", "estop", "watchdog", "error", "episode_discarded"}
 PHASES = {"warmup": "warm-up", "episode": "recording", "reset": "reset", "saving": "saving", "done": "finishing"}

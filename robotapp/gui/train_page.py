@@ -1,5 +1,5 @@
 """Train page: dataset, policy, preset and steps -> a training run in a separate process (the CLI's trainer, see
-robotapp/runtime/training_job.py). A timer tails its train_log.csv: the loss curve, it/s and ETA, the checkpoint
+robotapp/jobs/training_job.py). A timer tails its train_log.csv: the loss curve, it/s and ETA, the checkpoint
 list. Stop sends SIGTERM (the trainer saves the step it reached); Resume continues the run from its last
 checkpoint; "Evaluate this checkpoint" opens the Evaluate page with it selected."""
 
@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.runtime.host import default_dataset_dir
-from robotapp.runtime.training_job import (
+from robotapp.jobs.training_job import (
     POLICIES,
     PRESETS,
     TrainingJob,
@@ -35,6 +34,7 @@ from robotapp.runtime.training_job import (
     default_processes,
     read_log,
 )
+from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text
 from .loss_plot import LossPlot

@@ -1,11 +1,11 @@
-"""`robotapp dataset ...` commands through argparse, as robotapp/cli.py wires them."""
+"""`robotapp dataset ...` commands through argparse, as robotapp/cli/main.py wires them."""
 
 import argparse
 
 import pytest
 
-from robotapp.dataset.cli import add_dataset_commands
-from robotapp.dataset.cli import main as dataset_main
+from robotapp.cli.cmd_dataset import add_dataset_commands
+from robotapp.cli.cmd_dataset import main as dataset_main
 from tests.dataset import synth
 
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from robotapp.cli import main
+from robotapp.cli.main import main
 
 from .hostile import CASES, build, make_base, snapshot
 

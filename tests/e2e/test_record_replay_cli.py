@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from robotapp.cli import main
+from robotapp.cli.main import main
 from robotapp.dataset import DatasetReader
 
 

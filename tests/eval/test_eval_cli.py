@@ -7,7 +7,7 @@ import re
 import pytest
 
 from policies.train import TrainOptions, train
-from robotapp.cli import main
+from robotapp.cli.main import main
 from robotapp.dataset import DatasetReader
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
 
@@ -67,8 +67,8 @@ def test_estop_reaches_the_follower_of_a_running_evaluation(run_dir):
     action, not the end of the episode) and the run ends with a one-line reason."""
     import time
 
-    from robotapp.runtime.eval_job import EvalJob, EvalSpec
-    from robotapp.runtime.modes import Mode
+    from robotapp.core.modes import Mode
+    from robotapp.jobs.eval_job import EvalJob, EvalSpec
 
     job = EvalJob(EvalSpec(checkpoint=str(run_dir / "last"), episodes=3, episode_time=60.0))
     future = job.start()

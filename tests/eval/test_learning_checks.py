@@ -13,13 +13,13 @@ import torch
 from hardware.virtual.world import TARGET_HALF, TARGET_XY
 from policies.config import make_config, split_features
 from policies.io import make_policy
-from robotapp.cli import main
+from robotapp.cli.main import main
+from robotapp.core.modes import Mode, SessionConfig
+from robotapp.core.policy_runner import PolicyRunner
+from robotapp.core.rig_opener import open_rig
+from robotapp.core.session import Session
 from robotapp.dataset import DatasetReader
-from robotapp.eval.bench import Judge, PolicySource, WorldJudge, evaluate
-from robotapp.runtime.modes import Mode, SessionConfig
-from robotapp.runtime.policy_runner import PolicyRunner
-from robotapp.runtime.rigs import open_rig
-from robotapp.runtime.session import Session
+from robotapp.eval.evaluate import Judge, PolicySource, WorldJudge, evaluate
 from tests.policies.helpers import TINY_ACT
 
 SEED = 500

@@ -2,14 +2,14 @@
 look at behaviour, not pixels) and in-process servo ports: a pty's server thread can miss the bus timeouts on a
 machine loaded by other jobs, and the GUI does not care which transport the emulated servos use. For the same
 reason the session's watchdog and heartbeat limits are wider than the app's: a thread starved of CPU for 200 ms
-by other jobs would hold the follower (tests/runtime cover those limits; these tests cover the window)."""
+by other jobs would hold the follower (tests/core cover those limits; these tests cover the window)."""
 
 import pytest
 from PySide6.QtCore import QSettings
 
+from robotapp.core.modes import SessionConfig
 from robotapp.gui.main_window import MainWindow
-from robotapp.runtime.host import RigHost
-from robotapp.runtime.modes import SessionConfig
+from robotapp.services.rig_host import RigHost
 
 OPEN_TIMEOUT_MS = 60_000
 VIRTUAL = {"width": 160, "height": 120, "transport": "inprocess"}

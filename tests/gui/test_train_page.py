@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from robotapp.runtime.training_job import read_log
+from robotapp.jobs.training_job import read_log
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
 
 from .conftest import make_window

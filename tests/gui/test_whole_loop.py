@@ -5,7 +5,7 @@
 import json
 
 from robotapp.gui.common import table_texts
-from robotapp.runtime.training_job import read_log
+from robotapp.jobs.training_job import read_log
 from tests.policies.helpers import TINY_ACT
 
 from .conftest import mode_of

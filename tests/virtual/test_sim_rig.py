@@ -7,9 +7,9 @@ import pytest
 
 from hardware.motors.tables import HW_OVERLOAD
 from hardware.virtual.world import HOME_Q, JOINT_RANGES
-from robotapp.cli import main
-from robotapp.runtime.rigs import open_rig
-from robotapp.runtime.sim_demo import run_demo_episode
+from robotapp.cli.main import main
+from robotapp.core.rig_opener import open_rig
+from robotapp.terminal.sim_demo import run_demo_episode
 
 from .test_world import centroid, red_mask
 

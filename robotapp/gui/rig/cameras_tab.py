@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.setup import services
+from robotapp.services import setup_runner as services
 
 from ..common import MessageLine, error_text, thumbnail
 

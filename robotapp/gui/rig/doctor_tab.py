@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from robotapp.setup.doctor_service import DoctorRun
-from robotapp.setup.services import rig_config_path
+from robotapp.services.doctor_service import DoctorRun
+from robotapp.services.setup_runner import rig_config_path
 
 from ..common import MessageLine, error_text, fill_table, make_table
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from robotapp.setup.services import FlowRun, FlowStatus
+from robotapp.services.setup_runner import FlowRun, FlowStatus
 
 from ..common import MessageLine
 

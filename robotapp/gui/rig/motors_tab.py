@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from robotapp.setup import services
+from robotapp.services import setup_runner as services
 
 from ..common import MessageLine, error_text, fill_table, make_table
 from .flow_box import FlowBox

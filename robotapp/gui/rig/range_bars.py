@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from robotapp.setup.calibration_service import wrap_warning
+from robotapp.services.calibration_service import wrap_warning
 
 MAX_RES = 4095
 ROW_H = 30

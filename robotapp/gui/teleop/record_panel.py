@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.runtime.host import default_dataset_dir
-from robotapp.runtime.record_request import RecordRequest
+from robotapp.services.record_request import RecordRequest
+from robotapp.services.rig_host import default_dataset_dir
 
 from ..common import MessageLine
 

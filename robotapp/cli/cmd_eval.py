@@ -1,0 +1,79 @@
+"""`robotapp eval`: evaluate one policy, several, or every checkpoint of a training run, on the same seeds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from policies.argtypes import positive_float, positive_int, seed, setting
+from robotapp.eval.checkpoint_table import format_table, policy_folders, write_table
+from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
+
+
+class PersonJudge(Judge):
+    """On a real rig: after each episode (time limit reached) the person types s / f / p and an optional note."""
+
+    def outcome(self, episode: int) -> tuple[str, str]:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise RuntimeError("judging a real-rig episode needs a person at the keyboard (no TTY here)")
+        while True:
+            answer = input(f"episode {episode + 1}: [s]uccess, [f]ail or [p]artial, then an optional note: ").strip()
+            mark, _, note = answer.partition(" ")
+            outcome = {o[0]: o for o in OUTCOMES}.get(mark[:1].lower())
+            if outcome:
+                return outcome, note.strip()
+            print("  please start with s, f or p")
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    folders = [f for p in args.policy for f in policy_folders(p)]
+    rig = None
+    judge = None
+    if args.rig != "virtual":
+        from robotapp.core.rig_opener import open_rig
+
+        rig, judge = open_rig(args.rig), PersonJudge()
+    results = []
+    try:
+        for folder in folders:
+            if len(folders) > 1:
+                print(f"== {folder}")
+            results.append(evaluate(folder, rig=rig, episodes=args.episodes, seed=args.seed,
+                                    fast=not args.realtime and rig is None, episode_time=args.episode_time,
+                                    record=args.record, judge=judge, fps=args.fps, inference=dict(args.settings),
+                                    out=lambda line: print(line, flush=True)))
+    finally:
+        if rig is not None:
+            rig.close()
+    if len(results) > 1 or args.table:
+        print(format_table(results))
+        base = args.table or (Path(args.policy[0]) / "eval_table" if len(folders) > 1 else None)
+        if base:
+            csv_path, json_path = write_table(results, base)
+            print(f"table: {csv_path} and {json_path}")
+    return 0
+
+
+def add_eval_command(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("eval", help="run a policy on the follower and count successes",
+                              description="Evaluate a policy folder, several, or every checkpoint of a training "
+                                          "run on the same seeds. Ends with 'success: K/N (rate X%%, 95%% CI [a, b])'.")
+    p.add_argument("--policy", action="append", required=True, metavar="DIR",
+                   help="policy folder or training run (repeatable)")
+    p.add_argument("--rig", default="virtual", help="'virtual' (default; the world judges success) or a saved rig "
+                                                   "(you judge each episode: s / f / p and a note)")
+    p.add_argument("--episodes", type=positive_int, default=10)
+    p.add_argument("--seed", type=seed, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--episode-time", type=positive_float, default=20.0, help="seconds before an episode counts as failed")
+    p.add_argument("--record", default=None, metavar="DIR", help="record the evaluation episodes into a dataset")
+    p.add_argument("--realtime", action="store_true",
+                   help="virtual rig: run on the wall clock instead of lock-step (as fast as possible)")
+    p.add_argument("--fps", type=positive_int, default=30, help="the policy's frame rate (the dataset's fps)")
+    p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="an inference setting, e.g. ACT's temporal ensembling: --set n_action_steps=1 "
+                        "--set temporal_ensemble_coeff=0.01; Diffusion's --set num_inference_steps=20")
+    p.add_argument("--table", default=None, metavar="PATH",
+                   help="write the per-policy table to PATH.csv and PATH.json")
+    p.set_defaults(func=_cmd_eval)
+    return p

@@ -1,0 +1,212 @@
+"""Teleop & Record page: camera previews and leader-vs-follower plots on the left; teleop (with the align
+check), recording and, on the virtual rig, the virtual leader's hand on the right. In-window keys while the page
+is shown: → next episode (or skip the wait), ← re-record, Esc stop; Q/A … Y/H jog the virtual leader while the
+focus is in the page (a click on it; never while the focus is on another page)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from robotapp.core.modes import Mode
+from robotapp.gui.common import MessageLine, error_text
+from robotapp.gui.keys import shortcut
+from robotapp.gui.teleop.joint_plots import JointPlots
+from robotapp.gui.teleop.leader_panel import JOG_KEYS, LeaderPanel
+from robotapp.gui.teleop.previews import CameraPreviews
+from robotapp.gui.teleop.record_panel import RecordPanel
+
+ENGAGED = {Mode.TELEOP, Mode.ALIGN, Mode.RECORD}
+
+
+class TeleopPage(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the page takes the keys, not a stray button
+        self.previews = CameraPreviews(ctx.host)
+        self.plots = JointPlots(ctx.host)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.previews)
+        left.addWidget(self.plots)
+        left.setSizes([360, 420])
+
+        self.mode_label = QLabel("mode: -")
+        self.mode_label.setStyleSheet("font-weight: 600;")
+        self.mode_label.setWordWrap(True)  # a long fault message must not widen the side panel past the window
+        self.engage_button = QPushButton("Engage teleop")
+        self.align_button = QPushButton("Align slowly, then engage")
+        self.disengage_button = QPushButton("Disengage (hold)")
+        self.engage_button.clicked.connect(lambda: self.engage(align=False))
+        self.align_button.clicked.connect(lambda: self.engage(align=True))
+        self.disengage_button.clicked.connect(self.disengage)
+        self.teleop_message = MessageLine()
+        teleop = QGroupBox("Teleop")
+        tl = QVBoxLayout(teleop)
+        row = QHBoxLayout()
+        for b in (self.engage_button, self.align_button, self.disengage_button):
+            row.addWidget(b)
+        tl.addWidget(self.mode_label)
+        tl.addLayout(row)
+        tl.addWidget(self.teleop_message)
+
+        self.record = RecordPanel()
+        self.record.start_button.clicked.connect(self.start_recording)
+        self.record.next_button.clicked.connect(self.next_episode)
+        self.record.rerecord_button.clicked.connect(self.rerecord)
+        self.record.stop_button.clicked.connect(self.stop_recording)
+        self.record.restore(ctx.settings)
+        self.leader_panel = LeaderPanel(ctx)
+
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 6, 0)
+        for w in (teleop, self.record, self.leader_panel):
+            sl.addWidget(w)
+        sl.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(470)
+        scroll.setMaximumWidth(520)
+        layout = QHBoxLayout(self)
+        layout.addWidget(left, 1)
+        layout.addWidget(scroll)
+
+        self.shortcuts = {}
+        for key, fn in ((Qt.Key.Key_Right, self.next_episode), (Qt.Key.Key_Left, self.rerecord),
+                        (Qt.Key.Key_Escape, self.stop_recording)):
+            self.shortcuts[key] = QShortcut(QKeySequence(key), self, fn)
+        # jog keys only while the focus is in this page (a field in it still takes its letters as text)
+        self.jog_shortcuts = []
+        for k, (up, down) in enumerate(JOG_KEYS):
+            for key, sign in ((up, 1), (down, -1)):
+                self.jog_shortcuts.append(shortcut(key, self, partial(self.leader_panel.jog, k, sign)))
+        self.recording = False
+        self.timer = QTimer(self, interval=100, timeout=self.refresh)
+        self.timer.start()
+
+    @property
+    def session(self):
+        return self.ctx.host.session
+
+    def _command(self, what: str, fn, on_ok=None) -> None:
+        """Send a session command without waiting; its refusal comes back as the one-line message."""
+        if self.session is None:
+            self.teleop_message.error(f"{what}: no rig is open")
+            return
+        try:
+            fut = fn(self.session)
+        except RuntimeError as e:
+            self.teleop_message.error(f"{what}: {error_text(e)}")
+            return
+        self.ctx.watcher.watch(fut, on_ok, lambda e: self._refused(what, e))
+
+    def _refused(self, what: str, e: BaseException) -> None:
+        target = self.record.message if what in ("Next", "Re-record", "Stop") else self.teleop_message
+        target.error(f"{what}: {error_text(e)}")
+
+    # -- teleop -------------------------------------------------------------------------------------------------
+    def engage(self, align: bool) -> None:
+        self.teleop_message.info("moving the follower slowly onto the leader…" if align else "engaging…")
+        self._command("Align check", lambda s: s.teleop(align=align, wait=False), lambda _: self._engaged())
+
+    def _engaged(self) -> None:
+        snap = self.ctx.host.snapshot()  # a mode change publishes its snapshot at once
+        if snap is not None and snap.mode == Mode.ALIGN:
+            self.teleop_message.info("moving the follower slowly onto the leader; teleop engages when aligned")
+        else:
+            self.teleop_message.info("teleop engaged: the follower copies the leader")
+
+    def disengage(self) -> None:
+        self._command("Disengage", lambda s: s.hold(wait=False),
+                      lambda _: self.teleop_message.info("disengaged: the follower holds its pose"))
+
+    # -- recording ----------------------------------------------------------------------------------------------
+    def start_recording(self) -> None:
+        request = self.record.request()
+        problems = request.validate(is_virtual=self.ctx.host.is_virtual)
+        if problems:
+            self.record.message.error(str(problems[0]))
+            return
+        if not self.ctx.host.is_open:
+            self.record.message.error("Rig: no rig is open; open one on the Rig page")
+            return
+        self.record.message.info("starting…")
+        self.record.set_recording(True)
+        self.record.clear_badges()
+        self.setFocus()  # → ← Esc reach the page's shortcuts
+        self.ctx.watcher.watch(self.ctx.host.start_recording(request), lambda _: self._started(request),
+                               self._start_failed)
+
+    def _started(self, request) -> None:
+        self.recording = True
+        self.record.message.info(f"recording into {request.dataset}: → next, ← re-record, Esc stop")
+
+    def _start_failed(self, e: BaseException) -> None:
+        self.record.set_recording(False)
+        self.record.message.error(f"Start: {error_text(e)}")
+
+    def next_episode(self) -> None:
+        if self.isVisible() and self.recording:
+            self._command("Next", lambda s: s.next_episode(wait=False))
+
+    def rerecord(self) -> None:
+        if self.isVisible() and self.recording:
+            self._command("Re-record", lambda s: s.rerecord(wait=False))
+
+    def stop_recording(self) -> None:
+        if self.isVisible() and self.recording:
+            self._command("Stop", lambda s: s.stop_recording(wait=False))
+
+    # -- events and timers --------------------------------------------------------------------------------------
+    def on_event(self, event) -> None:
+        if event.kind == "mode" and event.message.startswith("aligned"):
+            self.teleop_message.info(f"{event.message}: the follower copies the leader")
+        elif event.kind == "episode_saved":
+            self.record.add_badge(event.data.get("episode_index", -1), event.message,
+                                  event.data.get("telemetry", {}), bool(event.data.get("flagged")))
+        elif event.kind == "episode_discarded":
+            self.record.message.error(event.message)
+        elif event.kind == "recording_done":
+            self.recording = False
+            self.record.set_recording(False)
+            self.record.message.info(f"{event.message}; {event.data.get('saved', 0)} episode(s) saved")
+        elif event.kind in ("fault", "estop", "watchdog"):
+            self.teleop_message.error(event.message)
+
+    def refresh(self) -> None:
+        host = self.ctx.host
+        snap = host.snapshot()
+        virtual = host.is_virtual
+        self.record.set_virtual(virtual)
+        self.leader_panel.setVisible(virtual)
+        demo_recording = self.recording and self.record.demonstrator.isChecked()
+        self.leader_panel.setEnabled(virtual and not demo_recording)
+        if snap is None:
+            self.mode_label.setText(f"mode: - (rig {host.state})")
+            return
+        stopped = snap.mode in (Mode.FAULT, Mode.ESTOP)  # the message is the last fault's: only news while in it
+        self.mode_label.setText(f"mode: {snap.mode.value}" + (f" — {snap.message}" if stopped and snap.message else ""))
+        engaged = snap.mode in ENGAGED
+        self.engage_button.setEnabled(not engaged and not self.recording)
+        self.align_button.setEnabled(not engaged and not self.recording)
+        self.disengage_button.setEnabled(snap.mode in (Mode.TELEOP, Mode.ALIGN) and not self.recording)
+        self.record.show_phase(snap.phase if self.recording else "", snap.phase_remaining, snap.episode,
+                               snap.episodes_target)
+
+    def save_settings(self, settings) -> None:
+        self.record.save(settings)

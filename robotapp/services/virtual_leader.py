@@ -1,0 +1,151 @@
+"""The virtual leader's hand, for a window: sliders and jog keys set joint targets that the hand reaches at a
+person's speed; the 'demonstrator' plays the scripted pick-and-place once; `release()` lets go of the arm.
+
+One source function is installed on the SimRig while the hand holds the leader; it is called on the sim thread
+and reads the targets under a lock, so the window only ever swaps numbers and never waits on the world."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from hardware.virtual.demonstrator import Demonstrator
+from hardware.virtual.world import HOME_Q, JOINT_RANGES, JOINTS
+from robotapp.core.scenes import VirtualResetScene
+
+HAND_SPEED = 1.5  # rad/s: a slider dragged end to end moves the leader like a hand would, not in one jump
+
+
+class VirtualLeader:
+    joint_names = JOINTS
+    ranges = JOINT_RANGES  # radians per joint (the gripper: jaw angle)
+
+    def __init__(self, sim, seed: int = 0):
+        self.sim = sim
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._q = np.array(sim.leader_angles(), dtype=float)
+        self._target = self._q.copy()
+        self._t_last: float | None = None
+        self._demo: Demonstrator | None = None
+        self._planner: Demonstrator | None = None
+        self._demo_t0: float | None = None
+        self._demo_progress = (0.0, 0.0)
+        self._holding = False
+        self._exec = ThreadPoolExecutor(1, thread_name_prefix="virtual-leader")
+
+    # -- reads ------------------------------------------------------------------------------------------------
+    def angles(self) -> np.ndarray:
+        """Where the leader's joints are now (radians)."""
+        with self._lock:
+            if self._holding:
+                return self._q.copy()
+        return np.asarray(self.sim.leader_angles(), dtype=float)
+
+    @property
+    def demonstrating(self) -> bool:
+        with self._lock:
+            return self._demo is not None
+
+    def demo_progress(self) -> tuple[float, float]:
+        """(seconds played, plan duration) of the running or last demonstration."""
+        with self._lock:
+            return self._demo_progress
+
+    # -- the hand ---------------------------------------------------------------------------------------------
+    def set_target(self, index: int, radians: float) -> None:
+        lo, hi = self.ranges[index]
+        with self._lock:
+            self._demo = None  # grabbing a slider takes the arm back from the demonstrator
+            self._target[index] = float(np.clip(radians, lo, hi))
+        self._hold()
+
+    def jog(self, index: int, delta: float) -> None:
+        with self._lock:
+            base = self._target[index] if self._holding else self._q[index]
+        self.set_target(index, base + delta)
+
+    def home(self, now: bool = False) -> None:
+        """Targets to the rest pose; now=True puts the hand there at once (the world was just reset)."""
+        with self._lock:
+            self._demo = None
+            self._target = HOME_Q.copy()
+            if now:
+                self._q = HOME_Q.copy()
+        self._hold()
+
+    def release(self) -> None:
+        with self._lock:
+            was, self._holding, self._demo = self._holding, False, None
+        if was:
+            self.sim.set_leader_source(None)
+
+    def _hold(self) -> None:
+        with self._lock:
+            if self._holding:
+                return
+            self._holding = True
+            self._t_last = None
+        self.sim.set_leader_source(self._source)
+
+    def _source(self, t: float) -> np.ndarray:
+        """Called by the sim thread each physics step: the leader's angles at sim time t."""
+        with self._lock:
+            dt = 0.0 if self._t_last is None else max(0.0, t - self._t_last)  # a world reset rewinds t
+            self._t_last = t
+            if self._demo is not None:
+                if self._demo_t0 is None:
+                    self._demo_t0 = t
+                played = t - self._demo_t0
+                self._q = self._demo.action(played)
+                self._demo_progress = (min(played, self._demo.duration), self._demo.duration)
+                if played >= self._demo.duration:
+                    self._demo, self._target = None, self._q.copy()
+            else:
+                step = HAND_SPEED * dt
+                self._q = self._q + np.clip(self._target - self._q, -step, step)
+            return self._q.copy()
+
+    # -- scripted helpers (slow work on this service's thread) ------------------------------------------------
+    def start_demonstrator(self) -> Future:
+        """Plan a pick-and-place from the cube where it lies now (~0.1 s of IK), then play it on the leader."""
+        return self._exec.submit(self._plan_demo)
+
+    def _plan_demo(self) -> float:
+        if self._planner is None:
+            self._planner = Demonstrator(self.sim.world, seed=self.seed)
+        with self.sim.lock:
+            cube, target = self.sim.world.cube_pose(), self.sim.world.target_pose()
+        self._planner.reset(cube, target)
+        with self._lock:
+            self._demo, self._demo_t0 = self._planner, None
+            self._demo_progress = (0.0, self._planner.duration)
+        self._hold()
+        return self._planner.duration
+
+    def reset_world(self, seed: int) -> Future:
+        """A new scene: arm at rest, cube at the seeded start; the hand goes home with it."""
+        def go():
+            self.sim.reset(seed)
+            self.home(now=True)
+        return self._exec.submit(go)
+
+    def reset_scene(self, seed: int = 0) -> VirtualResetScene:
+        """The recording scene when the window's hand drives the leader: each reset also brings the hand home."""
+        return _HandResetScene(self.sim, seed, self)
+
+    def close(self) -> None:
+        self.release()
+        self._exec.shutdown(wait=False, cancel_futures=True)
+
+
+class _HandResetScene(VirtualResetScene):
+    def __init__(self, sim, seed: int, hand: VirtualLeader):
+        super().__init__(sim, seed)
+        self.hand = hand
+
+    def prepare(self, episode_number: int) -> None:
+        super().prepare(episode_number)
+        self.hand.home(now=True)

@@ -1,0 +1,110 @@
+"""`robotapp demo`: the whole imitation-learning loop on the virtual rig in one command.
+
+1. record N episodes of the scripted demonstrator (lock-step, world seeds 1000+k),
+2. train a policy on them (ACT cpu-small by default),
+3. evaluate it on unseen world seeds 0..M-1 and print `success: K/M (rate X%, 95% CI [a, b])`.
+An existing dataset in OUT/dataset is reused (topped up when it holds fewer episodes); --skip-train reuses
+OUT/train-<policy>/last."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+TASK = "pick and place the cube"
+TRAIN_SEED_BASE = 1000  # evaluation uses seeds 0.., so the evaluation scenes were never demonstrated
+
+
+def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
+             batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False,
+             procs: int = 1) -> int:
+    from policies.launch import train_in_processes
+    from policies.train import TrainOptions, train
+    from robotapp.dataset import DatasetReader
+    from robotapp.eval.evaluate import evaluate
+    from robotapp.terminal import session_commands as commands
+
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = out / "dataset"
+    have = 0
+    if (dataset / "meta" / "info.json").exists():
+        with DatasetReader(dataset) as r:
+            have = r.num_episodes
+    t0 = time.perf_counter()
+    if have < episodes:
+        print(f"== recording {episodes - have} demonstrator episodes into {dataset}", flush=True)
+        code = commands.record("virtual", str(dataset), TASK, episodes - have, 12.0, 0.5, 0.5, resume=have > 0,
+                               demonstrator=True, seed=TRAIN_SEED_BASE + have, fps=30, codec="av1", align=True,
+                               fast=True)
+        if code:
+            return code
+    t_record = time.perf_counter() - t0
+    run = out / f"train-{policy}"
+    t_train = 0.0
+    if not skip_train:
+        print(f"== training {policy} (cpu-small{', bf16' if amp else ''}"
+              f"{f', {procs} processes' if procs > 1 else ''}) for {steps} steps"
+              f"{f' or {minutes:g} min' if minutes else ''} into {run}", flush=True)
+        t1 = time.perf_counter()
+        opts = TrainOptions(dataset=str(dataset), policy=policy, steps=steps, out=str(run),
+                            save_every=max(1, min(500, steps // 4)), batch_size=batch_size,
+                            overrides=dict(overrides or {}), resume=(run / "last").exists(), amp=amp,
+                            time_budget_s=60 * minutes if minutes else None)
+        if procs > 1:
+            code = train_in_processes(opts, procs)
+            if code:
+                return code
+        else:
+            train(opts)
+        t_train = time.perf_counter() - t1
+        print(_training_summary(run, t_train), flush=True)
+    print(f"== evaluating {run / 'last'} on {eval_episodes} unseen scenes", flush=True)
+    t2 = time.perf_counter()
+    res = evaluate(run / "last", episodes=eval_episodes, seed=0, fast=True,
+                   out=lambda line: print(line, flush=True))
+    print(f"record {t_record / 60:.1f} min · train {t_train / 60:.1f} min · evaluate "
+          f"{(time.perf_counter() - t2) / 60:.1f} min")
+    print(res.summary())
+    return 0
+
+
+def _training_summary(run: Path, seconds: float) -> str:
+    """The step reached (the newest checkpoint), the mean training rate and the last loss (the run's log)."""
+    import json
+
+    from robotapp.jobs.training_job import read_log
+
+    rows = read_log(run / "train_log.csv")
+    state = run / "last" / "training_state.json"
+    if not rows or not state.is_file():
+        return f"training ended after {seconds / 60:.1f} min without a checkpoint"
+    step = json.loads(state.read_text())["step"]
+    rate = sum(r["samples_per_s"] for r in rows) / len(rows)
+    return f"trained {step} steps in {seconds / 60:.1f} min ({rate:.1f} samples/s), final loss {rows[-1]['loss']:.4f}"
+
+
+def add_demo_command(subparsers) -> argparse.ArgumentParser:
+    from policies.argtypes import positive_float, positive_int, setting
+    from policies.launch import default_processes
+
+    p = subparsers.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
+    p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")
+    p.add_argument("--episodes", type=positive_int, default=50, help="demonstrations to record")
+    p.add_argument("--policy", choices=["act", "diffusion"], default="act")
+    p.add_argument("--steps", type=positive_int, default=100000, help="training steps at most (the time budget ends it first)")
+    p.add_argument("--batch-size", type=positive_int, default=None)
+    p.add_argument("--minutes", type=positive_float, default=30.0,
+                   help="training budget, wall clock (default 30); the LR schedule is fitted to the steps it allows")
+    p.add_argument("--eval-episodes", type=positive_int, default=50)
+    p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                   help="override a policy config field for training, e.g. --set optimizer_lr=2e-4")
+    p.add_argument("--amp", action="store_true",
+                   help="train with bfloat16 autocast (GPUs, CPUs with AVX512-BF16 or AMX; elsewhere float32, with a warning)")
+    p.add_argument("--procs", type=positive_int, default=default_processes(),
+                   help="training processes (data parallel; default: one per core, at most 4)")
+    p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
+    p.set_defaults(func=lambda a: run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
+                                           a.skip_train, a.batch_size, overrides=dict(a.settings),
+                                           minutes=a.minutes, amp=a.amp, procs=a.procs))
+    return p

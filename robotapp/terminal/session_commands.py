@@ -1,0 +1,163 @@
+"""`robotapp teleop | record | replay`: open the rig, run a session mode with a live status line and TTY keys,
+print a summary. The logic lives in Session / RecordingFlow / ReplaySource; this is the terminal around them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from robotapp.core.events import Event
+from robotapp.core.modes import Mode, SessionConfig
+from robotapp.core.recording import RecordingPlan
+from robotapp.core.replay import ReplaySource
+from robotapp.core.rig_opener import open_rig
+from robotapp.core.session import Session
+from robotapp.services.record_request import dataset_folder_problem
+from robotapp.terminal.tty import KeyReader, StatusDisplay
+
+FAILED = {"fault", "estop", "watchdog", "error"}
+
+
+def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool = False,
+          fps_name: str = "--fps"):
+    if fast and rig_name != "virtual":
+        raise ValueError("--fast runs lock-step with the virtual world: it needs --rig virtual")
+    if hz is not None and (abs(hz / fps - round(hz / fps)) > 1e-6 or round(hz / fps) < 1):
+        raise ValueError(f"--hz {hz:g} must be a whole multiple of {fps_name} {fps}, e.g. {fps}, {2 * fps} or "
+                         f"{3 * fps}")
+    config = SessionConfig(control_hz=hz or (fps if fast else 3 * fps), fps=fps, realtime=not fast)
+    # lock-step: the servos answer in-process, in the caller's thread, so nothing depends on the machine's load
+    rig = open_rig(rig_name, seed=seed, realtime=not fast, transport="inprocess" if fast else "pty")
+    return rig, Session(rig, config)
+
+
+def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
+    """Run until `until()` or q / Ctrl-C; returns the fault-like events seen."""
+    problems: list[Event] = []
+    done = threading.Event()
+
+    with StatusDisplay(session.snapshot, display_help) as display:
+        def on_event(e: Event) -> None:
+            display.event(e)
+            if e.kind in FAILED:
+                problems.append(e)
+            if e.kind in ("recording_done", "fault", "estop") or (e.kind == "mode" and "finished" in e.message):
+                done.set()
+        unsubscribe = session.events.subscribe(on_event)
+        keys = KeyReader(lambda ch: on_key(ch, done)).start()
+        try:
+            while not done.wait(0.1):
+                if until():
+                    break
+        except KeyboardInterrupt:
+            display.event(Event("info", "interrupted"))
+        finally:
+            keys.stop()
+            unsubscribe()
+    return problems
+
+
+def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: float | None = None) -> int:
+    rig_obj, session = _open(rig, fps, hz)
+    t_end = None if seconds is None else time.monotonic() + seconds
+    try:
+        session.start()
+        session.teleop(align=align)
+
+        def key(ch: str, done: threading.Event) -> None:
+            if ch == "q":
+                done.set()
+        problems = _run(session, "q: stop", key, lambda: t_end is not None and time.monotonic() >= t_end)
+        if session.mode not in (Mode.FAULT, Mode.ESTOP):
+            session.hold()
+        hz_now, p99 = session.loop_rate()
+        print(f"teleop ended: loop {hz_now:.1f} Hz, p99 tick {p99:.1f} ms")
+        return 1 if problems else 0
+    finally:
+        session.close()
+        rig_obj.close()
+
+
+def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float, reset_time: float,
+           warmup_time: float, resume: bool, demonstrator: bool, seed: int, fps: int, codec: str, align: bool,
+           hz: float | None = None, fast: bool = False) -> int:
+    plan = RecordingPlan(Path(dataset), task, episodes, episode_time, reset_time, warmup_time)
+    if demonstrator and rig != "virtual":
+        raise ValueError("--demonstrator drives the virtual leader: it needs --rig virtual")
+    problem = dataset_folder_problem(plan.dataset, resume, add="add --resume", new="leave out --resume")
+    if problem:
+        raise ValueError(f"--dataset: {problem}")
+    if fast and not demonstrator:
+        raise ValueError("--fast records faster than real time: only the --demonstrator can keep up")
+    if resume:  # a dataset that cannot be trusted, or has another fps, is refused before the rig starts
+        from robotapp.dataset import check_compatible
+        from robotapp.dataset.recovery import preflight
+
+        check_compatible(preflight(plan.dataset), fps=fps, what=f"--fps {fps}")
+    rig_obj, session = _open(rig, fps, hz, seed, fast)
+    try:
+        scene = None
+        if rig_obj.sim is not None:
+            from robotapp.core.scenes import DemonstratorScene, VirtualResetScene
+
+            scene = DemonstratorScene(rig_obj.sim, seed) if demonstrator else VirtualResetScene(rig_obj.sim, seed)
+        session.start()
+        session.record(plan, scene=scene, resume=resume, align=align or demonstrator, codec=codec)
+        flow = session.recording
+
+        def key(ch: str, done: threading.Event) -> None:
+            command = {"n": session.next_episode, "r": session.rerecord, "q": session.stop_recording}.get(ch)
+            if command is not None:
+                try:
+                    command(wait=False)
+                except RuntimeError:
+                    done.set()
+        problems = _run(session, "n: next episode   r: re-record   q: stop", key, lambda: False)
+        session.wait_idle(timeout=60.0)
+        flagged = sum(1 for t in flow.telemetry if t.flags)
+        print(f"saved {flow.saved} episode(s) to {plan.dataset} ({flow.dataset_episodes} in the dataset)"
+              + (f"; {flagged} flagged" if flagged else ""))
+        if demonstrator:
+            print(f"demonstrator success: {sum(scene.successes)}/{len(scene.successes)}")
+        return 1 if problems else 0
+    finally:
+        session.close()
+        rig_obj.close()
+
+
+def replay(rig: str, dataset: str, episode: int, hz: float | None = None) -> int:
+    from robotapp.dataset import DatasetReader
+
+    reader = DatasetReader(dataset)
+    try:
+        if not 0 <= episode < reader.num_episodes:
+            raise ValueError(f"episode {episode} does not exist: {dataset} has episodes 0..{reader.num_episodes - 1}")
+        data = reader.episode_data(episode)
+        fps, extra = reader.fps, reader.extra(episode)
+    finally:
+        reader.close()
+    seed = (extra.get("scene") or {}).get("virtual_seed", 0)
+    rig_obj, session = _open(rig, fps, hz, seed, fps_name="the dataset's fps")
+    try:
+        if rig_obj.sim is not None:
+            rig_obj.sim.reset(seed)  # the same cube start as when it was recorded
+        source = ReplaySource(data["action"], fps)
+        session.start()
+        session.run_source(Mode.REPLAY, source)
+        problems = _run(session, "q: stop", lambda ch, done: done.set() if ch == "q" else None, lambda: False)
+        if session.mode == Mode.REPLAY:
+            session.hold()
+        recorded = data["observation.state"][:len(source.states)]
+        if source.states:
+            err = np.abs(np.array(source.states) - recorded)
+            print(f"replayed {len(source.states)}/{len(data['action'])} frames of episode {episode}; follower vs "
+                  f"recorded state: mean error {err.mean():.2f}, max {err.max():.2f} (degrees / %)")
+        if rig_obj.sim is not None:
+            print(f"task success after replay: {rig_obj.sim.task.success()}")
+        return 1 if problems else 0
+    finally:
+        session.close()
+        rig_obj.close()

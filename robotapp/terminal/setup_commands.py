@@ -1,0 +1,127 @@
+"""The setup commands as the CLI runs them: open what is needed, run the flow, print, return an exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hardware.arms import load_profile
+from hardware.discovery import list_cameras, list_serial_ports
+from robotapp.core.arm_opener import open_arm
+from robotapp.setup import flows
+from robotapp.setup.prompter import Prompter
+
+
+def find_port(rig: str | None) -> int:
+    if rig == "virtual":
+        from hardware.virtual.arms import VirtualArm
+        from robotapp.setup.virtual_ops import find_port_operator
+
+        arms = [VirtualArm(load_profile(f"koch-v1.1-{r}"), transport="pty", usb_serial=f"VIRTUAL-{r.upper()}")
+                for r in ("leader", "follower")]
+        try:
+            ports = [p for p in list_serial_ports() if p.serial_number and p.serial_number.startswith("VIRTUAL-")]
+            flows.find_port(find_port_operator(ports, which=1), list_serial_ports)
+        finally:
+            for a in arms:
+                a.close()
+        return 0
+    flows.find_port(Prompter())
+    return 0
+
+
+def find_cameras(rig: str | None, snapshots: str | None) -> int:
+    if rig == "virtual":
+        from hardware.cameras import VirtualCamera
+
+        infos = []
+        for name in ("front", "wrist"):
+            with VirtualCamera(name, 320, 240, 30) as cam:
+                infos.append((f"virtual:{name}", name, cam.read_latest(timeout=2.0).image))
+    else:
+        infos = [(str(c.source), c.name or "camera", c.snapshot) for c in list_cameras()]
+    if not infos:
+        print("no cameras found")
+        return 0
+    for source, name, image in infos:
+        shape = f"{image.shape[1]}x{image.shape[0]}" if image is not None else "no frame"
+        line = f"{source}: {name}, {shape}"
+        if snapshots and image is not None:
+            import cv2
+
+            path = Path(snapshots) / f"{source.replace('/', '_').replace(':', '_')}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), image[:, :, ::-1])
+            line += f", snapshot {path}"
+        print(line)
+    return 0
+
+
+def setup_motors(rig: str, role: str, port: str | None, profile: str | None) -> int:
+    prof = load_profile(profile or f"koch-v1.1-{role}")
+    if rig == "virtual" and port is None:
+        from robotapp.setup.virtual_ops import MotorBench
+
+        bench = MotorBench(prof)
+        try:
+            flows.setup_motors(bench.operator(), bench.port, prof, baudrates=[57_600, prof.baudrate],
+                               latency_ms=1.0)
+        finally:
+            bench.close()
+        return 0
+    if port is None:
+        from hardware.rig_config import load_rig, resolve_port
+
+        port = resolve_port(load_rig(rig).arm(role))
+    flows.setup_motors(Prompter(), port, prof)
+    return 0
+
+
+def calibrate(rig: str, role: str, port: str | None, profile: str | None, arm_id: str | None, auto: bool,
+              reversed_joints: list[str]) -> int:
+    opened = open_arm(rig if port is None else "manual", role, port=port, profile=profile, arm_id=arm_id,
+                      configure=False, load_saved=False)
+    try:
+        unknown = [j for j in reversed_joints if j not in opened.profile.names]
+        if unknown:
+            raise ValueError(f"--drive-mode {unknown[0]}: no such joint; joints: {', '.join(opened.profile.names)}")
+        drive_modes = {j: 1 for j in reversed_joints}
+        if auto:
+            if opened.virtual is None:
+                raise ValueError("--auto sweeps emulated joints: it needs --rig virtual")
+            from hardware.virtual.arms import run_scripted_calibration
+
+            prompter = Prompter()
+            drive = lambda proc: run_scripted_calibration(opened.virtual, proc, {"wrist_roll": 0.12})  # noqa: E731
+        else:
+            prompter = Prompter()
+            drive = flows.interactive_sweep(prompter)
+        flows.calibrate(opened, drive, prompter, drive_modes)
+    finally:
+        opened.close()
+    return 0
+
+
+def doctor(rig: str, port: str | None, profile: str | None, inject: str | None) -> int:
+    from robotapp.setup.virtual_ops import parse_injections
+
+    faults = parse_injections(inject) if inject else None
+    if faults and rig != "virtual":
+        raise ValueError("--inject breaks emulated servos: it needs --rig virtual")
+    if port is not None:  # a single arm on a port: health and ranges only
+        follower = open_arm("manual", "follower", port=port, profile=profile, configure=False, handshake=False)
+        try:
+            return 1 if flows.doctor(Prompter(), follower) else 0
+        finally:
+            follower.close()
+    leader = open_arm(rig, "leader", configure=False, handshake=False)
+    try:
+        follower = open_arm(rig, "follower", virtual_faults=faults, configure=False, handshake=False)
+    except Exception:
+        leader.close()
+        raise
+    try:
+        poses = flows.virtual_mirror_poses(leader) if leader.virtual is not None else None
+        return 1 if flows.doctor(Prompter(), follower, leader, poses) else 0
+    finally:
+        leader.close()
+        follower.close()

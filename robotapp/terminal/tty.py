@@ -1,0 +1,112 @@
+"""The terminal side of a running session: keys read from the TTY (n = next, r = re-record, q = stop; no
+global keyboard hook, so it works over SSH, on Wayland and on macOS) and a live status line with rich. Without
+a TTY (CI, a pipe) there are no keys and events are printed as plain lines."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+import threading
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from robotapp.core.events import Event
+from robotapp.core.modes import Snapshot
+
+
+class KeyReader:
+    """Calls on_key(char) for each key pressed in the controlling terminal, in cbreak mode, on its own thread."""
+
+    def __init__(self, on_key: Callable[[str], None]):
+        self.on_key = on_key
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.active = sys.stdin is not None and sys.stdin.isatty()
+
+    def start(self) -> KeyReader:
+        if self.active:
+            self._thread = threading.Thread(target=self._run, name="tty-keys", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        try:
+            tty.setcbreak(fd)
+            while not self._stop.is_set():
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if ready:
+                    ch = os.read(fd, 1).decode(errors="ignore")
+                    if ch:
+                        self.on_key(ch)
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
+
+def status_text(snap: Snapshot) -> str:
+    parts = [f"[{snap.mode.value}]"]
+    if snap.phase:
+        left = f" {snap.phase_remaining:4.1f}s" if snap.phase_remaining else ""
+        parts.append(f"{snap.phase}{left}  saved {snap.episode}/{snap.episodes_target}")
+    parts.append(f"loop {snap.loop_hz:5.1f} Hz  p99 {snap.tick_ms_p99:4.1f} ms")
+    if snap.camera_fps:
+        parts.append("  ".join(f"{n} {f:4.1f} fps" for n, f in snap.camera_fps.items()))
+    if snap.message:
+        parts.append(snap.message)
+    return "  |  ".join(parts)
+
+
+class StatusDisplay(contextlib.AbstractContextManager):
+    """A live status line (TTY) above which events scroll; plain event lines otherwise."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot], keys_help: str = ""):
+        self.snapshot = snapshot
+        self.console = Console(stderr=False)
+        self.live_ok = self.console.is_terminal
+        self.keys_help = keys_help
+        self._live: Live | None = None
+        self._print_lock = threading.Lock()  # events arrive from several threads
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> StatusDisplay:
+        if self.live_ok:
+            self._live = Live(Text(""), console=self.console, refresh_per_second=8, transient=True)
+            self._live.__enter__()
+            self._thread = threading.Thread(target=self._refresh, name="status-line", daemon=True)
+            self._thread.start()
+        return self
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(0.125):
+            line = status_text(self.snapshot())
+            self._live.update(Text(line + (f"\n{self.keys_help}" if self.keys_help else "")))
+
+    def event(self, e: Event) -> None:
+        text = f"{e.kind}: {e.message}" if e.kind in ("fault", "estop", "watchdog", "error") else e.message
+        with self._print_lock:
+            if self._live is not None:
+                self._live.console.print(text, markup=False, highlight=False)
+            else:
+                print(text, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        if self._live is not None:
+            self._live.__exit__(None, None, None)

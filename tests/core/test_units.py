@@ -1,0 +1,117 @@
+"""Pieces of the runtime that need no rig: config checks, telemetry and flags, replay timing, recording plans."""
+
+import numpy as np
+import pytest
+
+from hardware.motors.bus import BusStats
+from robotapp.core.modes import SessionConfig
+from robotapp.core.recording import RecordingPlan
+from robotapp.core.replay import ReplaySource
+from robotapp.core.telemetry import TickRecorder
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"control_hz": 100, "fps": 30}, "must be a whole multiple of the dataset fps 30"),
+    ({"fps": 0}, "must be positive"),
+    ({"estop_action": "explode"}, "estop_action must be 'torque_off' or 'hold'"),
+])
+def test_bad_session_config_is_refused(kw, message):
+    with pytest.raises(ValueError, match=message):
+        SessionConfig(**kw)
+    assert SessionConfig(control_hz=90, fps=30).ticks_per_frame == 3
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"task": " "}, "the task text is empty"),
+    ({"episodes": 0}, "number of episodes must be at least 1"),
+    ({"episode_time": 0}, "episode time must be positive"),
+    ({"reset_time": -1}, "reset time must be positive"),
+])
+def test_bad_recording_plan_is_refused(tmp_path, kw, message):
+    args = {"dataset": tmp_path, "task": "pick", **kw}
+    with pytest.raises(ValueError, match=message):
+        RecordingPlan(**args)
+
+
+def test_telemetry_measures_rates_percentiles_drops_and_bus_deltas():
+    bus = BusStats()
+    rec = TickRecorder(target_hz=90, fps=30, cameras=["front"], bus_stats=[bus])
+    t = 100.0
+    for k in range(900):  # 10 s at 90 Hz; every 3rd tick a frame; the camera repeats one image twice
+        rec.tick(t, lateness=0.004 if k % 50 == 0 else 0.0005, work=0.002 if k < 880 else 0.02, skipped=0)
+        if k % 3 == 0:
+            seq = k // 3 - (1 if k in (30, 60) else 0)
+            rec.frame({"front": seq}, {"front": 0})
+        t += 1 / 90
+    bus.retries, bus.timeouts = 4, 2
+    tel = rec.finish(7, encoder_drops={"front": 1})
+    assert tel.episode_index == 7 and tel.frames == 300
+    assert tel.loop_hz == pytest.approx(90, rel=0.01)
+    assert tel.tick_ms_p50 == pytest.approx(2.0) and tel.tick_ms_p99 > 10
+    assert tel.jitter_ms_p99 == pytest.approx(4.0, abs=0.1)
+    assert tel.camera_dropped == {"front": 3}  # two repeats + one the encoder refused
+    assert tel.bus_retries == 4 and tel.bus_faults == 2
+    assert any("dropped 3 frames" in f for f in tel.flags) and any("2 bus faults" in f for f in tel.flags)
+    assert "FLAGGED" in tel.summary()
+
+
+def test_slow_loop_is_flagged():
+    rec = TickRecorder(target_hz=90, fps=30, cameras=[], bus_stats=[])
+    for k in range(100):
+        rec.tick(k / 60, 0.0, 0.001, skipped=0)
+    tel = rec.finish(0)
+    assert tel.loop_hz == pytest.approx(60, rel=0.02)
+    assert tel.flags == ["control loop ran at 60.0 Hz, below 90 Hz"]
+
+
+def test_replay_approaches_the_first_action_then_plays_at_fps():
+    actions = np.array([[10.0, 0.0], [11.0, 1.0], [12.0, 2.0]])
+    src = ReplaySource(actions, fps=10, approach_speed=10.0)
+    state = np.array([0.0, 0.0])
+    first = src(0.0, state)
+    np.testing.assert_allclose(first, [0.0, 0.0])  # approach takes 1 s (10 units at 10 units/s)
+    np.testing.assert_allclose(src(0.5, state), [5.0, 0.0])
+    np.testing.assert_allclose(src(1.0, state), actions[0])
+    np.testing.assert_allclose(src(1.15, state), actions[1])
+    np.testing.assert_allclose(src(1.25, state), actions[2])
+    assert src(1.31, state) is None and src.progress == 1.0
+    assert len(src.states) == 3
+    with pytest.raises(ValueError, match="non-empty"):
+        ReplaySource(np.zeros((0, 6)), fps=30)
+
+
+# -- a recorded frame waits (bounded) for a camera image that is due, instead of repeating the last one --------
+def _push_camera():
+    from hardware.cameras.virtual import VirtualCamera
+    cam = VirtualCamera("front", 8, 6, 30.0, source="push")
+    cam.connect()
+    return cam
+
+
+def test_recorder_waits_for_a_due_frame():
+    import threading
+    import time
+
+    from robotapp.core.recording import RecordingFlow
+    cam = _push_camera()
+    period = 1 / 30
+    first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() - period)  # the next one is due
+    started = threading.Event()
+    pusher = threading.Thread(target=lambda: (started.wait(), cam.push(np.ones((6, 8, 3), np.uint8))))
+    pusher.start()
+    started.set()
+    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 10.0)
+    pusher.join()
+    assert got.seq == first.seq + 1 and got.image[0, 0, 0] == 1
+
+
+def test_recorder_does_not_wait_for_a_frame_not_yet_due():
+    import time
+
+    from robotapp.core.recording import RecordingFlow
+    cam = _push_camera()
+    period = 1 / 30
+    first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() + 1.0)  # next one: far off
+    cam.push(np.ones((6, 8, 3), np.uint8))  # a newer one exists, but the recorder only asks when one is due
+    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 0.004)
+    assert got is first
