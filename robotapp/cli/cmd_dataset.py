@@ -1,10 +1,8 @@
 """`robotapp dataset <command>`: parsing and calls only. Wire it in robotapp/cli/main.py with
-`add_dataset_commands(sub)`; every command returns an exit code, and a DatasetError (a ValueError) becomes one
+`register(sub)`; every command returns an exit code, and a DatasetError (a ValueError) becomes one
 line on stderr with exit code 2 there."""
 
 from __future__ import annotations
-
-import argparse
 
 from policies.argtypes import ArgumentParser, nonneg_int
 
@@ -128,7 +126,7 @@ def _pull(args) -> int:
     return 0
 
 
-def add_dataset_commands(subparsers) -> argparse.ArgumentParser:
+def register(subparsers) -> None:
     """Register `dataset` and its commands on the main parser's subparsers."""
     ds = subparsers.add_parser("dataset", help="check, inspect and edit LeRobot datasets; push/pull to the Hub")
     sub = ds.add_subparsers(dest="dataset_command", metavar="<dataset command>")
@@ -193,7 +191,6 @@ def add_dataset_commands(subparsers) -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--revision", default=None)
     p.set_defaults(func=_pull)
-    return ds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     parser = ArgumentParser(prog="robotapp")
-    add_dataset_commands(parser.add_subparsers(dest="command"))
+    register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["dataset", *(argv if argv is not None else sys.argv[1:])])
     try:
         return args.func(args)

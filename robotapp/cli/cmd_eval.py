@@ -55,7 +55,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_eval_command(subparsers) -> argparse.ArgumentParser:
+def register(subparsers) -> None:
     p = subparsers.add_parser("eval", help="run a policy on the follower and count successes",
                               description="Evaluate a policy folder, several, or every checkpoint of a training "
                                           "run on the same seeds. Ends with 'success: K/N (rate X%%, 95%% CI [a, b])'.")
@@ -76,4 +76,3 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--table", default=None, metavar="PATH",
                    help="write the per-policy table to PATH.csv and PATH.json")
     p.set_defaults(func=_cmd_eval)
-    return p

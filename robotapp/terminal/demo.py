@@ -82,29 +82,3 @@ def _training_summary(run: Path, seconds: float) -> str:
     step = json.loads(state.read_text())["step"]
     rate = sum(r["samples_per_s"] for r in rows) / len(rows)
     return f"trained {step} steps in {seconds / 60:.1f} min ({rate:.1f} samples/s), final loss {rows[-1]['loss']:.4f}"
-
-
-def add_demo_command(subparsers) -> argparse.ArgumentParser:
-    from policies.argtypes import positive_float, positive_int, setting
-    from policies.launch import default_processes
-
-    p = subparsers.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
-    p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")
-    p.add_argument("--episodes", type=positive_int, default=50, help="demonstrations to record")
-    p.add_argument("--policy", choices=["act", "diffusion"], default="act")
-    p.add_argument("--steps", type=positive_int, default=100000, help="training steps at most (the time budget ends it first)")
-    p.add_argument("--batch-size", type=positive_int, default=None)
-    p.add_argument("--minutes", type=positive_float, default=30.0,
-                   help="training budget, wall clock (default 30); the LR schedule is fitted to the steps it allows")
-    p.add_argument("--eval-episodes", type=positive_int, default=50)
-    p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
-                   help="override a policy config field for training, e.g. --set optimizer_lr=2e-4")
-    p.add_argument("--amp", action="store_true",
-                   help="train with bfloat16 autocast (GPUs, CPUs with AVX512-BF16 or AMX; elsewhere float32, with a warning)")
-    p.add_argument("--procs", type=positive_int, default=default_processes(),
-                   help="training processes (data parallel; default: one per core, at most 4)")
-    p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
-    p.set_defaults(func=lambda a: run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
-                                           a.skip_train, a.batch_size, overrides=dict(a.settings),
-                                           minutes=a.minutes, amp=a.amp, procs=a.procs))
-    return p

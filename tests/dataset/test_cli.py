@@ -4,14 +4,14 @@ import argparse
 
 import pytest
 
-from robotapp.cli.cmd_dataset import add_dataset_commands
 from robotapp.cli.cmd_dataset import main as dataset_main
+from robotapp.cli.cmd_dataset import register
 from tests.dataset import synth
 
 
 def run(argv):
     parser = argparse.ArgumentParser(prog="robotapp")
-    add_dataset_commands(parser.add_subparsers(dest="command"))
+    register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,20 @@
+"""`robotapp gui` (also what `robotapp` with no command runs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from policies.argtypes import positive_float
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gui", help="open the desktop app (the default with no command)")
+    p.add_argument("--quit-after", type=positive_float, default=None, metavar="SECONDS",
+                   help="close the window after this many seconds (smoke tests)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from robotapp.gui.app import run_gui
+
+    return run_gui(quit_after=args.quit_after)
