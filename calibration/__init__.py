@@ -3,7 +3,6 @@
 from .files import (
     CalibrationFileError,
     calibration_path,
-    compare_with_motors,
     load_calibration,
     parse_calibration,
     save_calibration,
@@ -11,6 +10,6 @@ from .files import (
 )
 from .procedure import CalibrationError, CalibrationProcedure, CalibrationResult, JointRange, Step
 
-__all__ = ["CalibrationFileError", "calibration_path", "compare_with_motors", "load_calibration",
+__all__ = ["CalibrationFileError", "calibration_path", "load_calibration",
            "parse_calibration", "save_calibration", "user_data_dir", "CalibrationError", "CalibrationProcedure",
            "CalibrationResult", "JointRange", "Step"]

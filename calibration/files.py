@@ -113,17 +113,3 @@ def save_calibration(calibration: dict[str, MotorCalibration], path: Path) -> Pa
             os.unlink(tmp)
         raise
     return path
-
-
-def compare_with_motors(calibration: dict[str, MotorCalibration], held: dict[str, tuple[int, int]]) -> list[str]:
-    """Differences between the file and (Homing_Offset, Drive_Mode) read from the motors, one line each."""
-    out = []
-    for motor, cal in calibration.items():
-        if motor not in held:
-            continue
-        offset, drive = held[motor]
-        if offset != cal.homing_offset:
-            out.append(f"{motor}: motor holds homing offset {offset}, file says {cal.homing_offset}")
-        if drive != cal.drive_mode:
-            out.append(f"{motor}: motor holds drive mode {drive}, file says {cal.drive_mode}")
-    return out

@@ -3,15 +3,12 @@ values (degrees for joints, 0-100 for the gripper); everything about bytes stays
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
 
 from hardware.motors.dynamixel import DynamixelBus
 
 from .profile import MODES, ArmProfile
-from .safety import GoalClamp, ramp
+from .safety import GoalClamp
 from .units import MotorCalibration, range_in_units, to_raw, to_units
 
 
@@ -80,12 +77,6 @@ class Arm:
                 self.bus.write("Min_Position_Limit", j.name, c.range_min)
                 self.bus.write("Max_Position_Limit", j.name, c.range_max)
 
-    def read_motor_calibration(self) -> dict[str, tuple[int, int]]:
-        """(Homing_Offset, Drive_Mode) as the motors hold them, to compare with the file."""
-        offsets = self.bus.sync_read("Homing_Offset", self.names)
-        modes = self.bus.sync_read("Drive_Mode", self.names)
-        return {n: (int(o), int(m)) for n, o, m in zip(self.names, offsets, modes, strict=True)}
-
     # --------------------------------------------------------------- the hot path
     def read_raw(self) -> np.ndarray:
         return self.bus.sync_read("Present_Position", self.names)
@@ -112,15 +103,6 @@ class Arm:
         else:
             self._last_goal = None
         self.bus.torque(enabled, self.names)
-
-    def move_to(self, target: np.ndarray, speed: float = 30.0, rate_hz: float = 50.0,
-                sleep: Callable[[float], None] = time.sleep) -> None:
-        """Move slowly (speed units/s) onto target, e.g. the follower onto the leader before teleop."""
-        start = self.read_positions()
-        t0 = time.monotonic()
-        for k, goal in enumerate(ramp(start, target, speed, rate_hz), start=1):
-            self.write_goals(goal, clamp=False)
-            sleep(max(0.0, t0 + k / rate_hz - time.monotonic()))
 
     @property
     def features(self) -> dict[str, dict]:

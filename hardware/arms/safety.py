@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -48,31 +48,3 @@ def check_alignment(names: Sequence[str], leader: np.ndarray, follower: np.ndarr
         raise AlignmentError(
             f"follower is too far from the leader to engage (limit {threshold:g}): {worst}; "
             f"move the leader closer, or let the follower move slowly onto the leader first", bad)
-
-
-def ramp(start: np.ndarray, target: np.ndarray, max_speed: float | np.ndarray, rate_hz: float) -> Iterator[np.ndarray]:
-    """Goals from start to target, each joint at most max_speed units/s, one per control tick."""
-    start = np.asarray(start, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
-    speed = np.broadcast_to(np.asarray(max_speed, dtype=np.float64), start.shape)
-    ticks = int(np.ceil(np.max(np.abs(target - start) / (speed / rate_hz)))) if start.size else 0
-    for k in range(1, ticks + 1):
-        yield start + (target - start) * (k / ticks)
-
-
-def align_for_teleop(leader, follower, threshold: float = 15.0, *, move_follower: bool = False,
-                     speed: float = 30.0, sleep=None) -> None:
-    """Refuse to engage when the arms disagree by more than `threshold` (degrees, or % for the gripper), or, with
-    move_follower, bring the follower slowly onto the leader first and check again. Leaves follower torque on."""
-    import time
-
-    lead, fol = leader.read_positions(), follower.read_positions()
-    try:
-        check_alignment(follower.names, lead, fol, threshold)
-        follower.torque(True)
-    except AlignmentError:
-        if not move_follower:
-            raise
-        follower.torque(True)
-        follower.move_to(lead, speed=speed, sleep=sleep or time.sleep)
-        check_alignment(follower.names, lead, follower.read_positions(), threshold)

@@ -130,10 +130,6 @@ class Camera(ABC):
     def is_connected(self) -> bool:
         return self._connected and self._error is None
 
-    @property
-    def error_message(self) -> str | None:
-        return self._error
-
     def _raise_if_unusable(self) -> None:  # caller holds the lock
         if not self._connected:
             raise self.camera_error("is not connected")

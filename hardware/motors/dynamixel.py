@@ -144,11 +144,6 @@ class DynamixelBus(MotorsBus):
         reg = self._register(register, motor)
         self._write_raw(reg, self._id(motor), reg.check(value, f"{self._label(motor)}: "), self._label(motor), retries)
 
-    def read_id(self, register: str, motor_id: int, model: str | None = None, *, retries: int | None = None) -> int:
-        """Read a motor that is not (yet) in `motors`, by id; the model is pinged when not given."""
-        spec = get_model(model) if model else self._model_at(motor_id)
-        return self._read_raw(spec.register(register), motor_id, f"id {motor_id}", retries)
-
     def write_id(self, register: str, motor_id: int, value: int, model: str | None = None, *,
                  retries: int | None = None) -> None:
         spec = get_model(model) if model else self._model_at(motor_id)
@@ -286,12 +281,6 @@ class DynamixelBus(MotorsBus):
             raise HardwareAlertError(
                 f"port {self.port}: {self._label(name)} reports {describe_hardware_error(bits)}; its torque is off "
                 f"(fix the cause, then reboot the motor)", port=self.port, motor=name, bits=bits)
-
-    def set_return_delay(self, motor_id: int, microseconds: int) -> None:
-        if not 0 <= microseconds <= 508 or microseconds % 2:
-            raise ConfigError(f"return delay {microseconds} us: must be an even number of microseconds 0..508")
-        self.write_id("Torque_Enable", motor_id, 0)
-        self.write_id("Return_Delay_Time", motor_id, microseconds // 2)
 
     # ---------------------------------------------------------------- internals
     def _instruction(self, call, motor: str, what: str, retries: int | None, motor_id: int | None = None) -> None:

@@ -273,10 +273,6 @@ class World:
         """(centre xyz m on the table, half side m) of the target zone."""
         return np.array([TARGET_XY[0], TARGET_XY[1], 0.0]), TARGET_HALF
 
-    def grasp_pos(self) -> np.ndarray:
-        """World position of the grasp site (between the jaws)."""
-        return self.data.site("grasp").xpos.copy()
-
     def cube_touching_gripper(self) -> bool:
         d = self.data
         for c in d.contact[:d.ncon]:

@@ -9,10 +9,8 @@ from hardware.arms import (
     GoalClamp,
     MotorCalibration,
     ProfileError,
-    align_for_teleop,
     check_alignment,
     load_profile,
-    ramp,
     to_raw,
     to_units,
 )
@@ -124,13 +122,6 @@ def test_alignment_check_names_joints_worst_first():
     assert set(e.value.errors) == {"a", "c"}
 
 
-def test_ramp_never_exceeds_the_speed():
-    goals = list(ramp(np.array([0.0, 0.0]), np.array([60.0, -6.0]), max_speed=30.0, rate_hz=50))
-    assert len(goals) == 100 and np.allclose(goals[-1], [60, -6])
-    steps = np.abs(np.diff(np.array([[0.0, 0.0], *goals]), axis=0))
-    assert steps.max() <= 30.0 / 50 + 1e-9
-
-
 @pytest.fixture
 def clock():
     from .conftest import FakeClock
@@ -168,28 +159,3 @@ def test_per_step_clamp_on_the_real_bus(arms):
     assert sent[0] == pytest.approx(start[0] + 10)  # max_step = 10 degrees per command
     goal_raw = follower.bus.read("Goal_Position", "shoulder_pan")
     assert goal_raw == to_raw(sent, [follower.calibration[n] for n in follower.names], follower.is_gripper)[0]
-
-
-def test_align_before_engage_refuses_then_moves_follower_slowly(arms, clock):
-    (leader, lhw), (follower, fhw) = arms
-    leader.configure()
-    lhw.pose({"elbow_flex": 0.9, "wrist_flex": 0.2})
-    with pytest.raises(AlignmentError, match="elbow_flex .*wrist_flex"):
-        align_for_teleop(leader, follower, threshold=15)
-    assert follower.bus.read("Torque_Enable", "elbow_flex") == 0  # nothing engaged
-    goals = []
-    follower.bus.sync_write = _spy(follower.bus.sync_write, goals)
-    align_for_teleop(leader, follower, threshold=15, move_follower=True, speed=90,
-                     sleep=lambda dt: clock.advance(1 / 50))  # emulator time moves one control tick per sleep
-    assert follower.bus.read("Torque_Enable", "elbow_flex") == 1
-    elbow = np.array([g[2] for g in goals], dtype=float)
-    assert len(elbow) > 30 and np.abs(np.diff(elbow)).max() < 25  # slowly: ~2 degrees (23 ticks) per tick
-    assert np.all(np.abs(follower.read_positions() - leader.read_positions()) < 15)
-
-
-def _spy(fn, log):
-    def wrapper(register, values, motors=None):
-        if register == "Goal_Position":
-            log.append(list(values))
-        return fn(register, values, motors)
-    return wrapper
