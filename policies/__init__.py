@@ -21,8 +21,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _EXPORTS = {
     "Policy": "base", "ACTConfig": "config", "DiffusionConfig": "config", "PolicyConfig": "config",
-    "make_config": "config", "CheckpointError": "io", "check_features": "io", "load_policy": "io",
-    "make_policy": "io", "push_to_hub": "io", "save_policy": "io",
+    "make_config": "config", "CheckpointError": "policy_folder", "check_features": "policy_folder",
+    "load_policy": "io", "make_policy": "io", "push_to_hub": "policy_folder", "save_policy": "policy_folder",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -19,8 +19,9 @@ from torch import Tensor, nn
 
 from .backbone import make_backbone
 from .base import Policy
-from .config import STATE_KEY, ACTConfig
+from .config import ACTConfig
 from .ensemble import ActionQueue, TemporalEnsembler
+from .frame_keys import ACTION_KEY, IMAGES_KEY, STATE_KEY, pad_key
 
 
 class ACTPolicy(Policy):
@@ -54,10 +55,10 @@ class ACTPolicy(Policy):
 
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         nb = self.normalize_inputs(batch)
-        nb["action"] = self.normalizer.normalize("action", batch["action"].float())
+        nb[ACTION_KEY] = self.normalizer.normalize(ACTION_KEY, batch[ACTION_KEY].float())
         actions_hat, (mu, log_sigma_x2) = self.model(nb)
-        not_pad = ~batch["action_is_pad"].unsqueeze(-1)
-        l1 = (F.l1_loss(nb["action"], actions_hat, reduction="none") * not_pad).mean()
+        not_pad = ~batch[pad_key(ACTION_KEY)].unsqueeze(-1)
+        l1 = (F.l1_loss(nb[ACTION_KEY], actions_hat, reduction="none") * not_pad).mean()
         info = {"l1_loss": l1.item()}
         loss = l1
         if self.config.use_vae and mu is not None:
@@ -70,7 +71,7 @@ class ACTPolicy(Policy):
     def predict_action_chunk(self, batch: dict[str, Tensor]) -> Tensor:
         """Batch of prepared observations -> unnormalised chunk [B, chunk_size, A]."""
         actions, _ = self.model(self.normalize_inputs(batch))
-        return self.normalizer.unnormalize("action", actions)
+        return self.normalizer.unnormalize(ACTION_KEY, actions)
 
     def needs_observation(self) -> bool:
         return self.ensembler is not None or len(self.queue) == 0
@@ -119,15 +120,15 @@ class ACT(nn.Module):
 
     def _latent(self, batch: dict[str, Tensor], bsz: int, device) -> tuple[Tensor, Tensor | None, Tensor | None]:
         c = self.config
-        if not (c.use_vae and self.training and "action" in batch):
+        if not (c.use_vae and self.training and ACTION_KEY in batch):
             return torch.zeros(bsz, c.latent_dim, device=device), None, None
         tokens = [self.vae_encoder_cls_embed.weight.unsqueeze(0).expand(bsz, -1, -1)]
         if STATE_KEY in batch:
             tokens.append(self.vae_encoder_robot_state_input_proj(batch[STATE_KEY]).unsqueeze(1))
-        tokens.append(self.vae_encoder_action_input_proj(batch["action"]))
+        tokens.append(self.vae_encoder_action_input_proj(batch[ACTION_KEY]))
         x = torch.cat(tokens, dim=1).transpose(0, 1)  # (S, B, D)
         n_lead = len(tokens) - 1
-        pad = batch.get("action_is_pad")
+        pad = batch.get(pad_key(ACTION_KEY))
         if pad is None:
             pad = torch.zeros(bsz, c.chunk_size, dtype=torch.bool, device=device)
         key_padding_mask = torch.cat([torch.zeros(bsz, n_lead, dtype=torch.bool, device=device), pad], dim=1)
@@ -139,7 +140,7 @@ class ACT(nn.Module):
 
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, tuple[Tensor | None, Tensor | None]]:
         c = self.config
-        ref = batch["observation.images"] if c.image_keys else batch[STATE_KEY]
+        ref = batch[IMAGES_KEY] if c.image_keys else batch[STATE_KEY]
         bsz, device = ref.shape[0], ref.device
         latent, mu, log_sigma_x2 = self._latent(batch, bsz, device)
 
@@ -148,7 +149,7 @@ class ACT(nn.Module):
             tokens.append(self.encoder_robot_state_input_proj(batch[STATE_KEY]).unsqueeze(0))
         pos = [self.encoder_1d_feature_pos_embed.weight.unsqueeze(1)]  # (n_1d, 1, D)
         if c.image_keys:
-            imgs = batch["observation.images"]  # [B, N, 3, h, w]
+            imgs = batch[IMAGES_KEY]  # [B, N, 3, h, w]
             n_cam = imgs.shape[1]
             feat = self.backbone(imgs.flatten(0, 1))
             cam_pos = self.encoder_cam_feat_pos_embed(feat)  # (1, D, h', w')

@@ -1,8 +1,8 @@
 """The Policy interface shared by ACT and Diffusion: reset(), select_action(observation) -> action, save(dir),
 from_pretrained(dir or hub id), push_to_hub(repo_id); forward(batch) -> (loss, info) for training.
 
-Observations are dicts keyed as in the dataset: "observation.state" (float [S]) and
-"observation.images.<cam>" (uint8 RGB [H, W, 3] as the camera gives it; the policy resizes with the same
+Observations are frames (keys in policies.frame_keys): STATE_KEY (float [S]) and image_key(<cam>) per camera
+(uint8 RGB [H, W, 3] as the camera gives it; the policy resizes with the same
 function the frame cache used). A leading batch dimension is optional. Actions come back unnormalised, as a
 numpy array [A] (or [B, A] for a batched observation).
 """
@@ -17,9 +17,12 @@ import torch
 from torch import Tensor, nn
 
 from .backbone import resize_images
-from .config import IMAGE_PREFIX, STATE_KEY, PolicyConfig
+from .config import PolicyConfig
+from .frame_keys import ACTION_KEY, IMAGES_KEY, STATE_KEY, is_image_key
 from .images import resize_uint8, to_chw
 from .normalize import Normalizer
+from .policy_folder import load_folder, save_policy
+from .policy_folder import push_to_hub as push_policy_to_hub
 
 
 class Policy(nn.Module):
@@ -73,22 +76,22 @@ class Policy(nn.Module):
     def delta_indices(self) -> dict[str, list[int] | None]:
         """Frame offsets the data pipeline gathers per feature (None: the current frame only)."""
         obs = self.config.observation_delta_indices
-        d: dict[str, list[int] | None] = {"action": self.config.action_delta_indices}
+        d: dict[str, list[int] | None] = {ACTION_KEY: self.config.action_delta_indices}
         for key in self.config.input_features:
             d[key] = obs
         return d
 
     def normalize_inputs(self, batch: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """State normalised; images (uint8 [B, (T,) 3, h, w] per camera) normalised and stacked into
-        "observation.images" [B, (T,) n_cam, 3, h, w]."""
-        out = {k: v for k, v in batch.items() if not k.startswith(IMAGE_PREFIX)}
+        IMAGES_KEY [B, (T,) n_cam, 3, h, w]."""
+        out = {k: v for k, v in batch.items() if not is_image_key(k)}
         if STATE_KEY in batch:
             out[STATE_KEY] = self.normalizer.normalize(STATE_KEY, batch[STATE_KEY].float())
         keys = self.config.image_keys
         if keys:
             size = self.config.model_image_size
             imgs = [resize_images(self.normalizer.normalize_image(k, batch[k]), size) for k in keys]
-            out["observation.images"] = torch.stack(imgs, dim=-4)
+            out[IMAGES_KEY] = torch.stack(imgs, dim=-4)
         return out
 
     def prepare_observation(self, observation: Mapping[str, Any]) -> tuple[dict[str, Tensor], bool]:
@@ -138,26 +141,27 @@ class Policy(nn.Module):
         """False when the next action is already known (a queued chunk) and the observation can be skipped."""
         return True
 
-    # --- persistence (policies.io does the work) ------------------------------------------------------------
+    # --- persistence (policies.policy_folder does the work) ------------------------------------------------
     def save(self, path) -> None:
-        from .io import save_policy
-
         save_policy(self, path)
 
     save_pretrained = save
 
     @classmethod
     def from_pretrained(cls, path_or_repo: str, device: str | torch.device = "cpu", **kw) -> Policy:
-        from .io import load_policy
+        """A saved policy of this class (ACTPolicy.from_pretrained(...)); policies.load_policy loads either kind."""
+        if not cls.name:
+            raise TypeError("Policy.from_pretrained needs a policy class (ACTPolicy, DiffusionPolicy): "
+                            "policies.load_policy(path) loads a policy of either kind")
 
-        policy = load_policy(path_or_repo, device=device, **kw)
-        if cls is not Policy and not isinstance(policy, cls):
-            raise ValueError(f"{path_or_repo} holds a {policy.name} policy, not {cls.name}")
-        return policy
+        def make(config: PolicyConfig) -> Policy:
+            if config.type != cls.name:
+                raise ValueError(f"{path_or_repo} holds a {config.type} policy, not {cls.name}")
+            return cls(config)
+
+        return load_folder(path_or_repo, make, device=device, **kw)
 
     load = from_pretrained
 
     def push_to_hub(self, repo_id: str, private: bool = False, commit_message: str = "Upload policy") -> str:
-        from .io import push_to_hub
-
-        return push_to_hub(self, repo_id, private=private, commit_message=commit_message)
+        return push_policy_to_hub(self, repo_id, private=private, commit_message=commit_message)

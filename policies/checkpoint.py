@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .io import CheckpointError, save_policy
 from .optim import EMA, load_optimizer_tensors, optimizer_tensors
+from .policy_folder import CheckpointError, save_policy
 
 STATE_TENSORS, STATE_JSON = "training_state.safetensors", "training_state.json"
 

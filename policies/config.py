@@ -5,9 +5,10 @@ into ours (`from_dict`, unknown lerobot-only fields are dropped) and the datacla
 ("lerobot-default") sizes. The "cpu-small" preset is the default here: low-resolution images, a narrow
 ResNet-18-shaped backbone and a small transformer / U-Net, sized to train on a 2-core laptop CPU.
 
-Features use lerobot's shape convention: {"observation.state": {"type": "STATE", "shape": [6]},
-"observation.images.front": {"type": "VISUAL", "shape": [3, 240, 320]}, "action": {"type": "ACTION", ...}}.
-Image shapes are the cameras' (the dataset's); `image_size` is what the policy resizes them to.
+Features are keyed as frames are (policies.frame_keys) and use lerobot's shape convention:
+{STATE_KEY: {"type": "STATE", "shape": [6]}, image_key("front"): {"type": "VISUAL", "shape": [3, 240, 320]},
+ACTION_KEY: {"type": "ACTION", ...}}. Image shapes are the cameras' (the dataset's); `image_size` is what the
+policy resizes them to.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .frame_keys import ACTION_KEY, STATE_KEY, camera_name, image_key, is_image_key
+
 STATE, VISUAL, ACTION = "STATE", "VISUAL", "ACTION"
-IMAGE_PREFIX = "observation.images."
-STATE_KEY = "observation.state"
-ACTION_KEY = "action"
 
 
 def _default_norm(visual: str, state: str, action: str):
@@ -75,9 +75,9 @@ class PolicyConfig:
 
     def validate(self) -> None:
         if ACTION_KEY not in self.output_features:
-            raise ValueError("config has no 'action' output feature")
+            raise ValueError(f"config has no {ACTION_KEY!r} output feature")
         if not self.image_keys and STATE_KEY not in self.input_features:
-            raise ValueError("config needs at least one image or an observation.state input")
+            raise ValueError(f"config needs at least one image or an {STATE_KEY} input")
         if self.vision_backbone not in ("resnet18", "small_cnn"):
             raise ValueError(f"vision_backbone must be 'resnet18' or 'small_cnn', not {self.vision_backbone!r}")
         if self.backbone_norm not in ("frozen_bn", "batch", "group"):
@@ -326,8 +326,8 @@ def split_features(features: dict[str, dict], cameras: list[str] | None = None) 
     inputs, outputs = {}, {}
     for key, f in features.items():
         shape = list(f["shape"])
-        if key.startswith(IMAGE_PREFIX) and f.get("dtype") in ("video", "image"):
-            if cameras is not None and key.removeprefix(IMAGE_PREFIX) not in cameras:
+        if is_image_key(key) and f.get("dtype") in ("video", "image"):
+            if cameras is not None and camera_name(key) not in cameras:
                 continue
             inputs[key] = _feature(VISUAL, [shape[2], shape[0], shape[1]])
         elif "type" in f:  # already policy-shaped
@@ -337,10 +337,10 @@ def split_features(features: dict[str, dict], cameras: list[str] | None = None) 
         elif key == ACTION_KEY:
             outputs[key] = _feature(ACTION, shape, f.get("names"))
     if cameras is not None:
-        missing = [c for c in cameras if IMAGE_PREFIX + c not in inputs]
+        missing = [c for c in cameras if image_key(c) not in inputs]
         if missing:
             raise ValueError(f"camera(s) {', '.join(missing)} not in the dataset "
-                             f"(it has {', '.join(k.removeprefix(IMAGE_PREFIX) for k in features if k.startswith(IMAGE_PREFIX))})")
+                             f"(it has {', '.join(camera_name(k) for k in features if is_image_key(k))})")
     return inputs, outputs
 
 

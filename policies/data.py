@@ -1,13 +1,13 @@
 """Dataset -> training batches, fast on a CPU.
 
-Every episode's video is decoded once (through `robotapp.dataset.DatasetReader`, which owns the file format)
-and resized with the same function `select_action` uses, into one in-memory uint8 tensor per camera at
+Every episode's video is decoded once (through a FrameSource, policies.frame_source: the app's DatasetReader,
+which owns the file format) and resized with the same function `select_action` uses, into one in-memory uint8 tensor per camera at
 training resolution. Batches are then pure tensor indexing: no per-sample decoding, no worker processes.
 
-`FrameCache.build(reader, ...)` makes the cache (with a memory estimate and a clear refusal when it will not
+`FrameCache.build(source, ...)` makes the cache (with a memory estimate and a clear refusal when it will not
 fit); `BatchSampler(cache, delta_indices, batch_size, ...)` yields batches with frame offsets per feature
-(action chunks, observation history), "<key>_is_pad" masks where offsets leave the episode, optional random
-shift augmentation, and a per-rank split for DDP. `InMemoryDataset` is a reader-shaped view over arrays (tests,
+(action chunks, observation history), pad_key(<key>) masks where offsets leave the episode, optional random
+shift augmentation, and a per-rank split for DDP. `InMemoryDataset` is a FrameSource over arrays (tests,
 benchmarks).
 """
 
@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .config import ACTION_KEY, IMAGE_PREFIX, STATE_KEY
+from .frame_keys import ACTION_KEY, STATE_KEY, camera_name, image_key, is_image_key, pad_key
+from .frame_source import FrameSource
 from .images import resize_uint8, to_chw
 from .normalize import stats_from_arrays
 
@@ -31,21 +32,8 @@ class FrameCacheTooLarge(RuntimeError):
     """The decoded frames would not fit in memory."""
 
 
-def _episode_id(rec) -> int:
-    for name in ("episode_index", "index"):
-        if isinstance(rec, Mapping) and name in rec:
-            return int(rec[name])
-        if hasattr(rec, name):
-            return int(getattr(rec, name))
-    return int(rec)
-
-
-def _episode_length(rec) -> int:
-    return int(rec["length"] if isinstance(rec, Mapping) else rec.length)
-
-
 def camera_keys(features: Mapping[str, Mapping]) -> list[str]:
-    return [k for k, f in features.items() if k.startswith(IMAGE_PREFIX) and f.get("dtype") in ("video", "image")]
+    return [k for k, f in features.items() if is_image_key(k) and f.get("dtype") in ("video", "image")]
 
 
 def available_memory_bytes() -> int | None:
@@ -80,7 +68,7 @@ def estimate_cache_bytes(n_frames: int, image_shapes: Sequence[tuple[int, int]],
 
 @dataclass
 class FrameCache:
-    """All frames of the chosen episodes, concatenated. arrays: "action"/"observation.state" float32 [N, D],
+    """All frames of the chosen episodes, concatenated. arrays: ACTION_KEY/STATE_KEY float32 [N, D],
     camera keys uint8 [N, 3, h, w]. Episode e spans [episode_from[e], episode_to[e])."""
 
     arrays: dict[str, Tensor]
@@ -100,7 +88,7 @@ class FrameCache:
         return sum(t.numel() * t.element_size() for t in self.arrays.values())
 
     @classmethod
-    def build(cls, reader, image_size: tuple[int, int] | None = None, cameras: Sequence[str] | None = None,
+    def build(cls, reader: FrameSource, image_size: tuple[int, int] | None = None, cameras: Sequence[str] | None = None,
               episodes: Sequence[int] | None = None, progress: Callable[[int, int], None] | None = None,
               memory_budget: int | None = None, processes_per_machine: int = 1) -> FrameCache:
         """Decode `episodes` (default all) of `reader` into memory. `cameras` are short names ("front") or full
@@ -110,20 +98,20 @@ class FrameCache:
         if cameras is None:
             cam_keys = all_cams
         else:
-            cam_keys = [c if c.startswith(IMAGE_PREFIX) else IMAGE_PREFIX + c for c in cameras]
+            cam_keys = [c if is_image_key(c) else image_key(c) for c in cameras]
             missing = [k for k in cam_keys if k not in all_cams]
             if missing:
-                raise ValueError(f"dataset has no camera {', '.join(k.removeprefix(IMAGE_PREFIX) for k in missing)}"
-                                 f" (it has {', '.join(k.removeprefix(IMAGE_PREFIX) for k in all_cams) or 'none'})")
+                raise ValueError(f"dataset has no camera {', '.join(camera_name(k) for k in missing)}"
+                                 f" (it has {', '.join(camera_name(k) for k in all_cams) or 'none'})")
         records = list(reader.episodes)
         if episodes is not None:
             wanted = {int(e) for e in episodes}
-            records = [r for r in records if _episode_id(r) in wanted]
+            records = [r for r in records if int(r.index) in wanted]
             if len(records) != len(wanted):
-                raise ValueError(f"dataset lacks episode(s) {sorted(wanted - {_episode_id(r) for r in records})}")
+                raise ValueError(f"dataset lacks episode(s) {sorted(wanted - {int(r.index) for r in records})}")
         if not records:
             raise ValueError("dataset has no episodes to train on")
-        lengths = np.array([_episode_length(r) for r in records], dtype=np.int64)
+        lengths = np.array([int(r.length) for r in records], dtype=np.int64)
         n = int(lengths.sum())
         shapes = []
         for k in cam_keys:
@@ -150,7 +138,7 @@ class FrameCache:
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         vectors: dict[str, list[np.ndarray]] = {ACTION_KEY: [], STATE_KEY: []}
         for i, rec in enumerate(records):
-            ep, length = _episode_id(rec), int(lengths[i])
+            ep, length = int(rec.index), int(lengths[i])
             data = reader.episode_data(ep)
             for key in vectors:
                 if key in data:
@@ -160,10 +148,10 @@ class FrameCache:
                     vectors[key].append(v)
 
         def decode(i: int, k: str, hw: tuple[int, int]) -> None:
-            ep, length, s = _episode_id(records[i]), int(lengths[i]), int(starts[i])
+            ep, length, s = int(records[i].index), int(lengths[i]), int(starts[i])
             frames = reader.decode_episode_video(ep, k)
             if len(frames) < length:
-                raise ValueError(f"episode {ep} camera {k.removeprefix(IMAGE_PREFIX)}: video has {len(frames)} "
+                raise ValueError(f"episode {ep} camera {camera_name(k)}: video has {len(frames)} "
                                  f"frames, the data has {length}")
             arrays[k][s:s + length] = torch.from_numpy(to_chw(resize_uint8(frames[:length], hw)))
 
@@ -185,18 +173,18 @@ class FrameCache:
             if parts:
                 arrays[key] = torch.from_numpy(np.concatenate(parts))
         if ACTION_KEY not in arrays:
-            raise ValueError("dataset has no 'action' feature")
+            raise ValueError(f"dataset has no {ACTION_KEY!r} feature")
         stats = _feature_stats(reader, arrays, cam_keys)
         return cls(arrays=arrays, episode_from=starts, episode_to=starts + lengths,
-                   episode_ids=[_episode_id(r) for r in records], fps=float(reader.fps),
+                   episode_ids=[int(r.index) for r in records], fps=float(reader.fps),
                    features={k: dict(reader.features[k]) for k in [*cam_keys, STATE_KEY, ACTION_KEY]
                              if k in reader.features},
                    stats=stats)
 
 
-def _feature_stats(reader, arrays: Mapping[str, Tensor], cam_keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
+def _feature_stats(reader: FrameSource, arrays: Mapping[str, Tensor], cam_keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """The dataset's stats (meta/stats.json) where present; computed from the cache otherwise."""
-    src = getattr(reader, "stats", None) or {}
+    src = reader.stats or {}
     out: dict[str, dict[str, np.ndarray]] = {}
     for key, arr in arrays.items():
         have = src.get(key, {})
@@ -257,7 +245,7 @@ class BatchSampler:
         return torch.cat(parts)
 
     def gather(self, frames: Tensor) -> dict[str, Tensor]:
-        """Batch for these frame indices: each feature at its offsets, with <key>_is_pad masks."""
+        """Batch for these frame indices: each feature at its offsets, with pad_key(<key>) masks."""
         out: dict[str, Tensor] = {}
         lo, hi = self._ep_from[frames], self._ep_to[frames]
         for key, d in self.delta.items():
@@ -269,10 +257,10 @@ class BatchSampler:
             pad = (idx < lo[:, None]) | (idx >= hi[:, None])
             idx = torch.maximum(torch.minimum(idx, hi[:, None] - 1), lo[:, None])
             out[key] = arr[idx]
-            out[f"{key}_is_pad"] = pad
+            out[pad_key(key)] = pad
         if self.augment_shift:
             for key in out:
-                if key.startswith(IMAGE_PREFIX) and not key.endswith("_is_pad"):
+                if is_image_key(key) and key in self.cache.arrays:  # not a pad mask
                     out[key] = random_shift(out[key], self.augment_shift, self._aug_gen)
         if self.device.type != "cpu":
             out = {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
@@ -310,9 +298,15 @@ def random_shift(images: Tensor, pad: int, generator: torch.Generator | None = N
     return out.reshape(images.shape)
 
 
+@dataclass(frozen=True)
+class Episode:
+    index: int
+    length: int
+
+
 class InMemoryDataset:
-    """A reader-shaped view over arrays: episodes = list of dicts with "action" [T, A], "observation.state"
-    [T, S] and camera keys uint8 [T, H, W, 3]. Implements what FrameCache.build uses."""
+    """A FrameSource over arrays: episodes = list of dicts with ACTION_KEY [T, A], STATE_KEY [T, S] and camera
+    keys uint8 [T, H, W, 3]."""
 
     def __init__(self, episodes: Sequence[Mapping[str, np.ndarray]], fps: int = 30, stats: Mapping | None = None):
         if not episodes:
@@ -329,9 +323,7 @@ class InMemoryDataset:
             else:
                 self.features[key] = {"dtype": "float32", "shape": list(arr.shape[1:])}
         lengths = [len(e[ACTION_KEY]) for e in self._eps]
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        self.episodes = [{"episode_index": i, "length": n, "dataset_from_index": int(s),
-                          "dataset_to_index": int(s + n)} for i, (n, s) in enumerate(zip(lengths, starts, strict=True))]
+        self.episodes = [Episode(i, int(n)) for i, n in enumerate(lengths)]
         self.num_episodes, self.num_frames = len(self._eps), int(sum(lengths))
         self.stats = dict(stats) if stats is not None else {}
 

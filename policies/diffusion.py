@@ -17,8 +17,9 @@ from torch import Tensor, nn
 
 from .backbone import feature_map_shape, make_backbone
 from .base import Policy
-from .config import STATE_KEY, DiffusionConfig
+from .config import DiffusionConfig
 from .ensemble import ActionQueue
+from .frame_keys import ACTION_KEY, IMAGES_KEY, STATE_KEY, pad_key
 from .schedulers import NoiseScheduler
 from .unet import ConditionalUnet1d
 
@@ -46,7 +47,7 @@ class DiffusionPolicy(Policy):
 
     def forward(self, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         nb = self.normalize_inputs(_with_time_axis(batch, self.config))
-        nb["action"] = self.normalizer.normalize("action", batch["action"].float())
+        nb[ACTION_KEY] = self.normalizer.normalize(ACTION_KEY, batch[ACTION_KEY].float())
         loss = self.diffusion.compute_loss(nb)
         return loss, {"mse_loss": loss.item()}
 
@@ -56,7 +57,7 @@ class DiffusionPolicy(Policy):
         unnormalised actions [B, n_action_steps, A]."""
         actions = self.diffusion.generate_actions(self.normalize_inputs(_with_time_axis(batch, self.config)),
                                                   generator=generator)
-        return self.normalizer.unnormalize("action", actions)
+        return self.normalizer.unnormalize(ACTION_KEY, actions)
 
     def _select_action(self, batch: dict[str, Tensor]) -> Tensor:
         for key, hist in self._history.items():
@@ -168,7 +169,7 @@ class DiffusionModel(nn.Module):
         if STATE_KEY in batch:
             feats.append(batch[STATE_KEY])  # (B, T, S)
         if c.image_keys:
-            imgs = batch["observation.images"]  # (B, T, N, 3, h, w)
+            imgs = batch[IMAGES_KEY]  # (B, T, N, 3, h, w)
             b, t, n = imgs.shape[:3]
             if c.use_separate_rgb_encoder_per_camera:
                 per_cam = [enc(imgs[:, :, i].flatten(0, 1)).reshape(b, t, -1)
@@ -181,14 +182,14 @@ class DiffusionModel(nn.Module):
     def compute_loss(self, batch: dict[str, Tensor]) -> Tensor:
         c = self.config
         cond = self.global_condition(batch)
-        x0 = batch["action"]
+        x0 = batch[ACTION_KEY]
         noise = torch.randn_like(x0)
         t = torch.randint(0, c.num_train_timesteps, (x0.shape[0],), device=x0.device)
         pred = self.unet(self.train_scheduler.add_noise(x0, noise, t), t, global_cond=cond)
         target = noise if c.prediction_type == "epsilon" else x0
         loss = F.mse_loss(pred, target, reduction="none")
         if c.do_mask_loss_for_padding:
-            loss = loss * (~batch["action_is_pad"]).unsqueeze(-1)
+            loss = loss * (~batch[pad_key(ACTION_KEY)]).unsqueeze(-1)
         return loss.mean()
 
     @torch.inference_mode()

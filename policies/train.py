@@ -23,8 +23,11 @@ import torch.distributed as dist
 from .checkpoint import latest_checkpoint, restore, save_checkpoint
 from .config import make_config, split_features
 from .data import BatchSampler, FrameCache
-from .io import check_features, load_policy, make_policy
+from .frame_keys import camera_name
+from .frame_source import FrameSource
+from .io import load_policy, make_policy
 from .optim import EMA, lr_factor, make_optimizer
+from .policy_folder import check_features
 
 
 @dataclass
@@ -107,9 +110,9 @@ def _open_reader(path: str):
     return DatasetReader(path)
 
 
-def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | None = None,
+def train(opts: TrainOptions, reader: FrameSource | None = None, callback: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train a policy. `reader` (anything DatasetReader-shaped) overrides `opts.dataset`. `callback` gets every
+    """Train a policy on `reader` (a FrameSource, e.g. robotapp's DatasetReader), which overrides `opts.dataset`. `callback` gets every
     logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
     _stop_requested.clear()
     t_entry = _run_start()
@@ -141,7 +144,7 @@ def train(opts: TrainOptions, reader=None, callback: Callable[[dict], None] | No
         check_features(config, reader.features)
     if opts.batch_size:
         config.batch_size = int(opts.batch_size)
-    cams = [k.removeprefix("observation.images.") for k in config.image_keys]
+    cams = [camera_name(k) for k in config.image_keys]
     cache = FrameCache.build(reader, image_size=config.model_image_size if cams else None, cameras=cams,
                              episodes=opts.episodes, processes_per_machine=local_world,
                              progress=_cache_progress if main_proc and opts.progress else None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from policies.data import InMemoryDataset
+from policies.frame_keys import ACTION_KEY, STATE_KEY, camera_name, image_key, is_image_key
 
 CAMS = ("front", "wrist")
 
@@ -23,13 +24,13 @@ def make_episodes(n_episodes: int = 3, length: int = 24, hw: tuple[int, int] = (
         state = np.stack([xs * 90, ys * 90, 10 * np.sin(t / 9), 5 + t * 0.1, -20 + xs * 5, 50 + 40 * ys], 1)
         action = np.roll(state, -1, axis=0)
         action[-1] = state[-1]
-        ep = {"observation.state": state.astype(np.float32), "action": action.astype(np.float32)}
+        ep = {STATE_KEY: state.astype(np.float32), ACTION_KEY: action.astype(np.float32)}
         for ci, cam in enumerate(cams):
             imgs = np.full((length, h, w, 3), 20, dtype=np.uint8)
             for i in range(length):
                 cy, cx = int(ys[i] * (h - 4)), int(xs[i] * (w - 4))
                 imgs[i, cy:cy + 4, cx:cx + 4] = (230, 40 + 60 * ci, 40)
-            ep[f"observation.images.{cam}"] = imgs
+            ep[image_key(cam)] = imgs
         eps.append(ep)
     return eps
 
@@ -52,15 +53,15 @@ def write_dataset(root, episodes: list[dict[str, np.ndarray]], fps: int = 30, co
     from robotapp.dataset import DatasetWriter, build_features
 
     first = episodes[0]
-    cams = [(k.removeprefix("observation.images."), *first[k].shape[1:3]) for k in first if k.startswith("observation.images.")]
+    cams = [(camera_name(k), *first[k].shape[1:3]) for k in first if is_image_key(k)]
     joints = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
     w = DatasetWriter.create(root, fps=fps, features=build_features(joints, cams), robot_type="koch_follower",
                              codec=codec, fsync=False)
     try:
         for ep in episodes:
-            for i in range(len(ep["action"])):
-                obs = {k: v[i] for k, v in ep.items() if k != "action"}
-                w.add_frame(obs, ep["action"][i], "move")
+            for i in range(len(ep[ACTION_KEY])):
+                obs = {k: v[i] for k, v in ep.items() if k != ACTION_KEY}
+                w.add_frame(obs, ep[ACTION_KEY][i], "move")
             w.save_episode().wait()
     finally:
         w.close()

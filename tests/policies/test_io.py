@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from policies import CheckpointError, Policy, load_policy, make_config, make_policy
+from policies.act import ACTPolicy
 from policies.data import FrameCache
-from policies.io import convert_lerobot_state_dict
+from policies.diffusion import DiffusionPolicy
+from policies.policy_folder import convert_lerobot_state_dict
 from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset
 
 
@@ -47,9 +49,19 @@ def test_save_then_load_gives_identical_actions(ds, tmp_path, kind):
     policy.save(tmp_path / kind)
     assert sorted(p.name for p in (tmp_path / kind).iterdir()) == ["config.json", "model.safetensors",
                                                                    "normalizer.safetensors"]
-    loaded = Policy.from_pretrained(str(tmp_path / kind))
+    loaded = load_policy(str(tmp_path / kind))
     assert type(loaded) is type(policy) and loaded.config == policy.config and not loaded.training
     np.testing.assert_array_equal(_rollout(policy, ds), _rollout(loaded, ds))
+
+
+def test_from_pretrained_on_a_policy_class_loads_that_kind_only(saved):
+    folder, policy = saved
+    loaded = ACTPolicy.from_pretrained(str(folder))
+    assert type(loaded) is ACTPolicy and loaded.config == policy.config
+    with pytest.raises(ValueError, match="holds a act policy, not diffusion"):
+        DiffusionPolicy.from_pretrained(str(folder))
+    with pytest.raises(TypeError, match="load_policy"):
+        Policy.from_pretrained(str(folder))
 
 
 def _one_line(excinfo, *parts):
