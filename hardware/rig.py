@@ -25,16 +25,6 @@ class Rig:
         """(height, width) per camera, from its latest frame."""
         return {name: cam.read_latest(timeout=5.0).image.shape[:2] for name, cam in self.cameras.items()}
 
-    def features(self) -> dict[str, dict]:
-        """The dataset schema this rig produces, in LeRobot's shape: the follower's joints as action and state,
-        one video feature per camera."""
-        joints = self.follower.features
-        out = {"action": dict(joints), "observation.state": dict(joints)}
-        for name, (h, w) in self.camera_shapes().items():
-            out[f"observation.images.{name}"] = {"dtype": "video", "shape": [h, w, 3],
-                                                 "names": ["height", "width", "channels"]}
-        return out
-
     def close(self) -> None:
         """Disconnect everything; safe to call twice and after a failed open."""
         if self.sim is not None:

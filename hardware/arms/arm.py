@@ -104,11 +104,6 @@ class Arm:
             self._last_goal = None
         self.bus.torque(enabled, self.names)
 
-    @property
-    def features(self) -> dict[str, dict]:
-        names = [f"{n}.pos" for n in self.names]
-        return {"dtype": "float32", "shape": [len(names)], "names": names}
-
     def _cals(self) -> list[MotorCalibration]:
         if self.calibration is None:
             raise NotCalibratedError(f"arm {self.arm_id} is not calibrated: run `robotapp calibrate --arm "

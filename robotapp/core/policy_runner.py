@@ -19,7 +19,7 @@ from collections import deque
 
 import numpy as np
 
-STATE_KEY = "observation.state"
+from policies.frame_keys import STATE_KEY
 
 
 class PolicyRunner:

@@ -15,16 +15,15 @@ A Scene prepares each episode: on a real rig that is the person resetting the ta
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from policies.frame_keys import image_key
+from robotapp.core.observation import ObservationBuilder
 from robotapp.core.telemetry import TickRecorder
 from robotapp.dataset import DatasetWriter
-
-FRESH_GRACE_S = 0.004  # the longest a recorded frame waits for a camera image that is due (real time only)
 
 
 @dataclass
@@ -86,8 +85,7 @@ class RecordingFlow:
         self._prepared = session.worker.submit(lambda: self.scene.prepare(0))
         self._ticks = 0
         self._recorder: TickRecorder | None = None
-        self._last_images: dict[str, np.ndarray] = {}
-        self._last_seqs: dict[str, int] = {}
+        self._observations = ObservationBuilder(session.rig, cfg.fps, cfg.realtime)
 
     # -- commands (on the control thread, through Session.call) --------------------------------------------
     def next(self) -> None:
@@ -168,41 +166,11 @@ class RecordingFlow:
                                     f"({self.saved + 1}/{self.plan.episodes})", phase="episode")
 
     def _add_frame(self, state: np.ndarray, action: np.ndarray) -> None:
-        obs = {"observation.state": state.astype(np.float32)}
-        seqs, drops = {}, {}
-        realtime = self.session.config.realtime
-        period = 1.0 / self.session.config.fps
-        wait_until = time.monotonic() + min(FRESH_GRACE_S, 0.15 * period)
-        for name, cam in self.session.rig.cameras.items():
-            try:
-                frame = cam.read_latest()
-                if realtime and frame.seq == self._last_seqs.get(name):
-                    frame = self._due_frame(cam, frame, period, wait_until)
-                self._last_images[name] = frame.image
-                self._last_seqs[name] = seqs[name] = frame.seq
-            except Exception:  # a camera that went away: repeat its last image and count it as dropped
-                if name not in self._last_images:
-                    raise
-                seqs[name] = -2
-            drops[name] = cam.stats.drops
-            obs[f"observation.images.{name}"] = self._last_images[name]
-        self.writer.add_frame(obs, action.astype(np.float32), self.plan.task)
-        self._recorder.frame(seqs, drops)
+        obs = self._observations.build(state)
+        self.writer.add_frame(obs.values, action.astype(np.float32), self.plan.task)
+        self._recorder.frame(obs.seqs, obs.drops)
         if not self.session.config.realtime:
             self._wait_for_encoders()
-
-    @staticmethod
-    def _due_frame(cam, frame, period: float, wait_until: float):
-        """A camera at the dataset's fps whose next image is due within a few ms: wait for it (bounded) rather
-        than repeat the last one. Without this a camera whose frames land just around the recording instant
-        alternates repeated and skipped frames (two 30 Hz clocks in phase, with jitter)."""
-        now = time.monotonic()
-        if now < wait_until and now >= frame.t_capture + period - (wait_until - now):
-            try:
-                return cam.wait_new(frame.seq, wait_until - now)
-            except Exception:  # not in time (or the camera went away): the last image, counted as repeated
-                return frame
-        return frame
 
     def _wait_for_encoders(self, most: int = 4) -> None:
         """Lock-step recording outruns real time: let the encoders catch up instead of dropping frames."""
@@ -216,7 +184,7 @@ class RecordingFlow:
         if not save or self._recorder is None or self._recorder.frames == 0:
             self.writer.discard_episode()
         else:
-            drops = {n: self.writer.stats.dropped_in_episode.get(f"observation.images.{n}", 0) for n in self._cams}
+            drops = {n: self.writer.stats.dropped_in_episode.get(image_key(n), 0) for n in self._cams}
             telemetry = self._recorder.finish(index, drops)
             result = self.writer.save_episode(extra={"telemetry": telemetry.as_dict(), "scene": self.scene.info()})
             self.results.append(result)

@@ -123,19 +123,13 @@ class Session:
                writer=None, **kw):
         """Start a recording flow (recording.py) into plan.dataset: a new dataset, or with resume=True more
         episodes in an existing one (its fps, features and robot type must match this rig)."""
+        from robotapp.core.observation import open_rig_writer
         from robotapp.core.recording import RecordingFlow
-        from robotapp.dataset import DatasetWriter
 
         if writer is None:
-            features = self.rig.features()
-            robot = self.rig.follower.profile.name
-            if resume:
-                writer = DatasetWriter.open(plan.dataset, fps=self.config.fps, features=features, robot_type=robot)
-                for note in writer.recovery_notes:
-                    self.events.publish("info", note)
-            else:
-                writer = DatasetWriter.create(plan.dataset, fps=self.config.fps, features=features,
-                                              robot_type=robot, codec=codec)
+            writer = open_rig_writer(plan.dataset, self.rig, self.config.fps, resume=resume, codec=codec)
+            for note in writer.recovery_notes:
+                self.events.publish("info", note)
 
         def go():
             try:

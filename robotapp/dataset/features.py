@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 
+from policies.frame_keys import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, image_key
 from robotapp.dataset.errors import DatasetError
 
 DEFAULT_FEATURES: dict[str, dict] = {
@@ -18,7 +19,6 @@ DEFAULT_FEATURES: dict[str, dict] = {
     "index": {"dtype": "int64", "shape": [1], "names": None},
     "task_index": {"dtype": "int64", "shape": [1], "names": None},
 }
-IMAGE_PREFIX = "observation.images."
 VECTOR_DTYPES = ("float32", "float64", "int64", "int32")
 
 
@@ -35,11 +35,11 @@ def build_features(joints: Sequence[str], cameras: Iterable[tuple[str, int, int]
     names = [f"{j}{suffix}" for j in joints]
     act = [f"{j}{suffix}" for j in (action_joints or joints)]
     feats = {
-        "action": {"dtype": "float32", "shape": [len(act)], "names": act},
-        "observation.state": {"dtype": "float32", "shape": [len(names)], "names": names},
+        ACTION_KEY: {"dtype": "float32", "shape": [len(act)], "names": act},
+        STATE_KEY: {"dtype": "float32", "shape": [len(names)], "names": names},
     }
     for cam, (h, w) in cams:
-        feats[IMAGE_PREFIX + cam] = {"dtype": "video", "shape": [int(h), int(w), 3],
+        feats[image_key(cam)] = {"dtype": "video", "shape": [int(h), int(w), 3],
                                      "names": ["height", "width", "channels"]}
     return normalize_features(feats, with_defaults=False)
 
@@ -83,7 +83,7 @@ def normalize_features(features: Mapping[str, Mapping], *, with_defaults: bool =
         if dtype != "video" and names is not None and len(names) != shape[0]:
             raise DatasetError(f"feature '{key}': {len(names)} names for shape {shape}")
         out[key] = clean
-    if "action" not in out:
+    if ACTION_KEY not in out:
         raise DatasetError("features have no 'action' entry")
     if with_defaults:
         for key, ft in DEFAULT_FEATURES.items():
@@ -101,7 +101,7 @@ def vector_keys(features: Mapping[str, Mapping]) -> list[str]:
 
 
 def observation_keys(features: Mapping[str, Mapping]) -> list[str]:
-    return [k for k in features if k != "action" and k not in DEFAULT_FEATURES]
+    return [k for k in features if k != ACTION_KEY and k not in DEFAULT_FEATURES]
 
 
 def schema_mismatch(a: Mapping[str, Mapping], b: Mapping[str, Mapping]) -> str | None:

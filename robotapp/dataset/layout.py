@@ -104,6 +104,11 @@ def check_links(root: Path) -> None:
                 inside(root, rel, "this symlink", rel)
 
 
+def is_dataset(root: str | Path) -> bool:
+    """Whether the folder holds a dataset (its info.json); says nothing of whether it is a sound one."""
+    return (Path(root) / INFO).is_file()
+
+
 def data_relpath(info: dict, chunk: int, file: int) -> str:
     return info.get("data_path", DATA_PATH).format(chunk_index=chunk, file_index=file)
 

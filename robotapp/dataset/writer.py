@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from policies.frame_keys import ACTION_KEY
 from robotapp.dataset import layout
 from robotapp.dataset.encoder_pool import EncoderPool
 from robotapp.dataset.errors import DatasetError
@@ -84,7 +85,7 @@ class DatasetWriter:
         self.errors: list[str] = []
         feats = meta.features
         self._vec_keys = vector_keys(feats)
-        self._obs_vec = [k for k in self._vec_keys if k != "action"]
+        self._obs_vec = [k for k in self._vec_keys if k != ACTION_KEY]
         self._dims = {k: (int(feats[k]["shape"][0]), feats[k]["dtype"]) for k in self._vec_keys}
         self._cams = {k: tuple(feats[k]["shape"]) for k in meta.video_keys}
         self._obs_keys = set(observation_keys(feats))
@@ -171,7 +172,7 @@ class DatasetWriter:
             if len(observation) != len(self._obs_keys) or not self._obs_keys.issuperset(observation):
                 raise DatasetError(_key_problem(observation, self._obs_keys))
             buf = self._buf
-            values = {"action": action, **{k: observation[k] for k in self._obs_vec}}
+            values = {ACTION_KEY: action, **{k: observation[k] for k in self._obs_vec}}
             vecs = {}
             for key, v in values.items():
                 a = np.asarray(v)

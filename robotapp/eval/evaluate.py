@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from robotapp.core.modes import Mode, SessionConfig
+from robotapp.core.observation import ObservationBuilder, open_or_create_rig_writer
 from robotapp.core.policy_runner import PolicyRunner
 from robotapp.core.session import Session
 from robotapp.eval.success_rate import success_line, wilson_interval
@@ -100,6 +101,7 @@ class PolicySource:
         self.time_limit, self.judge = time_limit, judge
         self.writer, self.task = writer, task
         self.frame = -1
+        self.observations = ObservationBuilder(session.rig, fps, session.config.realtime)
         self.action: np.ndarray | None = None
         self.seconds = 0.0
 
@@ -109,9 +111,7 @@ class PolicySource:
             return None
         k = int(t * self.fps + 1e-6)
         if k != self.frame:
-            obs = {"observation.state": np.asarray(state, np.float32)}
-            for name, cam in self.session.rig.cameras.items():
-                obs[f"observation.images.{name}"] = cam.read_latest().image
+            obs = self.observations.build(state).values
             self.action = np.asarray(self.runner.step(k, obs), dtype=np.float64)
             if self.writer is not None:
                 self.writer.add_frame(obs, self.action.astype(np.float32), self.task)
@@ -157,7 +157,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if on_session is not None:
         on_session(session)
     runner = PolicyRunner(policy, max_wait=None if fast else 0.002, fps=fps)
-    writer = _eval_writer(record, rig, fps) if record else None
+    writer = open_or_create_rig_writer(record, rig, fps) if record else None
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()
     restore_threads = _use_inference_threads()
@@ -210,12 +210,3 @@ class _Done:
         while not self._event.wait(0.05):
             if session.mode in (Mode.FAULT, Mode.ESTOP):
                 raise RuntimeError(f"evaluation stopped: {session.message}")
-
-
-def _eval_writer(root, rig, fps: int):
-    from robotapp.dataset import DatasetWriter
-
-    features, robot = rig.features(), rig.follower.profile.name
-    if Path(root).exists() and any(Path(root).iterdir()):
-        return DatasetWriter.open(root, fps=fps, features=features, robot_type=robot)
-    return DatasetWriter.create(root, fps=fps, features=features, robot_type=robot)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.dataset.layout import is_dataset
 from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text, fill_table, make_table
@@ -156,7 +157,7 @@ class DatasetPage(QWidget):
         def failed(exc):
             self._idle()
             self.message.error(error_text(exc))
-            if edits and reopen and (Path(self._root()) / "meta" / "info.json").is_file():
+            if edits and reopen and is_dataset(self._root()):
                 self.open_dataset(note="")  # show what is on disk, keep the error in view
 
         self.ctx.watcher.run(fn, done, failed)
@@ -182,7 +183,7 @@ class DatasetPage(QWidget):
         if not root:
             self.message.error("dataset: give a folder")
             return
-        if not (Path(root) / "meta" / "info.json").is_file():
+        if not is_dataset(root):
             self.message.error(f"dataset: {root} is not a LeRobot dataset (no meta/info.json)")
             return
 
@@ -223,18 +224,10 @@ class DatasetPage(QWidget):
         if Path(root).exists() and any(Path(root).iterdir()):
             self.message.error(f"dataset: {root} exists and is not empty")
             return
-        rig = host.rig
-        if rig is None:
+        if not host.is_open:
             self.message.error("rig: open a rig first (the new dataset takes its joints and cameras)")
             return
-
-        def create():
-            from robotapp.dataset import DatasetWriter
-
-            DatasetWriter.create(root, fps=host.config.fps, features=rig.features(),
-                                 robot_type=rig.follower.profile.name).close()
-
-        self._job(f"creating {root}", create, lambda _: self.open_dataset())
+        self._job(f"creating {root}", lambda: host.create_dataset(root), lambda _: self.open_dataset())
 
     # ------------------------------------------------------------------ episode
     def selected_episodes(self) -> list[int]:

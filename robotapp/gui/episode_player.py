@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from policies.frame_keys import ACTION_KEY, STATE_KEY, camera_name
+
 from .common import rgb_to_qimage
 
 COLORS = ("#1565c0", "#ef6c00", "#2e7d32", "#c62828", "#6a1b9a", "#00838f")
@@ -23,8 +25,8 @@ def load_episode(reader, ep: int) -> dict:
     for key in reader.video_keys:
         h, w = reader.features[key]["shape"][:2]
         size = (MAX_HEIGHT, int(round(w * MAX_HEIGHT / h))) if h > MAX_HEIGHT else None
-        videos[key.removeprefix("observation.images.")] = reader.decode_episode_video(ep, key, size)
-    names = reader.features.get("observation.state", {}).get("names") or []
+        videos[camera_name(key)] = reader.decode_episode_video(ep, key, size)
+    names = reader.features.get(STATE_KEY, {}).get("names") or []
     return {"episode": ep, "data": data, "videos": videos, "fps": reader.fps, "names": list(names)}
 
 
@@ -80,7 +82,7 @@ class EpisodePlayer(QWidget):
         self.set_episode(None)
 
     def _length(self) -> int:
-        return len(self.episode["data"]["action"]) if self.episode else 0
+        return len(self.episode["data"][ACTION_KEY]) if self.episode else 0
 
     def set_episode(self, episode: dict | None) -> None:
         self._timer.stop()
@@ -106,8 +108,8 @@ class EpisodePlayer(QWidget):
             label.setToolTip(name)
             self.video_row.addWidget(label)
             self.video_labels[name] = label
-        state = episode["data"].get("observation.state")
-        action = episode["data"].get("action")
+        state = episode["data"].get(STATE_KEY)
+        action = episode["data"].get(ACTION_KEY)
         x = np.arange(n)
         for j in range(state.shape[1] if state is not None else 0):
             color = COLORS[j % len(COLORS)]

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from policies.frame_keys import ACTION_KEY
 from robotapp.core.modes import Mode
 from robotapp.core.replay import ReplaySource
 
@@ -99,4 +100,4 @@ def _read_actions(path: str, ep: int):
     from robotapp.dataset import DatasetReader
 
     with DatasetReader(path) as r:
-        return r.episode_data(ep)["action"].copy(), r.fps
+        return r.episode_data(ep)[ACTION_KEY].copy(), r.fps

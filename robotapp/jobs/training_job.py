@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policies.launch import default_processes  # noqa: F401 - the Train page's default (torch-free import)
+from robotapp.dataset.layout import is_dataset
 
 PRESETS = ("cpu-small", "lerobot-default")
 POLICIES = ("act", "diffusion")
@@ -40,7 +41,7 @@ class TrainSpec:
     def problems(self) -> list[str]:
         """One line per bad field, naming it."""
         out = []
-        if not self.dataset or not (Path(self.dataset) / "meta" / "info.json").is_file():
+        if not self.dataset or not is_dataset(self.dataset):
             out.append(f"dataset: {self.dataset or '(empty)'} is not a LeRobot dataset folder")
         if not self.out:
             out.append("run folder: give a folder for the run")

@@ -19,6 +19,7 @@ from hardware.paths import user_data_dir
 from hardware.rig_config import rig_path
 from robotapp.core.events import Event
 from robotapp.core.modes import SessionConfig, Snapshot
+from robotapp.core.observation import open_rig_writer
 from robotapp.core.rig_opener import VIRTUAL, open_rig
 from robotapp.core.session import Session
 from robotapp.services.record_request import RecordRequest
@@ -156,6 +157,13 @@ class RigHost:
         if rig is None:
             return {}
         return {n: f"virtual:{n}" if rig.sim is not None else (c.source_label or n) for n, c in rig.cameras.items()}
+
+    def create_dataset(self, root: str | Path) -> None:
+        """A new, empty dataset for what the open rig records (its joints, cameras and fps)."""
+        rig = self.rig
+        if rig is None:
+            raise RuntimeError("rig: open a rig first (the new dataset takes its joints and cameras)")
+        open_rig_writer(root, rig, self.config.fps, resume=False).close()
 
     def drain_events(self) -> list[Event]:
         out = []

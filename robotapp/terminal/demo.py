@@ -8,7 +8,6 @@ OUT/train-<policy>/last."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -22,13 +21,14 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     from policies.launch import train_in_processes
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
+    from robotapp.dataset.layout import is_dataset
     from robotapp.eval.evaluate import evaluate
     from robotapp.terminal import session_commands as commands
 
     out.mkdir(parents=True, exist_ok=True)
     dataset = out / "dataset"
     have = 0
-    if (dataset / "meta" / "info.json").exists():
+    if is_dataset(dataset):
         with DatasetReader(dataset) as r:
             have = r.num_episodes
     t0 = time.perf_counter()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from policies.frame_keys import ACTION_KEY, STATE_KEY
 from robotapp.core.events import Event
 from robotapp.core.modes import Mode, SessionConfig
 from robotapp.core.recording import RecordingPlan
@@ -144,13 +145,13 @@ def replay(rig: str, dataset: str, episode: int, hz: float | None = None) -> int
     try:
         if rig_obj.sim is not None:
             rig_obj.sim.reset(seed)  # the same cube start as when it was recorded
-        source = ReplaySource(data["action"], fps)
+        source = ReplaySource(data[ACTION_KEY], fps)
         session.start()
         session.run_source(Mode.REPLAY, source)
         problems = _run(session, "q: stop", lambda ch, done: done.set() if ch == "q" else None, lambda: False)
         if session.mode == Mode.REPLAY:
             session.hold()
-        recorded = data["observation.state"][:len(source.states)]
+        recorded = data[STATE_KEY][:len(source.states)]
         if source.states:
             err = np.abs(np.array(source.states) - recorded)
             print(f"replayed {len(source.states)}/{len(data['action'])} frames of episode {episode}; follower vs "

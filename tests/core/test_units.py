@@ -1,5 +1,7 @@
 """Pieces of the runtime that need no rig: config checks, telemetry and flags, replay timing, recording plans."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -92,15 +94,16 @@ def test_recorder_waits_for_a_due_frame():
     import threading
     import time
 
-    from robotapp.core.recording import RecordingFlow
+    from robotapp.core.observation import ObservationBuilder
     cam = _push_camera()
     period = 1 / 30
+    builder = ObservationBuilder(SimpleNamespace(cameras={"front": cam}), fps=30, realtime=True)
     first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() - period)  # the next one is due
     started = threading.Event()
     pusher = threading.Thread(target=lambda: (started.wait(), cam.push(np.ones((6, 8, 3), np.uint8))))
     pusher.start()
     started.set()
-    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 10.0)
+    got = builder._due_frame(cam, first, time.monotonic() + 10.0)
     pusher.join()
     assert got.seq == first.seq + 1 and got.image[0, 0, 0] == 1
 
@@ -108,10 +111,10 @@ def test_recorder_waits_for_a_due_frame():
 def test_recorder_does_not_wait_for_a_frame_not_yet_due():
     import time
 
-    from robotapp.core.recording import RecordingFlow
+    from robotapp.core.observation import ObservationBuilder
     cam = _push_camera()
-    period = 1 / 30
+    builder = ObservationBuilder(SimpleNamespace(cameras={"front": cam}), fps=30, realtime=True)
     first = cam.push(np.zeros((6, 8, 3), np.uint8), t_capture=time.monotonic() + 1.0)  # next one: far off
     cam.push(np.ones((6, 8, 3), np.uint8))  # a newer one exists, but the recorder only asks when one is due
-    got = RecordingFlow._due_frame(cam, first, period, time.monotonic() + 0.004)
+    got = builder._due_frame(cam, first, time.monotonic() + 0.004)
     assert got is first

@@ -8,6 +8,7 @@ import pytest
 from hardware.motors.tables import HW_OVERLOAD
 from hardware.virtual.world import HOME_Q, JOINT_RANGES
 from robotapp.cli.main import main
+from robotapp.core.observation import rig_features
 from robotapp.core.rig_opener import open_rig
 from robotapp.terminal.sim_demo import run_demo_episode
 
@@ -37,7 +38,7 @@ def settle(rig, seconds: float, goals=None, dt: float = 0.02):
 def test_ports_are_real_ptys_and_rig_describes_its_features(rig):
     assert all(p.startswith("/dev/pts/") for p in rig.sim.ports.values())
     assert rig.follower.bus.port == rig.sim.ports["follower"]
-    f = rig.features()
+    f = rig_features(rig)
     assert f["action"]["names"][0] == "shoulder_pan.pos" and f["observation.state"]["shape"] == [6]
     assert f["observation.images.front"] == {"dtype": "video", "shape": [240, 320, 3],
                                              "names": ["height", "width", "channels"]}
