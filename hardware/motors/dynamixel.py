@@ -1,9 +1,8 @@
 """DynamixelBus: the MotorsBus on dynamixel-sdk (Protocol 2.0).
 
 The SDK builds and sends every instruction packet and parses status packets. We add what it leaves to callers:
-model-aware registers and signed values, retries with per-cause counters, errors that name the port, motor
-and register, and a sync-read receiver that accounts for every motor's reply (the SDK's stops at the first bad
-one, which hides the others and makes fault counters impossible to reconcile).
+model-aware registers and signed values, errors that name the port, motor and register, and (in exchanges.py)
+retries with per-cause counters and a sync-read receiver that accounts for every motor's reply.
 """
 
 from __future__ import annotations
@@ -13,19 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import serial
-from dynamixel_sdk import (
-    BROADCAST_ID,
-    COMM_RX_CORRUPT,
-    COMM_RX_TIMEOUT,
-    COMM_SUCCESS,
-    GroupSyncRead,
-    GroupSyncWrite,
-    PacketHandler,
-)
+from dynamixel_sdk import BROADCAST_ID, COMM_SUCCESS, GroupSyncRead, GroupSyncWrite, PacketHandler
 from dynamixel_sdk.protocol2_packet_handler import ERRBIT_ALERT
 
 from .bus import BusStats, Motor, MotorsBus
+from .exchanges import STATUS_OVERHEAD, Exchanges
 from .motor_errors import (
+    STATUS_ERROR_TEXT,
     CommError,
     ConfigError,
     HardwareAlertError,
@@ -33,6 +26,8 @@ from .motor_errors import (
     NotConnectedError,
     PortError,
     UnknownMotorError,
+    port_problem,
+    sdk_reason,
 )
 from .ports import UrlPortHandler
 from .tables import (
@@ -45,9 +40,6 @@ from .tables import (
     get_model,
     model_name,
 )
-
-_STATUS_OVERHEAD = 11  # header(4) id(1) len(2) instr(1) err(1) crc(2)
-_PARAM0 = 8
 
 
 class DynamixelBus(MotorsBus):
@@ -72,6 +64,7 @@ class DynamixelBus(MotorsBus):
         self._names_by_id = ids
         self.fast_sync_read = fast_sync_read and all(s.fast_sync_read for s in self._specs.values())
         self._ph = PacketHandler(2.0)
+        self._exchanges = Exchanges(self._ph, self.stats)
         self._port: UrlPortHandler | None = None
         self._read_groups: dict[tuple, GroupSyncRead] = {}
         self._write_groups: dict[tuple, GroupSyncWrite] = {}
@@ -90,7 +83,7 @@ class DynamixelBus(MotorsBus):
         try:
             ok = port.openPort()
         except (serial.SerialException, OSError, ValueError) as e:
-            raise PortError(_port_problem(self.port, e), port=self.port) from None
+            raise PortError(port_problem(self.port, e), port=self.port) from None
         if not ok:
             raise PortError(f"port {self.port}: baud rate {self.baudrate} is not supported by dynamixel-sdk",
                             port=self.port)
@@ -126,15 +119,12 @@ class DynamixelBus(MotorsBus):
     # ---------------------------------------------------------------- single-motor access
     def ping(self, motor_id: int, *, retries: int | None = 0) -> int | None:
         port = self._require_port()
-        for attempt in range(self._n(retries) + 1):
-            if attempt:
-                self.stats.retries += 1
+
+        def attempt() -> tuple[int, int]:
             number, result, _ = self._ph.ping(port, motor_id)
-            self.stats.transactions += 1
-            if result == COMM_SUCCESS:
-                return number
-            self._count(result)
-        return None
+            return result, number
+
+        return self._exchanges.run(port, attempt, self._n(retries) + 1)
 
     def read(self, register: str, motor: str, *, retries: int | None = None) -> int:
         reg = self._register(register, motor)
@@ -158,28 +148,30 @@ class DynamixelBus(MotorsBus):
         ids = tuple(self._id(n) for n in names)
         group = self._read_group(reg, ids)
         port = self._require_port()
-        failed: list[int] = []
-        for attempt in range(self._n(retries) + 1):
-            if attempt:
-                self.stats.retries += 1
-                self._settle(len(ids) * (reg.size + _STATUS_OVERHEAD))
-            self.stats.transactions += 1
+
+        def attempt() -> tuple[int | None, dict[int, tuple[int, bytes]]]:
+            """One Sync Read; the receivers count each motor's fault, so a failed attempt's result is None."""
             if self.fast_sync_read:
-                tx = group.fastSyncReadTxPacket()
-                got = self._receive_fast(port, ids, reg.size) if tx == COMM_SUCCESS else {}
+                sent = group.fastSyncReadTxPacket() == COMM_SUCCESS
+                got = self._exchanges.receive_fast(port, ids, reg.size) if sent else {}
             else:
-                tx = group.txPacket()
-                got = self._receive_each(port, ids, reg.size) if tx == COMM_SUCCESS else {}
-            failed = [i for i in ids if i not in got]
-            if not failed:
-                raw = np.frombuffer(b"".join(got[i] for i in ids), dtype=_DTYPE[reg.size, reg.signed])
-                return raw.astype(np.int64)
-        self.stats.failures += 1
-        bad = tuple(self._names_by_id.get(i, f"id {i}") for i in failed)
-        raise CommError(
-            f"port {self.port}: sync read of {register} got no valid answer from "
-            f"{', '.join(self._label(n) for n in bad)} after {self._n(retries) + 1} attempts",
-            port=self.port, motor=bad[0], register=register, motors=bad)
+                sent = group.txPacket() == COMM_SUCCESS
+                got = self._exchanges.receive_each(port, ids, reg.size) if sent else {}
+            for motor_id, (error, _) in got.items():
+                self._note_alert(motor_id, error)
+            return (COMM_SUCCESS if all(i in got for i in ids) else None), got
+
+        def fail(_result: int | None, got: dict[int, tuple[int, bytes]] | None) -> CommError:
+            bad = tuple(self._names_by_id.get(i, f"id {i}") for i in ids if i not in (got or {}))
+            return CommError(
+                f"port {self.port}: sync read of {register} got no valid answer from "
+                f"{', '.join(self._label(n) for n in bad)} after {self._n(retries) + 1} attempts",
+                port=self.port, motor=bad[0], register=register, motors=bad)
+
+        got = self._exchanges.run(port, attempt, self._n(retries) + 1,
+                                  settle_bytes=len(ids) * (reg.size + STATUS_OVERHEAD), fail=fail)
+        raw = np.frombuffer(b"".join(got[i][1] for i in ids), dtype=_DTYPE[reg.size, reg.signed])
+        return raw.astype(np.int64)
 
     def sync_write(self, register: str, values: Mapping[str, int] | np.ndarray | Sequence[int],
                    motors: Sequence[str] | None = None) -> None:
@@ -288,105 +280,40 @@ class DynamixelBus(MotorsBus):
         port = self._require_port()
         motor_id = self._id(motor) if motor_id is None else motor_id
         label = self._label(motor)
-        result = 0
-        for attempt in range(self._n(retries) + 1):
-            if attempt:
-                self.stats.retries += 1
-                self._settle(_STATUS_OVERHEAD)
-            self.stats.transactions += 1
-            result, error = call(port, motor_id)
-            if result == COMM_SUCCESS:
-                self._check_status(error & ~ERRBIT_ALERT, label, what)
-                return
-            self._count(result)
-        self.stats.failures += 1
-        text = self._ph.getTxRxResult(result)
-        raise CommError(f"port {self.port}: {what} of {label} failed: {_plain(text)}",
-                        port=self.port, motor=label, sdk_text=text)
+        error = self._exchanges.run(port, lambda: call(port, motor_id), self._n(retries) + 1,
+                                    settle_bytes=STATUS_OVERHEAD, fail=self._failed(f"{what} of {label}", label))
+        self._check_status(error & ~ERRBIT_ALERT, label, what)
 
     def _read_raw(self, reg: Register, motor_id: int, label: str, retries: int | None) -> int:
         port = self._require_port()
-        result = error = 0
-        for attempt in range(self._n(retries) + 1):
-            if attempt:
-                self.stats.retries += 1
-                self._settle(reg.size + _STATUS_OVERHEAD)
-            self.stats.transactions += 1
+
+        def attempt() -> tuple[int, tuple[list[int], int]]:
             data, result, error = self._ph.readTxRx(port, motor_id, reg.address, reg.size)
-            if result == COMM_SUCCESS:
-                self._check_status(error, label, reg.name)
-                return reg.decode(int.from_bytes(bytes(data), "little"))
-            self._count(result)
-        self.stats.failures += 1
-        text = self._ph.getTxRxResult(result)
-        raise CommError(f"port {self.port}: reading {reg.name} from {label} failed: {_plain(text)}",
-                        port=self.port, motor=label, register=reg.name, sdk_text=text)
+            return result, (data, error)
+
+        data, error = self._exchanges.run(port, attempt, self._n(retries) + 1,
+                                          settle_bytes=reg.size + STATUS_OVERHEAD,
+                                          fail=self._failed(f"reading {reg.name} from {label}", label, reg.name))
+        self._check_status(error, label, reg.name)
+        return reg.decode(int.from_bytes(bytes(data), "little"))
 
     def _write_raw(self, reg: Register, motor_id: int, value: int, label: str, retries: int | None) -> None:
         port = self._require_port()
         if not reg.writable:
             raise ConfigError(f"{label}: {reg.name} is read-only", motor=label, register=reg.name)
         data = list(reg.encode(value).to_bytes(reg.size, "little"))
-        result = 0
-        for attempt in range(self._n(retries) + 1):
-            if attempt:
-                self.stats.retries += 1
-                self._settle(_STATUS_OVERHEAD)
-            self.stats.transactions += 1
-            result, error = self._ph.writeTxRx(port, motor_id, reg.address, reg.size, data)
-            if result == COMM_SUCCESS:
-                self._check_status(error, label, reg.name)
-                return
-            self._count(result)
-        self.stats.failures += 1
-        text = self._ph.getTxRxResult(result)
-        raise CommError(f"port {self.port}: writing {reg.name}={value} to {label} failed: {_plain(text)}",
-                        port=self.port, motor=label, register=reg.name, sdk_text=text)
+        error = self._exchanges.run(port, lambda: self._ph.writeTxRx(port, motor_id, reg.address, reg.size, data),
+                                    self._n(retries) + 1, settle_bytes=STATUS_OVERHEAD,
+                                    fail=self._failed(f"writing {reg.name}={value} to {label}", label, reg.name))
+        self._check_status(error, label, reg.name)
 
-    def _receive_each(self, port, ids: tuple[int, ...], size: int) -> dict[int, bytes]:
-        """Collect one status packet per motor after a Sync Read; count each missing or bad one by cause."""
-        got: dict[int, bytes] = {}
-        bad = 0
-        while len(got) + bad < len(ids):
-            pkt, result = self._ph.rxPacket(port, False)
-            if result == COMM_SUCCESS:
-                motor_id = pkt[4]
-                if motor_id in ids and motor_id not in got:
-                    self._note_alert(motor_id, pkt[_PARAM0])
-                    got[motor_id] = bytes(pkt[_PARAM0 + 1:_PARAM0 + 1 + size])
-                continue
-            if result == COMM_RX_CORRUPT and port.packet_timeout != 0:  # a whole packet with a bad CRC
-                self.stats.crc_errors += 1
-                bad += 1
-                continue
-            if result == COMM_RX_CORRUPT:  # the time ran out with part of a packet in hand
-                self.stats.corrupt += 1
-                bad += 1
-            break
-        self.stats.timeouts += max(0, len(ids) - len(got) - bad)
-        return got
-
-    def _receive_fast(self, port, ids: tuple[int, ...], size: int) -> dict[int, bytes]:
-        """Fast Sync Read: one combined status packet of (err, id, data, crc) blocks. We unstuff it ourselves:
-        the SDK's fast path skips byte unstuffing, which would shift every field after a stuffed FD."""
-        pkt, result = self._ph.rxPacket(port, True)
-        if result != COMM_SUCCESS:
-            self._count(result)
-            return {}
-        pkt = self._ph.removeStuffing(pkt)
-        got: dict[int, bytes] = {}
-        block = size + 4
-        for k in range(len(ids)):
-            start = _PARAM0 + k * block
-            if start + block > len(pkt):
-                break
-            motor_id = pkt[start + 1]
-            if motor_id in ids:
-                self._note_alert(motor_id, pkt[start])
-                got[motor_id] = bytes(pkt[start + 2:start + 2 + size])
-        if len(got) < len(ids):
-            self.stats.corrupt += 1
-        return got
+    def _failed(self, action: str, label: str, register: str | None = None):
+        """The exception for a single-motor exchange that failed every attempt, naming the SDK's reason."""
+        def error(result: int, _payload: object) -> CommError:
+            text = self._ph.getTxRxResult(result)
+            return CommError(f"port {self.port}: {action} failed: {sdk_reason(text)}",
+                             port=self.port, motor=label, register=register, sdk_text=text)
+        return error
 
     def _check_status(self, error: int, label: str, register: str) -> None:
         motor = label
@@ -397,25 +324,12 @@ class DynamixelBus(MotorsBus):
         code = error & ~ERRBIT_ALERT
         if code:
             self.stats.status_errors += 1
-            raise MotorStatusError(f"port {self.port}: {label} refused {register}: {_STATUS_TEXT.get(code, code)}",
+            raise MotorStatusError(f"port {self.port}: {label} refused {register}: {STATUS_ERROR_TEXT.get(code, code)}",
                                    port=self.port, motor=label, register=register, error_code=code)
 
     def _note_alert(self, motor_id: int, error: int) -> None:
         name = self._names_by_id.get(motor_id, f"id {motor_id}")
         (self.alerts.add if error & ERRBIT_ALERT else self.alerts.discard)(name)
-
-    def _count(self, result: int) -> None:
-        if result == COMM_RX_TIMEOUT:
-            self.stats.timeouts += 1
-        elif result == COMM_RX_CORRUPT:
-            self.stats.crc_errors += 1
-
-    def _settle(self, expected_bytes: int) -> None:
-        """Before a retry, let replies still on the wire arrive, then drop them, so a late packet from the
-        failed attempt is never taken as the answer to the next one."""
-        port = self._require_port()
-        time.sleep(expected_bytes * port.tx_time_per_byte / 1000.0 + 0.0005)
-        port.clearPort()
 
     def _read_group(self, reg: Register, ids: tuple[int, ...]) -> GroupSyncRead:
         key = (reg.address, reg.size, ids)
@@ -497,26 +411,6 @@ class DynamixelBus(MotorsBus):
 _DTYPE = {(1, False): "<u1", (1, True): "<i1", (2, False): "<u2", (2, True): "<i2",
           (4, False): "<u4", (4, True): "<i4"}
 _SDK_BAUDS = {9_600, 57_600, 115_200, 1_000_000, 2_000_000, 3_000_000, 4_000_000}
-_STATUS_TEXT = {1: "result fail", 2: "instruction error", 3: "CRC error in the instruction",
-                4: "value out of range", 5: "wrong data length", 6: "value over the limit",
-                7: "access denied (EEPROM needs torque off, or the register is read-only)"}
-
-
-def _plain(sdk_text: str) -> str:
-    """'[TxRxResult] There is no status packet!' -> 'there is no status packet'."""
-    text = sdk_text.split("]", 1)[-1].strip().rstrip("!")
-    return (text[:1].lower() + text[1:]) if text else "unknown error"
-
-
-def _port_problem(port: str, e: Exception) -> str:
-    msg = str(e)
-    if "No such file" in msg or "could not open port" in msg and "Errno 2" in msg:
-        return f"serial port {port} does not exist (is the arm plugged in? try `robotapp find-port`)"
-    if "busy" in msg.lower() or "Errno 16" in msg or "lock" in msg.lower():
-        return f"serial port {port} is busy: another program has it open"
-    if "Permission denied" in msg or "Errno 13" in msg:
-        return f"no permission to open {port} (add yourself to the dialout group, then log in again)"
-    return f"cannot open serial port {port}: {msg.splitlines()[0] if msg else type(e).__name__}"
 
 
 __all__ = ["DynamixelBus", "Motor", "BROADCAST_ID"]

@@ -69,3 +69,27 @@ class HardwareAlertError(MotorsError):
     def __init__(self, message: str, *, bits: int = 0, **kw):
         super().__init__(message, **kw)
         self.bits = bits
+
+
+# ---------------------------------------------------------------- wording shared by the messages above
+STATUS_ERROR_TEXT = {1: "result fail", 2: "instruction error", 3: "CRC error in the instruction",
+                     4: "value out of range", 5: "wrong data length", 6: "value over the limit",
+                     7: "access denied (EEPROM needs torque off, or the register is read-only)"}
+
+
+def sdk_reason(sdk_text: str) -> str:
+    """'[TxRxResult] There is no status packet!' -> 'there is no status packet'."""
+    text = sdk_text.split("]", 1)[-1].strip().rstrip("!")
+    return (text[:1].lower() + text[1:]) if text else "unknown error"
+
+
+def port_problem(port: str, e: Exception) -> str:
+    """Why a serial port did not open, in words a user can act on."""
+    msg = str(e)
+    if "No such file" in msg or "could not open port" in msg and "Errno 2" in msg:
+        return f"serial port {port} does not exist (is the arm plugged in? try `robotapp find-port`)"
+    if "busy" in msg.lower() or "Errno 16" in msg or "lock" in msg.lower():
+        return f"serial port {port} is busy: another program has it open"
+    if "Permission denied" in msg or "Errno 13" in msg:
+        return f"no permission to open {port} (add yourself to the dialout group, then log in again)"
+    return f"cannot open serial port {port}: {msg.splitlines()[0] if msg else type(e).__name__}"
