@@ -29,7 +29,7 @@ import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `robotapp train` does (see policies/cli.py)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as robotapp and policies do on import
 
 import torch  # noqa: E402
 
@@ -176,7 +176,7 @@ def _compare_one(kind: str, args, feats: dict) -> dict:
     from policies import make_config
     from policies.act import ACT
     from policies.diffusion import DiffusionModel
-    from policies.io import convert_lerobot_state_dict
+    from policies.policy_folder import convert_lerobot_state_dict
 
     extra = dict(backbone_width=64, backbone_norm="frozen_bn") if kind == "act" else dict(backbone_width=64)
     ours_cfg = make_config(kind, args.preset, feats, **extra, **dict(args.settings))

@@ -20,12 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from robotapp.jobs.train_launch import WORKER  # noqa: E402
 from robotapp.jobs.training_job import read_log  # noqa: E402
 
 
 def run(dataset: str, policy: str, procs: int, threads: int, steps: int) -> dict:
     out = Path(tempfile.mkdtemp(prefix=f"bench-procs-{policy}-")) / "run"
-    cmd = [sys.executable, "-m", "policies.train", "--dataset", dataset, "--policy", policy, "--steps", str(steps),
+    cmd = [sys.executable, "-m", WORKER, "--dataset", dataset, "--policy", policy, "--steps", str(steps),
            "--out", str(out), "--save-every", "0", "--log-every", "10", "--no-progress", "--procs", str(procs),
            "--num-threads", str(threads)]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})

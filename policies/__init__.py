@@ -6,7 +6,7 @@ base.py).
     policy = load_policy("out/last")            # a folder or a Hub repo id
     policy.reset(); action = policy.select_action(observation)
 
-Names are imported lazily, so `policies.cli` and `policies.config` load without torch.
+Names are imported lazily, so `policies.config` and `policies.frame_keys` load without torch.
 """
 
 from __future__ import annotations

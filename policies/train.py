@@ -1,5 +1,7 @@
-"""The trainer: in-process (`train(options)`), as a subprocess (`python -m policies.train ...`) or under
-`torchrun --nproc_per_node=N -m policies.train ...` (DDP: gloo on CPU, nccl on GPU) - the same code.
+"""The trainer: `train(options, reader)` on a FrameSource (policies.frame_source; the app's DatasetReader), in
+one process or in each of N under torch.distributed (DDP: gloo on CPU, nccl on GPU) - the same code. The app's
+training worker (`python -m robotapp.cli.train_worker`, `torchrun --nproc_per_node=N -m robotapp.cli.train_worker`)
+opens the dataset and calls it.
 
 Each step: a batch from the frame cache -> loss -> backward -> gradient clipping -> the paper's optimiser and
 LR schedule -> EMA (Diffusion). Rank 0 logs to out/train_log.csv (and TensorBoard when installed), shows a
@@ -52,6 +54,9 @@ class TrainOptions:
     # Wall-clock budget for the whole run (frame cache included): training stops when it is spent, and the LR
     # schedule (Diffusion's cosine) is fitted to the steps the budget allows, as measured while training.
     time_budget_s: float | None = None
+    # When that budget started (time.time()): a launcher's start, so that starting the processes counts. None:
+    # when train() is called.
+    budget_start: float | None = None
 
 
 @dataclass
@@ -104,25 +109,16 @@ def _setup_distributed(opts: TrainOptions) -> tuple[int, int, int, torch.device]
     return rank, world, local_world, device
 
 
-def _open_reader(path: str):
-    from robotapp.dataset import DatasetReader
-
-    return DatasetReader(path)
-
-
-def train(opts: TrainOptions, reader: FrameSource | None = None, callback: Callable[[dict], None] | None = None,
+def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train a policy on `reader` (a FrameSource, e.g. robotapp's DatasetReader), which overrides `opts.dataset`. `callback` gets every
+    """Train a policy on `reader` (a FrameSource: robotapp's DatasetReader, or InMemoryDataset; `opts.dataset` is
+    only recorded). `callback` gets every
     logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
     _stop_requested.clear()
-    t_entry = _run_start()
+    t_entry = _run_start(opts.budget_start)
     rank, world, local_world, device = _setup_distributed(opts)
     out = Path(opts.out)
     main_proc = rank == 0
-    if reader is None:
-        if not opts.dataset:
-            raise ValueError("no dataset given (--dataset DIR)")
-        reader = _open_reader(opts.dataset)
 
     resume_from = latest_checkpoint(out) if opts.resume else None
     if opts.resume and resume_from is None:
@@ -231,13 +227,11 @@ def _bf16_is_fast(device: torch.device) -> bool:
         return False
 
 
-def _run_start() -> float:
-    """perf_counter() at the start of the run: now, or when policies.launch started the processes."""
-    from .launch import T0_ENV
-
+def _run_start(started: float | None) -> float:
+    """perf_counter() at the start of the run: now, or at `started` (time.time(), e.g. when a launcher started
+    the processes)."""
     now = time.perf_counter()
-    started = os.environ.get(T0_ENV)
-    return now - max(0.0, time.time() - float(started)) if started else now
+    return now - max(0.0, time.time() - started) if started is not None else now
 
 
 def _should_stop(should_stop: Callable[[], bool] | None, world: int, device: torch.device) -> bool:
@@ -365,24 +359,3 @@ class _Logger:
         if self._file is not None:
             self._file.close()
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m policies.train` / `torchrun ... -m policies.train`: the same arguments as `robotapp train`."""
-    from .argtypes import ArgumentParser
-    from .cli import add_train_arguments, run_train
-
-    parser = ArgumentParser(prog="policies.train", description=__doc__.splitlines()[0])
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run_train(args)
-    except (ValueError, LookupError, OSError, RuntimeError) as e:
-        print(f"train: {e}", file=sys.stderr)
-        return 2
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

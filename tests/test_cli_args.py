@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from policies.train import main as train_main
 from robotapp.cli.main import main
+from robotapp.cli.train_worker import main as train_main
 from robotapp.services.record_request import dataset_folder_problem
 
 T = ["--dataset", "ds", "--out", "run"]  # train's required arguments
@@ -107,11 +107,11 @@ def test_a_bad_value_is_refused_in_one_line_naming_the_option(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_python_m_policies_train_refuses_the_same_way(tmp_path, monkeypatch, capsys):
+def test_the_training_worker_refuses_the_same_way(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as e:
         train_main([*T, "--steps", "0"])
-    _refused(capsys, e.value.code, "policies.train: error: argument --steps: must be a positive whole number, got 0")
+    _refused(capsys, e.value.code, "robotapp.cli.train_worker: error: argument --steps: must be a positive whole number, got 0")
     assert list(tmp_path.iterdir()) == []
 
 

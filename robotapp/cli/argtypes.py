@@ -1,7 +1,6 @@
-"""Checked argparse types shared by every command line (`robotapp ...` and `python -m policies.train`): a bad
-count, time, rate or size is refused while the arguments are parsed, in one line that names the option, before
-anything starts. It lives in policies/ because that is the lowest package both command lines can import:
-policies never imports robotapp (or hardware), and robotapp's parsers already build on policies.cli."""
+"""Checked argparse types shared by every command line (`robotapp ...` and the training worker,
+robotapp.cli.train_worker): a bad count, time, rate or size is refused while the arguments are parsed, in one line
+that names the option, before anything starts."""
 
 from __future__ import annotations
 

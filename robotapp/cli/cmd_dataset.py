@@ -4,7 +4,7 @@ line on stderr with exit code 2 there."""
 
 from __future__ import annotations
 
-from policies.argtypes import ArgumentParser, nonneg_int
+from robotapp.cli.argtypes import ArgumentParser, nonneg_int
 
 
 def _check(args) -> int:

@@ -6,8 +6,8 @@ import argparse
 
 
 def register(sub) -> None:
-    from policies.argtypes import positive_float, positive_int, setting
-    from policies.launch import default_processes
+    from robotapp.cli.argtypes import positive_float, positive_int, setting
+    from robotapp.jobs.train_launch import default_processes
 
     p = sub.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
     p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")

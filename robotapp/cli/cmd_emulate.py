@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hardware.motors.tables import BAUD_TABLE
-from policies.argtypes import positive_int
+from robotapp.cli.argtypes import positive_int
 
 
 def register(sub) -> None:

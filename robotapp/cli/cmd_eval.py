@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from policies.argtypes import positive_float, positive_int, seed, setting
+from robotapp.cli.argtypes import positive_float, positive_int, seed, setting
 from robotapp.eval.checkpoint_table import format_table, policy_folders, write_table
 from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
 

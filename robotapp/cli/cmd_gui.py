@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from policies.argtypes import positive_float
+from robotapp.cli.argtypes import positive_float
 
 
 def register(sub) -> None:

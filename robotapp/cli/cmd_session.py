@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from policies.argtypes import nonneg_float, nonneg_int, positive_float, positive_int, seed
+from robotapp.cli.argtypes import nonneg_float, nonneg_int, positive_float, positive_int, seed
 
 
 def register(sub) -> None:

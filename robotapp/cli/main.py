@@ -9,7 +9,6 @@ import argparse
 import sys
 
 from hardware.motors.motor_errors import MotorsError
-from policies.argtypes import ArgumentParser
 from robotapp.cli import (
     cmd_dataset,
     cmd_demo,
@@ -21,6 +20,7 @@ from robotapp.cli import (
     cmd_sim,
     cmd_train,
 )
+from robotapp.cli.argtypes import ArgumentParser
 
 COMMANDS = (cmd_gui, cmd_emulate, cmd_setup, cmd_session, cmd_dataset, cmd_train, cmd_eval, cmd_demo, cmd_sim)
 

@@ -5,8 +5,8 @@ networks is many small ops, and intra-op threads hand work back and forth more t
 2 cores, 1 process x 2 threads -> 2 x 1: ACT 112 -> 144 samples/s, Diffusion 93 -> 131; bench/train_procs.py).
 `train_in_processes` runs the same trainer in N processes (torch.distributed: gloo on CPU, nccl on GPU) and
 keeps the global batch the preset's by splitting it across the processes. The time budget counts from this
-call, launch included. (`torchrun --nproc_per_node=N -m policies.train` runs the same trainer; this is the
-one-call form.)
+call, launch included. Each process is the training worker, robotapp.cli.train_worker (`torchrun
+--nproc_per_node=N -m robotapp.cli.train_worker` runs the same; this is the one-call form).
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from policies.config import make_config
+
 if TYPE_CHECKING:  # torch-free at import: the CLI and the GUI load this without torch
-    from .train import TrainOptions
+    from policies.train import TrainOptions
 
 T0_ENV = "ROBOTAPP_TRAIN_T0"  # wall-clock start of the whole run (time.time()), read by every process's budget
+WORKER = "robotapp.cli.train_worker"  # the module each process runs (python -m), by name: jobs never import the CLI
 
 
 def default_processes() -> int:
@@ -37,8 +40,6 @@ def default_processes() -> int:
 
 def per_process_batch(opts: TrainOptions, procs: int) -> int:
     """The global batch (--batch-size, else the preset's) split across `procs` processes."""
-    from .config import make_config
-
     total = opts.batch_size or make_config(opts.policy, opts.preset, **opts.overrides).batch_size
     if total < procs:
         raise ValueError(f"batch size {total} is smaller than the {procs} processes it is split across")
@@ -46,7 +47,7 @@ def per_process_batch(opts: TrainOptions, procs: int) -> int:
 
 
 def options_to_argv(opts: TrainOptions) -> list[str]:
-    """The trainer's command-line arguments for `opts` (the inverse of policies.cli.options_from_args)."""
+    """The trainer's command-line arguments for `opts` (the inverse of robotapp.cli.cmd_train.options_from_args)."""
     import json
 
     args = ["--dataset", str(opts.dataset), "--policy", opts.policy, "--preset", opts.preset, "--steps",
@@ -83,7 +84,7 @@ def train_in_processes(opts: TrainOptions, procs: int) -> int:
     if procs < 1:
         raise ValueError(f"--procs must be at least 1, got {procs}")
     opts = replace(opts, batch_size=per_process_batch(opts, procs), num_threads=opts.num_threads or 1)
-    cmd = [sys.executable, "-m", "policies.train", *options_to_argv(opts)]
+    cmd = [sys.executable, "-m", WORKER, *options_to_argv(opts)]
     env = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
                MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(procs),
                LOCAL_WORLD_SIZE=str(procs), **{T0_ENV: os.environ.get(T0_ENV, repr(time.time()))})

@@ -1,4 +1,4 @@
-"""A training run as a separate process: the same trainer as the CLI (`python -m policies.train`), started from a
+"""A training run as a separate process: the same trainer as the CLI (its worker, `python -m robotapp.cli.train_worker`), started from a
 dataclass (an argument list, never a shell string), followed by tailing its train_log.csv, stopped with SIGTERM
 (the trainer finishes the step and saves a checkpoint) and resumed with --resume. Qt-free: the window polls it."""
 
@@ -16,8 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policies.launch import default_processes  # noqa: F401 - the Train page's default (torch-free import)
 from robotapp.dataset.layout import is_dataset
+from robotapp.jobs.train_launch import WORKER, default_processes  # noqa: F401 - the Train page's default (torch-free import)
 
 PRESETS = ("cpu-small", "lerobot-default")
 POLICIES = ("act", "diffusion")
@@ -35,7 +35,7 @@ class TrainSpec:
     resume: bool = False
     settings: dict = field(default_factory=dict)  # config overrides, passed as --set KEY=JSON
     num_threads: int | None = None
-    processes: int = 1  # data-parallel trainer processes (policies.launch); on a CPU one per core is fastest
+    processes: int = 1  # data-parallel trainer processes (robotapp.jobs.train_launch); on a CPU one per core is fastest
     nice: int = 5  # the trainer yields the CPU to the window and the control loop (0: same priority)
 
     def problems(self) -> list[str]:
@@ -60,7 +60,7 @@ class TrainSpec:
         return out
 
     def argv(self) -> list[str]:
-        args = [sys.executable, "-m", "policies.train", "--dataset", str(self.dataset), "--out", str(self.out),
+        args = [sys.executable, "-m", WORKER, "--dataset", str(self.dataset), "--out", str(self.out),
                 "--policy", self.policy, "--preset", self.preset, "--steps", str(self.steps),
                 "--save-every", str(self.save_every), "--log-every", str(self.log_every), "--no-progress"]
         for key, value in self.settings.items():

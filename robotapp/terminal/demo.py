@@ -18,11 +18,11 @@ TRAIN_SEED_BASE = 1000  # evaluation uses seeds 0.., so the evaluation scenes we
 def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
              batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False,
              procs: int = 1) -> int:
-    from policies.launch import train_in_processes
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
     from robotapp.dataset.layout import is_dataset
     from robotapp.eval.evaluate import evaluate
+    from robotapp.jobs.train_launch import train_in_processes
     from robotapp.terminal import session_commands as commands
 
     out.mkdir(parents=True, exist_ok=True)
@@ -56,7 +56,8 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
             if code:
                 return code
         else:
-            train(opts)
+            with DatasetReader(dataset) as reader:
+                train(opts, reader)
         t_train = time.perf_counter() - t1
         print(_training_summary(run, t_train), flush=True)
     print(f"== evaluating {run / 'last'} on {eval_episodes} unseen scenes", flush=True)

@@ -1,9 +1,13 @@
-"""`torchrun --nproc_per_node=2 -m policies.train` on CPU (DDP over gloo) trains and writes the same
-checkpoint format as a single process."""
+"""The train command and its worker process: `robotapp train` parses and trains; the worker
+(`python -m robotapp.cli.train_worker`) takes the same arguments, refuses a bad dataset in one line and ends on SIGTERM
+with a checkpoint; under `torchrun --nproc_per_node=2` on CPU (DDP over gloo) it writes the same checkpoint format as
+a single process."""
 
+import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +15,58 @@ from pathlib import Path
 import pytest
 
 from policies import load_policy
+from robotapp.cli.cmd_train import register
+from robotapp.cli.train_worker import main
+from robotapp.jobs.train_launch import WORKER
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
+
+
+def test_the_train_command(tmp_path, capsys):
+    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=2, length=10))
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    sets = [x for k, v in TINY_ACT.items() if k != "batch_size" for x in ("--set", f"{k}={_json(v)}")]
+    args = parser.parse_args(["train", "--dataset", str(root), "--policy", "act", "--steps", "3", "--out",
+                              str(tmp_path / "out"), "--batch-size", "4", "--no-progress", "--num-threads", "1", *sets])
+    assert args.func(args) == 0
+    assert "trained 3 steps" in capsys.readouterr().out
+    assert load_policy(tmp_path / "out" / "last").config.dim_model == TINY_ACT["dim_model"]
+    assert main(["--dataset", str(tmp_path / "missing"), "--out", str(tmp_path / "x"), "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("train: ") and err.count("\n") == 1
+
+
+def _json(v):
+    return json.dumps(list(v) if isinstance(v, tuple) else v)
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_sigterm_finishes_the_step_and_saves(tmp_path, procs):
+    """What a GUI's stop button does to the training subprocess (with --procs 2: to the launcher, which passes it
+    on to both trainers)."""
+    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=1, length=10))
+    sets = [x for k, v in TINY_ACT.items() for x in ("--set", f"{k}={_json(v)}")]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", WORKER, "--dataset", str(root), "--steps", "100000",
+                             "--out", str(tmp_path / "out"), "--log-every", "1", "--num-threads", "1",
+                             "--procs", str(procs), *sets],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stderr:
+            if line.startswith("step "):
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "stopped at step" in out
+    last = (tmp_path / "out" / "last").resolve()
+    step = int(last.name)
+    assert 1 <= step < 100000 and json.loads((last / "training_state.json").read_text())["step"] == step
+    assert load_policy(last).config.dim_model == TINY_ACT["dim_model"]
 
 
 @pytest.mark.skipif(not TORCHRUN.exists() and shutil.which("torchrun") is None, reason="torchrun not installed")
@@ -23,7 +76,7 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
             for x in ("--set", f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v)}")]
     out = tmp_path / "out"
     cmd = [str(TORCHRUN if TORCHRUN.exists() else shutil.which("torchrun")), "--standalone", "--nproc_per_node=2",
-           "-m", "policies.train", "--dataset", str(root), "--policy", "act", "--steps", "4", "--save-every", "2",
+           "-m", WORKER, "--dataset", str(root), "--policy", "act", "--steps", "4", "--save-every", "2",
            "--log-every", "1", "--batch-size", "4", "--out", str(out), "--no-progress", "--device", "cpu", *sets]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)

@@ -19,7 +19,7 @@ def test_argv_is_a_list_for_the_clis_trainer(tmp_path):
     spec = TrainSpec(dataset=str(fake_dataset(tmp_path / "ds")), out=str(tmp_path / "run"), policy="diffusion",
                      steps=7, save_every=3, log_every=1, settings={"image_size": [16, 24]}, resume=True)
     argv = spec.argv()
-    assert argv[:3] == [sys.executable, "-m", "policies.train"]
+    assert argv[:3] == [sys.executable, "-m", "robotapp.cli.train_worker"]
     assert argv[argv.index("--policy") + 1] == "diffusion" and argv[argv.index("--steps") + 1] == "7"
     assert argv[argv.index("--set") + 1] == "image_size=[16, 24]" and argv[-1] == "--resume"
     assert "--procs" not in argv

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from policies.train import TrainOptions, train
+from robotapp.dataset import DatasetReader
 from robotapp.gui.common import table_texts
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
 
@@ -18,8 +19,9 @@ EVAL_TIMEOUT_MS = 90_000
 def run_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("evalpage")
     write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
-    train(TrainOptions(dataset=str(root / "ds"), policy="act", steps=4, save_every=2, out=str(root / "run"),
-                       overrides=dict(TINY_ACT), progress=False, device="cpu"))
+    with DatasetReader(root / "ds") as reader:
+        train(TrainOptions(dataset=str(root / "ds"), policy="act", steps=4, save_every=2, out=str(root / "run"),
+                           overrides=dict(TINY_ACT), progress=False, device="cpu"), reader)
     return root / "run"
 
 

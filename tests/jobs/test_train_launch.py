@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from policies.cli import add_train_arguments, options_from_args
-from policies.launch import T0_ENV, options_to_argv, per_process_batch
 from policies.train import TrainOptions, _run_start
+from robotapp.cli.cmd_train import add_train_arguments, options_from_args
+from robotapp.jobs.train_launch import WORKER, options_to_argv, per_process_batch
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
 
 
@@ -40,11 +40,9 @@ def test_global_batch_is_split_across_processes():
         per_process_batch(TrainOptions(policy="act", batch_size=2), 4)
 
 
-def test_budget_counts_from_the_launch(monkeypatch):
-    monkeypatch.setenv(T0_ENV, repr(time.time() - 30.0))
-    assert time.perf_counter() - _run_start() == pytest.approx(30.0, abs=1.0)
-    monkeypatch.delenv(T0_ENV)
-    assert time.perf_counter() - _run_start() < 1.0
+def test_budget_counts_from_the_launch():
+    assert time.perf_counter() - _run_start(time.time() - 30.0) == pytest.approx(30.0, abs=1.0)
+    assert time.perf_counter() - _run_start(None) < 1.0
 
 
 def test_procs_2_trains_data_parallel(tmp_path):
@@ -52,21 +50,23 @@ def test_procs_2_trains_data_parallel(tmp_path):
     sets = [x for k, v in TINY_ACT.items() if k != "batch_size"
             for x in ("--set", f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v)}")]
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "policies.train", "--dataset", str(root), "--policy", "act", "--steps", "3",
+    cmd = [sys.executable, "-m", WORKER, "--dataset", str(root), "--policy", "act", "--steps", "3",
            "--save-every", "0", "--log-every", "1", "--batch-size", "8", "--out", str(out), "--no-progress",
            "--device", "cpu", "--procs", "2", "--minutes", "20", *sets]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    launched = time.time()
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     assert run.stdout.count("trained 3 steps") == 1  # rank 0 reports, rank 1 does not
     state = json.loads((out / "last" / "training_state.json").read_text())
     assert state["world_size"] == 2 and state["batch_size"] == 4  # the global 8, split in two
     assert state["options"]["time_budget_s"] == pytest.approx(1200.0)
+    assert launched <= state["options"]["budget_start"] < launched + 10  # the launcher's start, not the worker's
 
 
 def test_procs_2_with_a_bad_dataset_fails_in_one_line(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    run = subprocess.run([sys.executable, "-m", "policies.train", "--dataset", str(tmp_path / "nowhere"), "--steps",
+    run = subprocess.run([sys.executable, "-m", WORKER, "--dataset", str(tmp_path / "nowhere"), "--steps",
                           "3", "--out", str(tmp_path / "out"), "--procs", "2"],
                          capture_output=True, text=True, timeout=120, env=env)
     assert run.returncode == 2
@@ -75,7 +75,7 @@ def test_procs_2_with_a_bad_dataset_fails_in_one_line(tmp_path):
 
 def test_one_failing_worker_ends_the_run():
     """A worker that dies leaves the others waiting in an all-reduce: the launcher kills them and reports it."""
-    from policies.launch import _wait_all
+    from robotapp.jobs.train_launch import _wait_all
 
     stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     failing = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])

@@ -1,13 +1,7 @@
-"""The trainer: overfitting (loss falls >= 10x), checkpoint layout, exact resume, early stop, refusals, CLI."""
+"""The trainer: overfitting (loss falls >= 10x), checkpoint layout, exact resume, early stop, refusals (its
+command line and worker process: tests/cli/test_train_worker.py)."""
 
-import argparse
 import csv
-import json
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +9,9 @@ import torch
 from safetensors.torch import load_file
 
 from policies import load_policy, make_policy
-from policies.cli import add_train_command
 from policies.data import BatchSampler, FrameCache
-from policies.train import TrainOptions, main, train
-from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset, make_episodes, write_dataset
+from policies.train import TrainOptions, train
+from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset
 
 
 def _run(tmp_path, kind, steps, reader, name="out", **kw):
@@ -121,52 +114,6 @@ def test_stop_early_and_refusals(tmp_path):
     other.features.pop("observation.images.wrist")
     with pytest.raises(ValueError, match="needs observation.images.wrist"):
         train(TrainOptions(policy="act", steps=5, out=str(tmp_path / "o"), resume=True, progress=False), reader=other)
-
-
-def test_the_train_command(tmp_path, capsys):
-    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=2, length=10))
-    parser = argparse.ArgumentParser()
-    add_train_command(parser.add_subparsers(dest="command"))
-    sets = [x for k, v in TINY_ACT.items() if k != "batch_size" for x in ("--set", f"{k}={_json(v)}")]
-    args = parser.parse_args(["train", "--dataset", str(root), "--policy", "act", "--steps", "3", "--out",
-                              str(tmp_path / "out"), "--batch-size", "4", "--no-progress", "--num-threads", "1", *sets])
-    assert args.func(args) == 0
-    assert "trained 3 steps" in capsys.readouterr().out
-    assert load_policy(tmp_path / "out" / "last").config.dim_model == TINY_ACT["dim_model"]
-    assert main(["--dataset", str(tmp_path / "missing"), "--out", str(tmp_path / "x"), "--steps", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("train: ") and err.count("\n") == 1
-
-
-def _json(v):
-    return json.dumps(list(v) if isinstance(v, tuple) else v)
-
-
-@pytest.mark.parametrize("procs", [1, 2])
-def test_sigterm_finishes_the_step_and_saves(tmp_path, procs):
-    """What a GUI's stop button does to the training subprocess (with --procs 2: to the launcher, which passes it
-    on to both trainers)."""
-    root = write_dataset(tmp_path / "ds", make_episodes(n_episodes=1, length=10))
-    sets = [x for k, v in TINY_ACT.items() for x in ("--set", f"{k}={_json(v)}")]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "policies.train", "--dataset", str(root), "--steps", "100000",
-                             "--out", str(tmp_path / "out"), "--log-every", "1", "--num-threads", "1",
-                             "--procs", str(procs), *sets],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        for line in proc.stderr:
-            if line.startswith("step "):
-                break
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err[-2000:]
-    assert "stopped at step" in out
-    last = (tmp_path / "out" / "last").resolve()
-    step = int(last.name)
-    assert 1 <= step < 100000 and json.loads((last / "training_state.json").read_text())["step"] == step
-    assert load_policy(last).config.dim_model == TINY_ACT["dim_model"]
 
 
 @pytest.mark.parametrize("fast", [False, True])
