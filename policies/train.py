@@ -112,8 +112,8 @@ def _setup_distributed(opts: TrainOptions) -> tuple[int, int, int, torch.device]
 def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train a policy on `reader` (a FrameSource: robotapp's DatasetReader, or InMemoryDataset; `opts.dataset` is
-    only recorded). `callback` gets every
-    logged record (rank 0); `should_stop()` -> True ends the run early with a checkpoint."""
+    only recorded). `callback` gets every logged record (rank 0); `should_stop()` -> True ends the run early with
+    a checkpoint."""
     _stop_requested.clear()
     t_entry = _run_start(opts.budget_start)
     rank, world, local_world, device = _setup_distributed(opts)
