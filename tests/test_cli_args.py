@@ -47,6 +47,11 @@ OPTION_CASES = [
     (["record", *R, "--fps", "0"], "argument --fps: must be a positive whole number, got 0"),
     (["record", *R, "--hz", "0"], "argument --hz: must be a number more than 0, got 0"),
     (["record", *R, "--fps", "30", "--hz", "50"], "robotapp record: --hz 50 must be a whole multiple of --fps 30"),
+    (["record", "--dataset", "ds", "--task", " "], "robotapp record: --task: empty: say what the episodes show"),
+    (["record", *R, "--demonstrator", "--rig", "desk"], "robotapp record: --demonstrator: drives the virtual leader: "
+                                                        "it needs --rig virtual"),
+    (["record", *R, "--fast"], "robotapp record: --fast: records faster than real time: only the --demonstrator can "
+                               "keep up"),
     # replay
     (["replay", "--dataset", "ds", "--episode", "-1"], "argument --episode: must be a whole number, 0 or more"),
     (["replay", "--dataset", "ds", "--episode", "0", "--hz", "0"], "argument --hz: must be a number more than 0"),

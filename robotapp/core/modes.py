@@ -23,6 +23,16 @@ class Mode(StrEnum):
 ACTIVE = {Mode.ALIGN, Mode.TELEOP, Mode.RECORD, Mode.REPLAY, Mode.POLICY}
 
 
+def rate_problem(control_hz: float, fps: int, *, hz_name: str = "control rate",
+                 fps_name: str = "the dataset fps") -> str | None:
+    """The control rate must be a whole multiple of the fps: a frame is recorded every control_hz / fps ticks."""
+    ratio = control_hz / fps
+    if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
+        return (f"{hz_name} {control_hz:g} must be a whole multiple of {fps_name} {fps}, e.g. {fps}, {2 * fps} or "
+                f"{3 * fps}")
+    return None
+
+
 @dataclass
 class SessionConfig:
     control_hz: float = 90.0  # a multiple of fps: frames are recorded every control_hz / fps ticks
@@ -38,10 +48,9 @@ class SessionConfig:
     def __post_init__(self):
         if self.fps <= 0 or self.control_hz <= 0:
             raise ValueError(f"fps and control rate must be positive, got {self.fps} and {self.control_hz}")
-        ratio = self.control_hz / self.fps
-        if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
-            raise ValueError(f"control rate {self.control_hz:g} Hz must be a whole multiple of the dataset fps "
-                             f"{self.fps}")
+        problem = rate_problem(self.control_hz, self.fps)
+        if problem:
+            raise ValueError(problem)
         for name in ("estop_action", "fault_action"):
             if getattr(self, name) not in ("torque_off", "hold"):
                 raise ValueError(f"{name} must be 'torque_off' or 'hold', not {getattr(self, name)!r}")

@@ -21,9 +21,48 @@ from pathlib import Path
 import numpy as np
 
 from policies.frame_keys import image_key
+from robotapp.core.field_error import FieldError, raise_first
 from robotapp.core.observation import ObservationBuilder
 from robotapp.core.telemetry import TickRecorder
 from robotapp.dataset import DatasetWriter
+
+
+@dataclass(frozen=True)
+class RecordingWords:
+    """How one interface names a recording's fields and asks for things, so that the rules, written once
+    (plan_problems here, RecordRequest.problems in services/record_request.py), speak each interface's words."""
+    dataset: str
+    task: str
+    episodes: str
+    episode_time: str
+    reset_time: str
+    warmup_time: str
+    demonstrator: str
+    fast: str
+    virtual_rig: str  # how to ask for the virtual rig, e.g. "--rig virtual"
+    resume: str  # how to ask to add episodes to an existing dataset, e.g. "add --resume"
+    no_resume: str  # how to ask for a new dataset, e.g. "leave out --resume"
+
+
+# RecordingPlan's own: its parameter names
+PLAN_WORDS = RecordingWords("dataset", "task", "episodes", "episode_time", "reset_time", "warmup_time",
+                            "demonstrator", "fast", "the virtual rig", "pass resume=True", "pass resume=False")
+
+
+def plan_problems(task: str, episodes: int, episode_time: float, reset_time: float, warmup_time: float,
+                  words: RecordingWords = PLAN_WORDS) -> list[FieldError]:
+    """The rules of a recording plan, every problem in field order."""
+    problems = []
+    if not task or not task.strip():
+        problems.append(FieldError(words.task, "empty: say what the episodes show, e.g. 'pick up the red cube'"))
+    if episodes < 1:
+        problems.append(FieldError(words.episodes, f"must be at least 1, got {episodes}"))
+    if episode_time <= 0:
+        problems.append(FieldError(words.episode_time, f"must be more than 0 s, got {episode_time:g}"))
+    for name, value in ((words.reset_time, reset_time), (words.warmup_time, warmup_time)):
+        if value < 0:
+            problems.append(FieldError(name, f"cannot be negative, got {value:g}"))
+    return problems
 
 
 @dataclass
@@ -37,13 +76,7 @@ class RecordingPlan:
 
     def __post_init__(self):
         self.dataset = Path(self.dataset)
-        if not self.task or not self.task.strip():
-            raise ValueError("the task text is empty: say what the episodes show, e.g. 'pick up the cube'")
-        if self.episodes < 1:
-            raise ValueError(f"number of episodes must be at least 1, got {self.episodes}")
-        for name in ("episode_time", "reset_time", "warmup_time"):
-            if getattr(self, name) < 0 or (name == "episode_time" and self.episode_time <= 0):
-                raise ValueError(f"{name.replace('_', ' ')} must be positive, got {getattr(self, name)}")
+        raise_first(plan_problems(self.task, self.episodes, self.episode_time, self.reset_time, self.warmup_time))
 
 
 class Scene:

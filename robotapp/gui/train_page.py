@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.core.field_error import FieldError, raise_first
 from robotapp.jobs.training_job import (
     POLICIES,
     PRESETS,
@@ -143,22 +144,20 @@ class TrainPage(QWidget):
         self.dataset.setText(path)
 
     def spec(self, resume: bool) -> TrainSpec:
-        """The form as a TrainSpec; ValueError naming the field for bad input."""
+        """The form as a TrainSpec; FieldError (the first) for bad input."""
         text = self.overrides.text().strip()
         try:
             settings = json.loads(text) if text else {}
         except json.JSONDecodeError as e:
-            raise ValueError(f"overrides: not JSON ({e.msg} at column {e.colno})") from None
+            raise FieldError("overrides", f"not JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(settings, dict):
-            raise ValueError('overrides: give a JSON object, e.g. {"chunk_size": 50}')
+            raise FieldError("overrides", 'give a JSON object, e.g. {"chunk_size": 50}')
         out = self.out.text().strip() or self.out.placeholderText()
         spec = TrainSpec(dataset=self.dataset.text().strip(), out=out, policy=self.policy.currentText(),
                          preset=self.preset.currentText(), steps=self.steps.value(),
                          save_every=self.save_every.value(), log_every=self.log_every.value(), resume=resume,
                          settings=settings, processes=self.processes.value())
-        problems = spec.problems()
-        if problems:
-            raise ValueError(problems[0])
+        raise_first(spec.problems())
         return spec
 
     # ------------------------------------------------------------------ run

@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from robotapp.core.field_error import FieldError, raise_first
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.eval.evaluate import OUTCOMES, EvalResult, Judge, WorldJudge
 from robotapp.eval.success_rate import wilson_interval
@@ -28,16 +29,17 @@ class EvalSpec:
     by_hand: bool = False  # a person judges (always on a real rig)
     fast: bool = True  # lock-step (virtual rig judged by the world only)
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[FieldError]:
+        """Every bad field, in the form's order."""
         out = []
         p = Path(self.checkpoint) if self.checkpoint else None
         if p is None or not (p / "config.json").is_file():
-            out.append(f"checkpoint: {self.checkpoint or '(empty)'} is not a policy folder (config.json + "
-                       f"model.safetensors)")
+            out.append(FieldError("checkpoint", f"{self.checkpoint or '(empty)'} is not a policy folder "
+                                                f"(config.json + model.safetensors)"))
         if self.episodes < 1:
-            out.append(f"episodes: must be at least 1, got {self.episodes}")
+            out.append(FieldError("episodes", f"must be at least 1, got {self.episodes}"))
         if self.episode_time <= 0:
-            out.append(f"episode time: must be positive, got {self.episode_time}")
+            out.append(FieldError("episode time", f"must be positive, got {self.episode_time}"))
         return out
 
 
@@ -70,9 +72,7 @@ class _Judge(Judge):
 
 class EvalJob:
     def __init__(self, spec: EvalSpec):
-        problems = spec.problems()
-        if problems:
-            raise ValueError(problems[0])
+        raise_first(spec.problems())
         self.spec = spec
         self.rig = None  # the rig being evaluated on, for previews (set on the worker)
         self.session = None  # the session driving its follower (set on the worker), for the E-STOP

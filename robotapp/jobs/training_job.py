@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from robotapp.core.field_error import FieldError, raise_first
 from robotapp.dataset.layout import is_dataset
 from robotapp.jobs.train_launch import WORKER, default_processes  # noqa: F401 - the Train page's default (torch-free import)
 
@@ -38,25 +39,26 @@ class TrainSpec:
     processes: int = 1  # data-parallel trainer processes (robotapp.jobs.train_launch); on a CPU one per core is fastest
     nice: int = 5  # the trainer yields the CPU to the window and the control loop (0: same priority)
 
-    def problems(self) -> list[str]:
-        """One line per bad field, naming it."""
+    def problems(self) -> list[FieldError]:
+        """Every bad field, in the form's order."""
         out = []
         if not self.dataset or not is_dataset(self.dataset):
-            out.append(f"dataset: {self.dataset or '(empty)'} is not a LeRobot dataset folder")
+            out.append(FieldError("dataset", f"{self.dataset or '(empty)'} is not a LeRobot dataset folder"))
         if not self.out:
-            out.append("run folder: give a folder for the run")
+            out.append(FieldError("run folder", "give a folder for the run"))
         elif self.resume and not checkpoints(self.out):
-            out.append(f"run folder: nothing to resume in {self.out} (no checkpoints there)")
+            out.append(FieldError("run folder", f"nothing to resume in {self.out} (no checkpoints there)"))
         elif not self.resume and (Path(self.out) / "checkpoints").is_dir() and any((Path(self.out) / "checkpoints").iterdir()):
-            out.append(f"run folder: {self.out} already holds checkpoints (resume it, or pick another folder)")
+            out.append(FieldError("run folder", f"{self.out} already holds checkpoints (resume it, or pick another "
+                                                f"folder)"))
         if self.policy not in POLICIES:
-            out.append(f"policy: {self.policy!r} is not one of {', '.join(POLICIES)}")
+            out.append(FieldError("policy", f"{self.policy!r} is not one of {', '.join(POLICIES)}"))
         if self.preset not in PRESETS:
-            out.append(f"preset: {self.preset!r} is not one of {', '.join(PRESETS)}")
+            out.append(FieldError("preset", f"{self.preset!r} is not one of {', '.join(PRESETS)}"))
         if self.steps < 1:
-            out.append(f"steps: must be at least 1, got {self.steps}")
+            out.append(FieldError("steps", f"must be at least 1, got {self.steps}"))
         if self.processes < 1:
-            out.append(f"processes: must be at least 1, got {self.processes}")
+            out.append(FieldError("processes", f"must be at least 1, got {self.processes}"))
         return out
 
     def argv(self) -> list[str]:
@@ -118,9 +120,7 @@ class TrainingJob:
         self._out_file = None
 
     def start(self) -> None:
-        problems = self.spec.problems()
-        if problems:
-            raise ValueError(problems[0])
+        raise_first(self.spec.problems())
         out = Path(self.spec.out)
         out.mkdir(parents=True, exist_ok=True)
         if self.spec.resume:

@@ -1,21 +1,19 @@
-"""What a user asks for when starting a recording from a form, checked field by field so a window can say which
-field is wrong in one line before anything touches the rig or the disk."""
+"""What a user asks for when starting a recording, from the window's form or `robotapp record`, checked field by
+field (RecordRequest.problems: every rule of a recording, written once) so the interface can say which field is
+wrong in one line, in its own words, before anything touches the rig or the disk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from robotapp.core.recording import RecordingPlan
+from robotapp.core.field_error import FieldError
+from robotapp.core.recording import RecordingPlan, RecordingWords, plan_problems
 
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str  # the label the user sees, e.g. "Dataset folder"
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+# the window's labels (teleop page, Record panel)
+WINDOW_WORDS = RecordingWords("Dataset folder", "Task", "Episodes", "Episode time", "Reset time", "Warm-up time",
+                              "Demonstrator", "Fast", "the virtual rig", "tick 'Add to existing dataset'",
+                              "untick 'Add to existing dataset'")
 
 
 def dataset_folder_problem(root: Path, resume: bool, *, add: str, new: str) -> str | None:
@@ -50,29 +48,24 @@ class RecordRequest:
     demonstrator: bool = False  # virtual rig: the scripted demonstrator moves the leader
     align: bool = True  # move the follower slowly onto the leader first instead of refusing
     seed: int = 0  # virtual rig: episode k starts from world seed seed + k
+    fast: bool = False  # virtual rig + demonstrator: lock-step with the world, faster than real time
 
-    def validate(self, is_virtual: bool) -> list[FieldError]:
+    def problems(self, is_virtual: bool, words: RecordingWords = WINDOW_WORDS) -> list[FieldError]:
+        """Every rule of a recording, every problem in field order, named in `words`."""
+        w = words
         errors = []
         text = self.dataset.strip()
         if not text:
-            errors.append(FieldError("Dataset folder", "empty: choose where the dataset goes"))
+            errors.append(FieldError(w.dataset, "empty: choose where the dataset goes"))
         else:
-            problem = dataset_folder_problem(Path(text).expanduser(), self.resume,
-                                             add="tick 'Add to existing dataset'",
-                                             new="untick 'Add to existing dataset'")
+            problem = dataset_folder_problem(Path(text).expanduser(), self.resume, add=w.resume, new=w.no_resume)
             if problem:
-                errors.append(FieldError("Dataset folder", problem))
-        if not self.task.strip():
-            errors.append(FieldError("Task", "empty: say what the episodes show, e.g. 'pick up the red cube'"))
-        if self.episodes < 1:
-            errors.append(FieldError("Episodes", f"must be at least 1, got {self.episodes}"))
-        if self.episode_time <= 0:
-            errors.append(FieldError("Episode time", f"must be more than 0 s, got {self.episode_time:g}"))
-        for name, value in (("Reset time", self.reset_time), ("Warm-up time", self.warmup_time)):
-            if value < 0:
-                errors.append(FieldError(name, f"cannot be negative, got {value:g}"))
+                errors.append(FieldError(w.dataset, problem))
+        errors += plan_problems(self.task, self.episodes, self.episode_time, self.reset_time, self.warmup_time, w)
         if self.demonstrator and not is_virtual:
-            errors.append(FieldError("Demonstrator", "drives the virtual leader: it needs the virtual rig"))
+            errors.append(FieldError(w.demonstrator, f"drives the virtual leader: it needs {w.virtual_rig}"))
+        if self.fast and not self.demonstrator:  # the demonstrator needs the virtual rig: so does --fast
+            errors.append(FieldError(w.fast, f"records faster than real time: only the {w.demonstrator} can keep up"))
         return errors
 
     def plan(self) -> RecordingPlan:

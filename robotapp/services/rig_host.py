@@ -18,6 +18,7 @@ import numpy as np
 from hardware.paths import user_data_dir
 from hardware.rig_config import rig_path
 from robotapp.core.events import Event
+from robotapp.core.field_error import raise_first
 from robotapp.core.modes import SessionConfig, Snapshot
 from robotapp.core.observation import open_rig_writer
 from robotapp.core.rig_opener import VIRTUAL, open_rig
@@ -201,9 +202,7 @@ class RigHost:
         session, rig = self.session, self.rig
         if session is None:
             raise RuntimeError("no rig is open")
-        problems = request.validate(is_virtual=rig.sim is not None)
-        if problems:
-            raise ValueError(str(problems[0]))
+        raise_first(request.problems(is_virtual=rig.sim is not None))
         scene = None
         if rig.sim is not None:
             from robotapp.core.scenes import DemonstratorScene

@@ -5,30 +5,34 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from policies.frame_keys import ACTION_KEY, STATE_KEY
 from robotapp.core.events import Event
-from robotapp.core.modes import Mode, SessionConfig
-from robotapp.core.recording import RecordingPlan
+from robotapp.core.field_error import raise_first
+from robotapp.core.modes import Mode, SessionConfig, rate_problem
+from robotapp.core.recording import RecordingWords
 from robotapp.core.replay import ReplaySource
-from robotapp.core.rig_opener import open_rig
+from robotapp.core.rig_opener import VIRTUAL, open_rig
 from robotapp.core.session import Session
-from robotapp.services.record_request import dataset_folder_problem
+from robotapp.services.record_request import RecordRequest
 from robotapp.terminal.tty import KeyReader, StatusDisplay
 
 FAILED = {"fault", "estop", "watchdog", "error"}
 
+# `robotapp record`'s options, for the recording rules (RecordRequest.problems)
+TERMINAL_WORDS = RecordingWords("--dataset", "--task", "--episodes", "--episode-time", "--reset-time",
+                                "--warmup-time", "--demonstrator", "--fast", "--rig virtual", "add --resume",
+                                "leave out --resume")
+
 
 def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool = False,
           fps_name: str = "--fps"):
-    if fast and rig_name != "virtual":
-        raise ValueError("--fast runs lock-step with the virtual world: it needs --rig virtual")
-    if hz is not None and (abs(hz / fps - round(hz / fps)) > 1e-6 or round(hz / fps) < 1):
-        raise ValueError(f"--hz {hz:g} must be a whole multiple of {fps_name} {fps}, e.g. {fps}, {2 * fps} or "
-                         f"{3 * fps}")
+    """fast (lock-step) is for the virtual rig only: record's rules (the --demonstrator) have made sure of it."""
+    problem = None if hz is None else rate_problem(hz, fps, hz_name="--hz", fps_name=fps_name)
+    if problem:
+        raise ValueError(problem)
     config = SessionConfig(control_hz=hz or (fps if fast else 3 * fps), fps=fps, realtime=not fast)
     # lock-step: the servos answer in-process, in the caller's thread, so nothing depends on the machine's load
     rig = open_rig(rig_name, seed=seed, realtime=not fast, transport="inprocess" if fast else "pty")
@@ -85,14 +89,10 @@ def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: floa
 def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float, reset_time: float,
            warmup_time: float, resume: bool, demonstrator: bool, seed: int, fps: int, codec: str, align: bool,
            hz: float | None = None, fast: bool = False) -> int:
-    plan = RecordingPlan(Path(dataset), task, episodes, episode_time, reset_time, warmup_time)
-    if demonstrator and rig != "virtual":
-        raise ValueError("--demonstrator drives the virtual leader: it needs --rig virtual")
-    problem = dataset_folder_problem(plan.dataset, resume, add="add --resume", new="leave out --resume")
-    if problem:
-        raise ValueError(f"--dataset: {problem}")
-    if fast and not demonstrator:
-        raise ValueError("--fast records faster than real time: only the --demonstrator can keep up")
+    request = RecordRequest(dataset, task, episodes, episode_time, reset_time, warmup_time, resume=resume,
+                            demonstrator=demonstrator, align=align, seed=seed, fast=fast)
+    raise_first(request.problems(is_virtual=rig == VIRTUAL, words=TERMINAL_WORDS))
+    plan = request.plan()
     if resume:  # a dataset that cannot be trusted, or has another fps, is refused before the rig starts
         from robotapp.dataset import check_compatible
         from robotapp.dataset.recovery import preflight

@@ -36,7 +36,7 @@ def test_problems_name_the_field(tmp_path, change, field):
     assert spec.problems() == []
     for k, v in change.items():
         setattr(spec, k, v)
-    assert spec.problems()[0].startswith(field)
+    assert str(spec.problems()[0]).startswith(field)
     with pytest.raises(ValueError, match=field.split(":")[0]):
         TrainingJob(spec).start()
 

@@ -24,10 +24,10 @@ def test_bad_session_config_is_refused(kw, message):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"task": " "}, "the task text is empty"),
-    ({"episodes": 0}, "number of episodes must be at least 1"),
-    ({"episode_time": 0}, "episode time must be positive"),
-    ({"reset_time": -1}, "reset time must be positive"),
+    ({"task": " "}, "task: empty: say what the episodes show"),
+    ({"episodes": 0}, "episodes: must be at least 1, got 0"),
+    ({"episode_time": 0}, "episode_time: must be more than 0 s, got 0"),
+    ({"reset_time": -1}, "reset_time: cannot be negative, got -1"),
 ])
 def test_bad_recording_plan_is_refused(tmp_path, kw, message):
     args = {"dataset": tmp_path, "task": "pick", **kw}

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.core.field_error import FieldError
 from robotapp.services.calibration_service import CalibrationRun
-from robotapp.services.setup_runner import FieldError
 
 from ..common import ERROR_STYLE, MessageLine, error_text, fill_table, make_table
 from .range_bars import RangeBars

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from robotapp.core.field_error import FieldError
 from robotapp.services import setup_runner as services
 
 from ..common import MessageLine, error_text, fill_table, make_table
@@ -62,7 +63,7 @@ class MotorsTab(QWidget):
     def _target(self) -> tuple[str, str | None] | None:
         try:
             t = self.page.setup_target(self.role)
-        except services.FieldError as e:
+        except FieldError as e:
             self.message.error(str(e))
             return None
         profile = t["profile"] or f"koch-v1.1-{self.role}"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.core.field_error import FieldError
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.gui.common import MessageLine, error_text
 from robotapp.gui.rig.calibration_tab import CalibrationTab
@@ -32,7 +33,6 @@ from robotapp.gui.rig.motors_tab import MotorsTab
 from robotapp.gui.rig.ports_tab import PortsTab
 from robotapp.services.setup_runner import (
     ArmChoice,
-    FieldError,
     build_rig_config,
     rig_config_path,
     save_rig_config,

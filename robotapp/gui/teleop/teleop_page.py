@@ -138,7 +138,7 @@ class TeleopPage(QWidget):
     # -- recording ----------------------------------------------------------------------------------------------
     def start_recording(self) -> None:
         request = self.record.request()
-        problems = request.validate(is_virtual=self.ctx.host.is_virtual)
+        problems = request.problems(is_virtual=self.ctx.host.is_virtual)
         if problems:
             self.record.message.error(str(problems[0]))
             return
