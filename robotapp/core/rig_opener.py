@@ -1,20 +1,24 @@
 """Open a Rig by name: "virtual" (emulated servos on ptys, the MuJoCo world, rendered cameras) or a saved rig
-config (real arms found by USB serial number, OpenCV cameras). Calibrations come from the user's files; the
-virtual arms calibrate themselves with the scripted hand the first time, like a new user would once."""
+config (real arms found by USB serial number, OpenCV cameras); or one arm of a rig on its own (open_arm: the
+setup wizards and the doctor). Every arm is connected by connect_arm. Calibrations come from the user's files;
+the virtual arms calibrate themselves with the scripted hand the first time, like a new user would once."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
+from typing import Literal
 
-from calibration.files import calibration_path, load_calibration
 from calibration.calibrate_arm import calibrate_and_save
-from hardware.arms import Arm, load_profile
+from calibration.files import calibration_path, load_calibration
+from hardware.arms import Arm, ArmProfile, load_profile
 from hardware.cameras import OpenCVCamera
 from hardware.motors import DynamixelBus
 from hardware.rig import Rig
 from hardware.rig_config import load_rig, resolve_port
 
 VIRTUAL = "virtual"
+ROLES = ("leader", "follower")
 
 
 def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320,
@@ -32,11 +36,28 @@ def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist
 VIRTUAL_LATENCY_MS = 50.0
 
 
-def _arm(profile_name: str, port: str, arm_id: str, latency_ms: float = 16.0) -> Arm:
-    profile = load_profile(profile_name)
-    bus = DynamixelBus(port, profile.motors, baudrate=profile.baudrate, latency_ms=latency_ms)
-    bus.connect()
-    return Arm(profile, bus, arm_id=arm_id)
+def connect_arm(profile: ArmProfile | str, port: str, arm_id: str, *, latency_ms: float | None = None,
+                handshake: bool = True, calibration: Literal["required", "if_saved", "none"] = "required") -> Arm:
+    """One arm on a port: its bus at the profile's baud rate (latency_ms: how long a reply may take, None for the
+    bus's default), connected (handshake=False: a missing motor does not stop it), and its saved calibration:
+    "required" (a real rig's), "if_saved" (read when the file exists) or "none" (left unread: calibrating
+    replaces it, and a broken one must not stop that). Nothing is left open when it fails."""
+    if calibration not in ("required", "if_saved", "none"):
+        raise ValueError(f"calibration must be 'required', 'if_saved' or 'none', not {calibration!r}")
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    latency = {} if latency_ms is None else {"latency_ms": latency_ms}
+    bus = DynamixelBus(port, prof.motors, baudrate=prof.baudrate, **latency)
+    bus.connect(handshake=handshake)
+    arm = Arm(prof, bus, arm_id=arm_id)
+    path = calibration_path(arm_id)
+    if calibration == "required" or (calibration == "if_saved" and path.exists()):
+        try:
+            arm.set_calibration(load_calibration(path, prof))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                arm.disconnect()
+            raise
+    return arm
 
 
 def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camera_fps=30.0, realtime=True,
@@ -50,12 +71,11 @@ def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camer
     try:
         arms = {}
         for role, virtual in (("leader", sim.leader), ("follower", sim.follower)):
-            arm = arms[role] = _arm(virtual.profile.name, virtual.port, f"virtual-{role}", VIRTUAL_LATENCY_MS)
-            path = calibration_path(arm.arm_id)
-            if path.exists():
-                arm.set_calibration(load_calibration(path, arm.profile))
-            else:
-                calibrate_and_save(arm, path, lambda proc, v=virtual: run_scripted_calibration(v, proc))
+            arm = arms[role] = connect_arm(virtual.profile.name, virtual.port, f"virtual-{role}",
+                                           latency_ms=VIRTUAL_LATENCY_MS, calibration="if_saved")
+            if arm.calibration is None:
+                calibrate_and_save(arm, calibration_path(arm.arm_id),
+                                   lambda proc, v=virtual: run_scripted_calibration(v, proc))
         rig = Rig(VIRTUAL, arms["follower"], arms["leader"], dict(sim.cameras), sim)
         for arm in arms.values():
             arm.configure()
@@ -81,8 +101,7 @@ def open_real_rig(name: str) -> Rig:
     cams = {}
     try:
         for cfg in config.arms:
-            arm = arms[cfg.role] = _arm(cfg.profile, resolve_port(cfg), cfg.arm_id)
-            arm.set_calibration(load_calibration(calibration_path(cfg.arm_id), arm.profile))
+            arm = arms[cfg.role] = connect_arm(cfg.profile, resolve_port(cfg), cfg.arm_id)
             arm.configure()
         if "follower" not in arms:
             raise ValueError(f"rig {name!r} has no follower arm")
@@ -97,3 +116,61 @@ def open_real_rig(name: str) -> Rig:
             with contextlib.suppress(Exception):
                 arm.disconnect()
         raise
+
+
+@dataclass
+class OpenArm:
+    """One arm opened on its own, with the emulated arm behind it on the virtual rig."""
+    arm: Arm
+    profile: ArmProfile
+    virtual: object | None = None  # hardware.virtual.arms.VirtualArm on the virtual rig
+
+    @property
+    def calibration_file(self):
+        return calibration_path(self.arm.arm_id)
+
+    def close(self) -> None:
+        self.arm.disconnect()
+        if self.virtual is not None:
+            self.virtual.close()
+
+
+def open_arm(rig: str, role: str, *, port: str | None = None, profile: str | None = None,
+             arm_id: str | None = None, configure: bool = True, handshake: bool = True,
+             virtual_faults=None, load_saved: bool = True) -> OpenArm:
+    """rig: 'virtual', a saved rig name, or 'manual' with port + profile given. Without handshake a missing
+    motor does not stop the opening (the doctor wants to name it in its table). load_saved=False leaves the
+    arm's calibration file unread: calibrating replaces it, and a broken one must not stop that."""
+    if role not in ROLES:
+        raise ValueError(f"arm must be 'leader' or 'follower', not {role!r}")
+    virtual = None
+    if rig == VIRTUAL:
+        from hardware.virtual.arms import VirtualArm
+
+        prof = load_profile(profile or f"koch-v1.1-{role}")
+        virtual = VirtualArm(prof, usb_serial=f"VIRTUAL-{role.upper()}")
+        if virtual_faults:
+            virtual_faults(virtual)
+        port, arm_id = virtual.port, arm_id or f"virtual-{role}"
+    elif port:
+        if not profile:
+            raise ValueError("--port needs --profile (e.g. koch-v1.1-follower)")
+        prof, arm_id = load_profile(profile), arm_id or f"{profile}-{role}"
+    else:
+        cfg = load_rig(rig).arm(role)
+        prof, arm_id, port = load_profile(profile or cfg.profile), arm_id or cfg.arm_id, resolve_port(cfg)
+    try:
+        arm = connect_arm(prof, port, arm_id, handshake=handshake, calibration="if_saved" if load_saved else "none")
+    except BaseException:
+        if virtual is not None:
+            virtual.close()
+        raise
+    opened = OpenArm(arm, prof, virtual)
+    if configure:
+        try:
+            arm.configure()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                opened.close()
+            raise
+    return opened

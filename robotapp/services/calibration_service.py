@@ -15,11 +15,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calibration.doctor import RangeRow, range_report
 from calibration.calibrate_arm import calibrate_and_save
+from calibration.doctor import RangeRow, range_report
 from calibration.procedure import CalibrationError, CalibrationProcedure, CalibrationResult, JointRange
 from hardware.arms.units import MAX_RES
-from robotapp.core.arm_opener import OpenArm, open_arm
+from robotapp.core.rig_opener import OpenArm, open_arm
 from robotapp.services.setup_runner import FlowCancelled
 
 SAMPLE_HZ = 20.0

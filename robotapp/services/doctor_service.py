@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from calibration.doctor import HealthRow, MirrorRow, RangeRow, health_table, mirror_test, range_report
-from robotapp.core.arm_opener import OpenArm, open_arm
+from robotapp.core.rig_opener import OpenArm, open_arm
 from robotapp.setup import flows
 from robotapp.setup.virtual_ops import parse_injections
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from calibration.doctor import format_rows, health_table, mirror_test, range_report
 from calibration.calibrate_arm import calibrate_and_save
+from calibration.doctor import format_rows, health_table, mirror_test, range_report
 from calibration.procedure import CalibrationProcedure, CalibrationResult, JointRange
 from hardware.arms import ArmProfile
 from hardware.discovery import SerialPortInfo, detect_replug, list_serial_ports
 from hardware.motors import DynamixelBus
 from hardware.motors.tables import model_name
-from robotapp.core.arm_opener import OpenArm
+from robotapp.core.rig_opener import OpenArm
 
 from .prompter import Prompter
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hardware.arms import load_profile
 from hardware.discovery import list_cameras, list_serial_ports
-from robotapp.core.arm_opener import open_arm
+from robotapp.core.rig_opener import open_arm
 from robotapp.setup import flows
 from robotapp.setup.prompter import Prompter
 
