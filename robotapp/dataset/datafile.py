@@ -82,22 +82,3 @@ def read_data(path: Path, features: Mapping[str, Mapping]) -> dict[str, np.ndarr
         except (ValueError, pa.ArrowException) as e:
             raise DatasetError(f"data file {path}: column '{key}' does not match its feature ({e})") from None
     return out
-
-
-def slice_arrays(arrays: Mapping[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
-    return {k: v[start:stop] for k, v in arrays.items()}
-
-
-def renumber(arrays: Mapping[str, np.ndarray], *, episode_index: int, first_index: int, fps: int,
-             task_map: Mapping[int, int] | None = None, reset_frames: bool = False) -> dict[str, np.ndarray]:
-    """The bookkeeping columns of one episode for its (new) place in the dataset."""
-    out = dict(arrays)
-    n = len(next(iter(arrays.values())))
-    if reset_frames:
-        out["frame_index"] = np.arange(n, dtype=np.int64)
-        out["timestamp"] = (out["frame_index"] / fps).astype(np.float32)
-    out["episode_index"] = np.full(n, episode_index, dtype=np.int64)
-    out["index"] = np.arange(first_index, first_index + n, dtype=np.int64)
-    if task_map is not None:
-        out["task_index"] = np.array([task_map[int(t)] for t in arrays["task_index"]], dtype=np.int64)
-    return out
