@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QVBoxLayout,
-    QWidget,
 )
 
 from robotapp.dataset.layout import is_dataset
@@ -26,6 +25,7 @@ from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text, fill_table, make_table
 from .episode_player import EpisodePlayer, load_episode
+from .page import Page
 
 COLUMNS = ["#", "frames", "seconds", "loop Hz", "dropped", "flags", "task"]
 
@@ -45,7 +45,7 @@ def flag_texts(reader) -> list[str]:
     return ["\n".join((reader.extra(e.index).get("telemetry") or {}).get("flags") or []) for e in reader.episodes]
 
 
-class DatasetPage(QWidget):
+class DatasetPage(Page):
     train_requested = Signal(str)
 
     def __init__(self, ctx, parent=None):

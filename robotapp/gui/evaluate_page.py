@@ -31,6 +31,7 @@ from robotapp.jobs.eval_job import EvalJob, EvalSpec, EvalStopped
 
 from .common import MessageLine, error_text, fill_table, make_table, thumbnail
 from .keys import shortcut
+from .page import Page
 from .replay_panel import ReplayPanel
 
 PREVIEW_MS = 66
@@ -39,7 +40,7 @@ MARK_KEYS = {"S": "success", "F": "fail", "P": "partial"}
 TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate", "95% CI", "mean s"]
 
 
-class EvaluatePage(QWidget):
+class EvaluatePage(Page):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx

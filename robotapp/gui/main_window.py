@@ -24,6 +24,7 @@ from .common import AppContext, MessageLine, Watcher, error_text
 from .dataset_page import DatasetPage
 from .evaluate_page import EvaluatePage
 from .keys import SpaceStop, takes_text
+from .page import Page
 from .rig.rig_page import RigPage
 from .statusbar import StatusPanel
 from .teleop.teleop_page import TeleopPage
@@ -71,9 +72,9 @@ class MainWindow(QMainWindow):
         self.train_page = TrainPage(self.ctx)
         self.evaluate_page = EvaluatePage(self.ctx)
         self.train_page.evaluate_requested.connect(self.evaluate_checkpoint)
-        if hasattr(self.dataset_page, "train_requested"):
-            self.dataset_page.train_requested.connect(self.train_dataset)
-        self.pages = [self.rig_page, self.teleop_page, self.dataset_page, self.train_page, self.evaluate_page]
+        self.dataset_page.train_requested.connect(self.train_dataset)
+        self.pages: list[Page] = [self.rig_page, self.teleop_page, self.dataset_page, self.train_page,
+                                  self.evaluate_page]
         for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
                                strict=True):
             self.tabs.addTab(page, title)  # "&&": a literal & (a single one would mark a mnemonic)
@@ -110,8 +111,7 @@ class MainWindow(QMainWindow):
     def _rig_opened(self) -> None:
         self.message.info(f"rig {self.host.rig_name!r} is open")
         for page in self.pages:
-            if hasattr(page, "on_rig_opened"):
-                page.on_rig_opened()
+            page.on_rig_opened()
 
     # ------------------------------------------------------------------ page to page
     def evaluate_checkpoint(self, path: str) -> None:
@@ -172,8 +172,7 @@ class MainWindow(QMainWindow):
         for event in self.host.drain_events():
             self.status.on_event(event)
             for page in self.pages:
-                if hasattr(page, "on_event"):
-                    page.on_event(event)
+                page.on_event(event)
 
     def _refresh_status(self) -> None:
         host = self.host
@@ -196,8 +195,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/page", self.tabs.currentIndex())
         for page in self.pages:
-            if hasattr(page, "save_settings"):
-                page.save_settings(self.settings)
+            page.save_settings(self.settings)
         self.settings.sync()
 
     def closeEvent(self, event):  # noqa: N802 (Qt naming)
@@ -206,8 +204,7 @@ class MainWindow(QMainWindow):
         for t in (self._events_timer, self._status_timer, self._heartbeat_timer):
             t.stop()
         for page in self.pages:
-            if hasattr(page, "shutdown"):
-                page.shutdown()
+            page.shutdown()
         self.watcher.shutdown()
         self.host.shutdown()  # saves a recording's current episode, then closes the rig
         super().closeEvent(event)

@@ -39,6 +39,7 @@ from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text
 from .loss_plot import LossPlot
+from .page import Page
 
 POLL_MS = 250
 
@@ -47,7 +48,7 @@ def default_runs_dir() -> Path:
     return default_dataset_dir().parent / "runs"
 
 
-class TrainPage(QWidget):
+class TrainPage(Page):
     evaluate_requested = Signal(str)  # a checkpoint folder
 
     def __init__(self, ctx, parent=None):

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from robotapp.core.field_error import FieldError
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.gui.common import MessageLine, error_text
+from robotapp.gui.page import Page
 from robotapp.gui.rig.calibration_tab import CalibrationTab
 from robotapp.gui.rig.cameras_tab import CamerasTab
 from robotapp.gui.rig.doctor_tab import DoctorTab
@@ -42,7 +42,7 @@ PROFILES = {"Virtual rig": "virtual", "Koch v1.1": "koch", "Custom profile files
 KOCH = {"leader": "koch-v1.1-leader", "follower": "koch-v1.1-follower"}
 
 
-class RigPage(QWidget):
+class RigPage(Page):
     open_requested = Signal(str)  # the main window opens the rig (it owns the host's lifecycle messages)
 
     def __init__(self, ctx, parent=None):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from robotapp.core.modes import Mode
 from robotapp.gui.common import MessageLine, error_text
 from robotapp.gui.keys import shortcut
+from robotapp.gui.page import Page
 from robotapp.gui.teleop.joint_plots import JointPlots
 from robotapp.gui.teleop.leader_panel import JOG_KEYS, LeaderPanel
 from robotapp.gui.teleop.previews import CameraPreviews
@@ -31,7 +32,7 @@ from robotapp.gui.teleop.record_panel import RecordPanel
 ENGAGED = {Mode.TELEOP, Mode.ALIGN, Mode.RECORD}
 
 
-class TeleopPage(QWidget):
+class TeleopPage(Page):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
