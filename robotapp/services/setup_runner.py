@@ -1,26 +1,16 @@
 """The setup flows for a window: each runs on its own thread and exposes state the window polls, so no bus is ever
 touched from the window's thread. A flow that needs a physical step (unplug the arm, connect one motor) waits
 until the window says the person did it; on the virtual rig the same click also performs the step.
-
-Ports, cameras and motor scans are plain functions meant for a worker thread (the window runs them through a
-Future); rig configs are checked field by field so the window can name the field at fault."""
+(Scans of ports, motors and cameras: hardware_scan.py; the rig config form: rig_config_form.py.)"""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from hardware.arms import load_profile
-from hardware.discovery import SerialPortInfo, list_cameras, list_serial_ports
-from hardware.motors import DynamixelBus
-from hardware.motors.tables import model_name
-from hardware.rig_config import ArmConfig, CameraConfig, RigConfig, rig_path, save_rig
-from robotapp.core.field_error import FieldError, raise_first
+from hardware.discovery import list_serial_ports
 from robotapp.setup import flows
 from robotapp.setup.prompter import Prompter
 
@@ -134,10 +124,6 @@ class FlowRun:
 
 
 # ---------------------------------------------------------------------------------------------- ports
-def list_ports() -> list[SerialPortInfo]:
-    return list_serial_ports()
-
-
 def identify_port(virtual: bool) -> FlowRun:
     """'Which port is this arm?' by unplug / replug. Virtual: the clicks unplug and replug the virtual follower."""
     if not virtual:
@@ -166,129 +152,3 @@ def setup_motors(profile: str, port: str | None) -> FlowRun:
     return FlowRun(lambda p: flows.setup_motors(p, bench.port, prof, baudrates=[57_600, prof.baudrate],
                                                 latency_ms=1.0),
                    WindowPrompter(actions), cleanup=bench.close, name="setup-motors")
-
-
-@dataclass
-class MotorRow:
-    baudrate: int
-    id: int
-    model: str
-    joint: str  # the profile's joint at this id, or "" when the id is not in the profile
-    problem: str = ""
-
-
-def scan_motors(profile: str, port: str | None, baudrates: list[int] | None = None) -> list[MotorRow]:
-    """Every motor on a port at the usual baud rates (port None: an assembled virtual arm of this profile)."""
-    prof = load_profile(profile)
-    virtual = None
-    if port is None:
-        from hardware.virtual.arms import VirtualArm
-
-        virtual = VirtualArm(prof)
-        port = virtual.port
-    bus = DynamixelBus(port, baudrate=prof.baudrate, latency_ms=1.0 if virtual else 16.0)
-    try:
-        bus.connect(handshake=False)
-        found = bus.scan(baudrates or sorted({57_600, prof.baudrate}))
-    finally:
-        bus.disconnect()
-        if virtual is not None:
-            virtual.close()
-    by_id = {j.id: j for j in prof.joints}
-    rows = []
-    for bps, ids in found.items():
-        for motor_id, number in ids.items():
-            joint = by_id.get(motor_id)
-            row = MotorRow(bps, motor_id, model_name(number), joint.name if joint else "")
-            if joint is None:
-                row.problem = f"id {motor_id} is not in profile {prof.name}"
-            elif row.model != joint.model:
-                row.problem = f"expected a {joint.model}"
-            elif bps != prof.baudrate:
-                row.problem = f"at {bps} bps, the profile wants {prof.baudrate}: run the setup"
-            rows.append(row)
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------- cameras
-@dataclass
-class CameraRow:
-    source: str
-    name: str  # role name ("front", "wrist"); empty for a camera not yet named
-    width: int
-    height: int
-    thumbnail: np.ndarray | None = None  # RGB
-
-
-def scan_cameras() -> list[CameraRow]:
-    """Cameras that deliver a frame, each with a snapshot (opens /dev/video*: seconds; a worker thread's job)."""
-    return [CameraRow(str(c.stable_path or c.source), "", c.width, c.height, c.snapshot) for c in list_cameras()]
-
-
-# ---------------------------------------------------------------------------------------------- rig configs
-@dataclass
-class ArmChoice:
-    role: str
-    profile: str  # built-in name or a file path
-    port: SerialPortInfo | None
-
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def rig_config_problems(name: str, arms: list[ArmChoice], cameras: list[CameraRow]) -> list[FieldError]:
-    """What is wrong with the window's fields for a rig config, every problem in field order."""
-    problems = []
-    name = name.strip()
-    if not name:
-        problems.append(FieldError("Rig name", "empty: give the rig a name, e.g. koch-desk"))
-    elif name == "virtual" or not _NAME.match(name):
-        problems.append(FieldError("Rig name", f"{name!r} cannot be used: letters, digits, '-', '_' and '.', not "
-                                               f"'virtual'"))
-    for arm in arms:
-        label = f"{arm.role.capitalize()} profile"
-        if not arm.profile.strip():
-            problems.append(FieldError(label, "empty: choose a profile file"))
-        else:
-            try:
-                prof = load_profile(arm.profile.strip())
-            except ValueError as e:
-                problems.append(FieldError(label, str(e)))
-            else:
-                if prof.role != arm.role:
-                    problems.append(FieldError(label, f"{prof.name} is a {prof.role} profile, not a {arm.role} one"))
-        if arm.port is None and arm.role == "follower":
-            problems.append(FieldError("Follower port", "no port chosen: pick the follower's port in the Ports tab"))
-    ports = [arm.port.device for arm in arms if arm.port is not None]
-    if len(set(ports)) < len(ports):
-        problems.append(FieldError("Leader port", "leader and follower are on the same port"))
-    seen = set()
-    for cam in cameras:
-        role = cam.name.strip()
-        if not role:
-            continue  # an unnamed camera is not part of the rig
-        if not _NAME.match(role):
-            problems.append(FieldError("Camera name", f"{role!r}: use letters, digits, '-' or '_'"))
-        elif role in seen:
-            problems.append(FieldError("Camera name", f"two cameras are called {role!r}"))
-        seen.add(role)
-    return problems
-
-
-def build_rig_config(name: str, arms: list[ArmChoice], cameras: list[CameraRow]) -> RigConfig:
-    """A rig config from the window's fields; raises the first of rig_config_problems."""
-    raise_first(rig_config_problems(name, arms, cameras))
-    name = name.strip()
-    configs = [ArmConfig(arm.role, arm.profile.strip(), f"{name}-{arm.role}", arm.port.device,
-                         arm.port.serial_number) for arm in arms if arm.port is not None]
-    cams = [CameraConfig(cam.name.strip(), cam.source, cam.width or 640, cam.height or 480)
-            for cam in cameras if cam.name.strip()]  # an unnamed camera is not part of the rig
-    return RigConfig(name, configs, cams)
-
-
-def save_rig_config(config: RigConfig) -> Path:
-    return save_rig(config)
-
-
-def rig_config_path(name: str) -> Path:
-    return rig_path(name)

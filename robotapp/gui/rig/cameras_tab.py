@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.services import setup_runner as services
+from robotapp.services import hardware_scan
 
 from ..common import MessageLine, error_text, thumbnail
 
@@ -24,7 +24,7 @@ THUMB_W = 240
 
 
 class CameraCard(QFrame):
-    def __init__(self, row: services.CameraRow, parent=None):
+    def __init__(self, row: hardware_scan.CameraRow, parent=None):
         super().__init__(parent)
         self.row = row
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -50,9 +50,9 @@ class CameraCard(QFrame):
         else:
             self.image.setPixmap(thumbnail(image, THUMB_W))
 
-    def as_row(self) -> services.CameraRow:
+    def as_row(self) -> hardware_scan.CameraRow:
         r = self.row
-        return services.CameraRow(r.source, self.role.text(), r.width, r.height, r.thumbnail)
+        return hardware_scan.CameraRow(r.source, self.role.text(), r.width, r.height, r.thumbnail)
 
 
 class CamerasTab(QWidget):
@@ -85,7 +85,7 @@ class CamerasTab(QWidget):
     def profile_changed(self) -> None:
         pass
 
-    def _add(self, row: services.CameraRow) -> None:
+    def _add(self, row: hardware_scan.CameraRow) -> None:
         card = CameraCard(row)
         self.cards.append(card)
         self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
@@ -100,7 +100,7 @@ class CamerasTab(QWidget):
             h, w = image.shape[:2] if image is not None else (0, 0)
             card = by_source.get(source)
             if card is None:
-                self._add(services.CameraRow(source, name, w, h, image))
+                self._add(hardware_scan.CameraRow(source, name, w, h, image))
             else:
                 card.row.thumbnail = image
                 card.set_image(image)
@@ -112,9 +112,9 @@ class CamerasTab(QWidget):
     def scan(self) -> None:
         self.scan_button.setEnabled(False)
         self.message.info("probing cameras…")
-        self.page.ctx.watcher.run(services.scan_cameras, self._scanned, self._scan_failed)
+        self.page.ctx.watcher.run(hardware_scan.scan_cameras, self._scanned, self._scan_failed)
 
-    def _scanned(self, rows: list[services.CameraRow]) -> None:
+    def _scanned(self, rows: list[hardware_scan.CameraRow]) -> None:
         self.scan_button.setEnabled(True)
         known = {c.row.source for c in self.cards}
         new = [r for r in rows if r.source not in known]
@@ -128,5 +128,5 @@ class CamerasTab(QWidget):
         self.scan_button.setEnabled(True)
         self.message.error(f"Scan: {error_text(e)}")
 
-    def rows(self) -> list[services.CameraRow]:
+    def rows(self) -> list[hardware_scan.CameraRow]:
         return [c.as_row() for c in self.cards]

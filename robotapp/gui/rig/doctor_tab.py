@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from robotapp.services.doctor_service import DoctorRun
-from robotapp.services.setup_runner import rig_config_path
+from robotapp.services.rig_config_form import rig_config_exists
 
 from ..common import MessageLine, error_text, fill_table, make_table
 
@@ -71,7 +71,7 @@ class DoctorTab(QWidget):
             rig = "virtual"
         else:
             rig = self.page.rig_name.text().strip()
-            if not rig or not rig_config_path(rig).exists():
+            if not rig_config_exists(rig):
                 self.message.error("Rig name: save the rig config first; the doctor opens both arms from it")
                 return
         inject = ",".join(spec for spec, box in self.inject if box.isChecked() and box.isVisible()) or None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from robotapp.core.field_error import FieldError
-from robotapp.services import setup_runner as services
+from robotapp.services import hardware_scan, setup_runner
 
 from ..common import MessageLine, error_text, fill_table, make_table
 from .flow_box import FlowBox
@@ -71,7 +71,7 @@ class MotorsTab(QWidget):
 
     def _show_plan(self, status=None) -> None:
         try:
-            prof = services.load_profile(self.page.profile_for(self.role))
+            prof = hardware_scan.load_profile(self.page.profile_for(self.role))
         except ValueError:
             self.plan_table.setRowCount(0)
             return
@@ -90,7 +90,7 @@ class MotorsTab(QWidget):
         self.scan_button.setEnabled(False)
         self.message.info("scanning…")
         self.page.release_hardware(lambda: self.page.ctx.watcher.run(
-            lambda: services.scan_motors(*target), self._scanned, self._scan_failed))
+            lambda: hardware_scan.scan_motors(*target), self._scanned, self._scan_failed))
 
     def _scanned(self, rows) -> None:
         self.scan_button.setEnabled(True)
@@ -113,7 +113,7 @@ class MotorsTab(QWidget):
 
         def go():
             try:
-                run = services.setup_motors(profile, port)
+                run = setup_runner.setup_motors(profile, port)
             except (ValueError, OSError) as e:
                 self.message.error(error_text(e))
                 return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from robotapp.services import setup_runner as services
+from robotapp.services import hardware_scan, setup_runner
 
 from ..common import MessageLine, error_text, fill_table, make_table
 from .flow_box import FlowBox
@@ -18,8 +18,8 @@ class PortsTab(QWidget):
     def __init__(self, page, parent=None):
         super().__init__(parent)
         self.page = page
-        self.ports: list[services.SerialPortInfo] = []
-        self.identified: services.SerialPortInfo | None = None
+        self.ports: list[hardware_scan.SerialPortInfo] = []
+        self.identified: hardware_scan.SerialPortInfo | None = None
         self.table = make_table(COLUMNS, stretch_last=False)
         self.refresh_button = QPushButton("Refresh")
         self.identify_button = QPushButton("Identify…")
@@ -44,10 +44,10 @@ class PortsTab(QWidget):
         pass
 
     def refresh(self, note: str = "", select: str = "") -> None:
-        self.page.ctx.watcher.run(services.list_ports, lambda ports: self._show(ports, note, select),
+        self.page.ctx.watcher.run(hardware_scan.list_ports, lambda ports: self._show(ports, note, select),
                                   lambda e: self.message.error(error_text(e)))
 
-    def _show(self, ports: list[services.SerialPortInfo], note: str = "", select: str = "") -> None:
+    def _show(self, ports: list[hardware_scan.SerialPortInfo], note: str = "", select: str = "") -> None:
         roles = {p.device: self.role_of(p.device) for p in self.ports}
         self.ports = ports
         fill_table(self.table, [[p.device, p.description, p.serial_number or "-",
@@ -67,10 +67,10 @@ class PortsTab(QWidget):
                                    "no serial ports: plug the arms in over USB"))
 
     @staticmethod
-    def _guess_role(p: services.SerialPortInfo) -> str:
+    def _guess_role(p: hardware_scan.SerialPortInfo) -> str:
         serial = p.serial_number or ""
-        if serial.startswith(services.VIRTUAL_SERIAL_PREFIX):
-            return serial[len(services.VIRTUAL_SERIAL_PREFIX):].lower()
+        if serial.startswith(setup_runner.VIRTUAL_SERIAL_PREFIX):
+            return serial[len(setup_runner.VIRTUAL_SERIAL_PREFIX):].lower()
         return "—"
 
     def role_of(self, device: str) -> str:
@@ -85,13 +85,13 @@ class PortsTab(QWidget):
             if p.device == device:
                 self.table.cellWidget(r, len(COLUMNS) - 1).setCurrentText(role)
 
-    def chosen(self, role: str) -> services.SerialPortInfo | None:
+    def chosen(self, role: str) -> hardware_scan.SerialPortInfo | None:
         hits = [p for p in self.ports if self.role_of(p.device) == role]
         return hits[0] if len(hits) == 1 else None
 
     def identify(self) -> None:
         try:
-            run = services.identify_port(virtual=self.page.is_virtual)
+            run = setup_runner.identify_port(virtual=self.page.is_virtual)
         except RuntimeError as e:
             self.message.error(f"Identify: {error_text(e)}")
             return

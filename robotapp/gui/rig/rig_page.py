@@ -31,12 +31,7 @@ from robotapp.gui.rig.cameras_tab import CamerasTab
 from robotapp.gui.rig.doctor_tab import DoctorTab
 from robotapp.gui.rig.motors_tab import MotorsTab
 from robotapp.gui.rig.ports_tab import PortsTab
-from robotapp.services.setup_runner import (
-    ArmChoice,
-    build_rig_config,
-    rig_config_path,
-    save_rig_config,
-)
+from robotapp.services.rig_config_form import ArmChoice, build_rig_config, rig_config_exists, save_rig_config
 
 PROFILES = {"Virtual rig": "virtual", "Koch v1.1": "koch", "Custom profile files": "custom"}
 KOCH = {"leader": "koch-v1.1-leader", "follower": "koch-v1.1-follower"}
@@ -183,7 +178,7 @@ class RigPage(Page):
             self.open_requested.emit(VIRTUAL)
             return
         name = self.rig_name.text().strip()
-        if not rig_config_path(name or "-").exists() and not self.save_config():
+        if not rig_config_exists(name) and not self.save_config():
             return
         self.open_requested.emit(name)
 
