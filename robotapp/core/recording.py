@@ -8,6 +8,10 @@ its frames are then saved in the background (DatasetWriter.save_episode returns 
 episode just saved to the trash and records it again. `stop` saves the episode in progress and ends the flow;
 `abort` (fault, e-stop, watchdog) drops the episode in progress. Episodes saved earlier are never touched.
 
+The flow knows its session only through a FlowHost: the config, the rig, the clock, the worker, the event bus
+and a call for when the flow is over. It runs on the control thread, except its slow jobs (closing the writer,
+moving an episode to the trash, preparing the scene), which run in order on the session's worker.
+
 A Scene prepares each episode: on a real rig that is the person resetting the table during the reset period
 (nothing to do here); on the virtual rig it resets the world and plans the demonstrator (scenes.py).
 """
@@ -15,16 +19,28 @@ A Scene prepares each episode: on a real rig that is the person resetting the ta
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policies.frame_keys import image_key
+from robotapp.core.events import EpisodeDiscarded, EpisodeSaved, Event, Kind, PhaseStarted, Reason
 from robotapp.core.field_error import FieldError, raise_first
+from robotapp.core.modes import SessionConfig
 from robotapp.core.observation import ObservationBuilder
 from robotapp.core.telemetry import TickRecorder
 from robotapp.dataset import DatasetWriter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from hardware.rig import Rig
+
+ABORT_WORDS = {Reason.ESTOP: "e-stop", Reason.STALLED: "watchdog", Reason.HEARTBEAT: "heartbeat",
+               Reason.FAULT: "fault"}
 
 
 @dataclass(frozen=True)
@@ -98,27 +114,40 @@ class Scene:
         return {}
 
 
+@dataclass(frozen=True)
+class FlowHost:
+    """All a RecordingFlow gets from the session that drives it."""
+
+    config: SessionConfig
+    rig: Rig
+    now: Callable[[], float]  # the session's clock
+    submit: Callable[[Callable[[], object]], Future]  # slow work on the session's worker thread, in order
+    publish: Callable[[Event], object]  # an event to the session's subscribers
+    finished: Callable[[RecordingFlow, Reason, str], None]  # from the worker, once the flow's writer is closed
+
+
 class RecordingFlow:
-    def __init__(self, session, writer: DatasetWriter, plan: RecordingPlan, scene: Scene | None = None):
-        self.session = session
-        self.writer = writer
+    def __init__(self, host: FlowHost, writer: DatasetWriter, plan: RecordingPlan, scene: Scene | None = None):
+        self._host = host
+        self._writer_lock = threading.Lock()  # the worker replaces the writer (trash) while the loop reads it
+        self._writer = writer
         self.plan = plan
         self.scene = scene or Scene()
-        cfg = session.config
+        cfg = host.config
         self._k = cfg.ticks_per_frame
-        self._cams = list(session.rig.cameras)
-        self._bus_stats = [a.bus.stats for a in (session.rig.follower, session.rig.leader) if a is not None]
+        self._cams = list(host.rig.cameras)
+        self._bus_stats = [a.bus.stats for a in (host.rig.follower, host.rig.leader) if a is not None]
         self.saved = 0  # episodes saved by this flow
         self.results = []  # EpisodeResult per saved episode
         self.telemetry = []  # EpisodeTelemetry per saved episode
         self.phase = "warmup"
         self.running = True
-        self._phase_end = session.now() + plan.warmup_time
+        self._phase_end = host.now() + plan.warmup_time
         self._pending: list[str] = []
-        self._prepared = session.worker.submit(lambda: self.scene.prepare(0))
+        self._prepared = host.submit(lambda: self.scene.prepare(0))
         self._ticks = 0
         self._recorder: TickRecorder | None = None
-        self._observations = ObservationBuilder(session.rig, cfg.fps, cfg.realtime)
+        self._observations = ObservationBuilder(host.rig, cfg.fps, cfg.realtime)
 
     # -- commands (on the control thread, through Session.call) --------------------------------------------
     def next(self) -> None:
@@ -131,11 +160,18 @@ class RecordingFlow:
         self._pending.append("stop")
 
     @property
+    def writer(self) -> DatasetWriter:
+        """The dataset's writer. The worker replaces it after moving an episode to the trash, during a reset; the
+        control thread adds frames only during an episode, which begins once that job is done."""
+        with self._writer_lock:
+            return self._writer
+
+    @property
     def dataset_episodes(self) -> int:
         return self.writer.num_episodes
 
     def phase_remaining(self) -> float:
-        return max(0.0, self._phase_end - self.session.now()) if self.phase in ("warmup", "episode", "reset") else 0.0
+        return max(0.0, self._phase_end - self._host.now()) if self.phase in ("warmup", "episode", "reset") else 0.0
 
     # -- driven by the session -----------------------------------------------------------------------------
     def action(self, now: float, leader: np.ndarray | None, state: np.ndarray) -> np.ndarray | None:
@@ -154,16 +190,20 @@ class RecordingFlow:
         if self.phase == "episode" and self._recorder is not None:
             self._recorder.tick(wake, lateness, work, skipped)
 
-    def abort(self, why: str) -> None:
-        """A fault, e-stop or watchdog: drop the episode in progress, keep everything saved."""
+    def abort(self, why: Reason) -> None:
+        """A fault, e-stop or watchdog (`why`: FAULT, ESTOP, STALLED, HEARTBEAT): drop the episode in progress,
+        keep everything saved."""
         if not self.running:
             return
+        words = ABORT_WORDS.get(why, str(why))
         if self.phase == "episode":
             self.scene.end()
+            index = self.writer.num_episodes
             dropped = self.writer.discard_episode()
-            self.session.events.publish("episode_discarded", f"{why}: episode {self.writer.num_episodes} "
-                                        f"dropped ({dropped} frames); the {self.saved} saved before are kept")
-        self._finish(f"recording stopped by {why}")
+            self._host.publish(EpisodeDiscarded(
+                Kind.EPISODE_DISCARDED, f"{words}: episode {index} dropped ({dropped} frames); the {self.saved} "
+                f"saved before are kept", episode=index, frames=dropped, reason=why))
+        self._finish(why, f"recording stopped by {words}")
 
     # -- phases --------------------------------------------------------------------------------------------
     def _advance(self, now: float) -> None:
@@ -172,7 +212,7 @@ class RecordingFlow:
             if cmd == "stop":
                 if self.phase == "episode":
                     self._end_episode(save=True)
-                self._finish("recording stopped")
+                self._finish(Reason.STOPPED, "recording stopped")
                 return
             if cmd == "next" and self.phase == "episode":
                 self._end_episode(save=True)
@@ -192,17 +232,20 @@ class RecordingFlow:
         self.phase = "episode"
         self._phase_end = now + self.plan.episode_time
         self._ticks = 0
-        self._recorder = TickRecorder(self.session.config.control_hz, self.session.config.fps, self._cams,
-                                      self._bus_stats, lockstep=not self.session.config.realtime)
+        cfg = self._host.config
+        self._recorder = TickRecorder(cfg.control_hz, cfg.fps, self._cams, self._bus_stats,
+                                      lockstep=not cfg.realtime)
         self.scene.begin()
-        self.session.events.publish("phase", f"recording episode {self.writer.num_episodes} "
-                                    f"({self.saved + 1}/{self.plan.episodes})", phase="episode")
+        index = self.writer.num_episodes
+        self._host.publish(PhaseStarted(Kind.PHASE, f"recording episode {index} ({self.saved + 1}/"
+                                        f"{self.plan.episodes})", phase="episode", episode=index,
+                                        seconds=self.plan.episode_time))
 
     def _add_frame(self, state: np.ndarray, action: np.ndarray) -> None:
         obs = self._observations.build(state)
         self.writer.add_frame(obs.values, action.astype(np.float32), self.plan.task)
         self._recorder.frame(obs.seqs, obs.drops)
-        if not self.session.config.realtime:
+        if not self._host.config.realtime:
             self._wait_for_encoders()
 
     def _wait_for_encoders(self, most: int = 4) -> None:
@@ -223,58 +266,67 @@ class RecordingFlow:
             self.results.append(result)
             self.telemetry.append(telemetry)
             self.saved += 1
-            self.session.events.publish("episode_saved", telemetry.summary(), episode_index=index,
-                                        flagged=bool(telemetry.flags), telemetry=telemetry.as_dict())
+            self._host.publish(EpisodeSaved(Kind.EPISODE_SAVED, telemetry.summary(), episode=index,
+                                            frames=telemetry.frames, flagged=bool(telemetry.flags),
+                                            telemetry=telemetry.as_dict()))
         self._recorder = None
         if self.saved >= self.plan.episodes:
-            self._finish(f"recorded {self.saved} episode(s)")
+            self._finish(Reason.COMPLETED, f"recorded {self.saved} episode(s)")
             return
         self._start_reset()
 
-    def _start_reset(self, before=None) -> None:
+    def _start_reset(self, trash: int | None = None) -> None:
+        """The reset period; with `trash`, that saved episode goes to the trash first (on the worker)."""
         self.phase = "reset"
-        self._phase_end = self.session.now() + self.plan.reset_time
+        self._phase_end = self._host.now() + self.plan.reset_time
         n = self.saved
 
         def prepare():
-            if before is not None:
-                before()
+            if trash is not None:
+                self._trash(trash)
             self.scene.prepare(n)
-        self._prepared = self.session.worker.submit(prepare)
-        self.session.events.publish("phase", f"reset the scene ({self.plan.reset_time:g} s)", phase="reset")
+        self._prepared = self._host.submit(prepare)
+        self._host.publish(PhaseStarted(Kind.PHASE, f"reset the scene ({self.plan.reset_time:g} s)", phase="reset",
+                                        episode=self.writer.num_episodes if trash is None else trash,
+                                        seconds=self.plan.reset_time))
 
     def _rerecord(self) -> None:
         if self.phase == "episode":
             self.scene.end()
-            self.writer.discard_episode()
+            index = self.writer.num_episodes
+            dropped = self.writer.discard_episode()
             self._recorder = None
-            self.session.events.publish("episode_discarded", f"re-recording episode {self.writer.num_episodes}")
+            self._host.publish(EpisodeDiscarded(Kind.EPISODE_DISCARDED, f"re-recording episode {index}",
+                                                episode=index, frames=dropped, reason=Reason.RERECORD))
             self._start_reset()
         elif self.phase == "reset" and self.results:
             last = self.results.pop()
             self.telemetry.pop()
             self.saved -= 1
-            self.session.events.publish("episode_discarded", f"episode {last.episode_index} goes to the trash "
-                                        f"(restorable); recording it again")
-            self._start_reset(before=lambda: self._trash(last.episode_index))
+            self._host.publish(EpisodeDiscarded(
+                Kind.EPISODE_DISCARDED, f"episode {last.episode_index} goes to the trash (restorable); recording "
+                f"it again", episode=last.episode_index, frames=last.length, reason=Reason.TRASHED))
+            self._start_reset(trash=last.episode_index)
 
     def _trash(self, index: int) -> None:
         """On the worker, before the next episode may begin: the writer holds the dataset's lock, so close it
         (every saved episode durable), move the episode to the trash, and open the dataset again."""
         from robotapp.dataset.trash import delete_episodes
 
-        root = self.writer.root
-        self.writer.close()
-        delete_episodes(root, [index])
-        self.writer = DatasetWriter.open(root)
+        old = self.writer
+        old.close()
+        delete_episodes(old.root, [index])
+        new = DatasetWriter.open(old.root)
+        with self._writer_lock:
+            self._writer = new
 
-    def _finish(self, message: str) -> None:
+    def _finish(self, reason: Reason, message: str) -> None:
         self.running = False
         self.phase = "done"
-        self.session.worker.submit(lambda: self._close_writer(message))
+        self._host.submit(lambda: self._close_writer(reason, message))
 
-    def _close_writer(self, message: str) -> None:
+    def _close_writer(self, reason: Reason, message: str) -> None:
         try:
             self.writer.close()  # waits until every saved episode is durable
         finally:
-            self.session._recording_finished(self, message)
+            self._host.finished(self, reason, message)

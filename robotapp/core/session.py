@@ -23,7 +23,7 @@ from hardware.arms.safety import check_alignment
 from hardware.deadline_timer import DeadlineTimer
 from hardware.motors import MotorsError
 from hardware.rig import Rig
-from robotapp.core.events import EventBus
+from robotapp.core.events import Event, EventBus, Fault, Kind, ModeChanged, Reason, RecordingDone, Stopped
 from robotapp.core.modes import ACTIVE, Mode, SessionConfig, Snapshot
 
 ActionSource = Callable[[float, np.ndarray], "np.ndarray | None"]  # (seconds since start, state) -> action
@@ -58,9 +58,10 @@ class Session:
         self._source_t0 = 0.0
         self._source_done: Callable[[], None] | None = None
         self.recording = None  # a RecordingFlow while one runs
-        self.message = ""
+        self._message_lock = threading.Lock()  # written by the control loop, estop() and the watchdog
+        self._message = ""
         self._idle_cond = threading.Condition()
-        self.worker = _Worker()
+        self._worker = _Worker()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Session:
@@ -76,13 +77,24 @@ class Session:
         """Stop the loop (finishing a recording's current save first), leave the follower held."""
         if self.recording is not None:
             self.call(lambda: self.recording.stop(), wait=True, timeout=5.0)
-        self.worker.drain(timeout=30.0)
+        self._worker.drain(timeout=30.0)
         self._stop.set()
         for t in (self._thread, self._watchdog):
             if t is not None and t is not threading.current_thread():
                 t.join(timeout=5.0)
         self._thread = self._watchdog = None
-        self.worker.close()
+        self._worker.close()
+
+    @property
+    def message(self) -> str:
+        """The last fault / e-stop / watchdog message (empty once the e-stop is cleared)."""
+        with self._message_lock:
+            return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        with self._message_lock:
+            self._message = text
 
     def __enter__(self) -> Session:
         return self.start()
@@ -100,10 +112,10 @@ class Session:
         return fut.result(timeout) if wait else fut
 
     def idle(self, **kw):
-        return self.call(lambda: self._set_mode(Mode.IDLE, "idle"), **kw)
+        return self.call(lambda: self._set_mode(Mode.IDLE, Reason.COMMAND, "idle"), **kw)
 
     def hold(self, **kw):
-        return self.call(lambda: self._enter_hold("holding"), **kw)
+        return self.call(lambda: self._enter_hold(Reason.COMMAND, "holding"), **kw)
 
     def teleop(self, *, align: bool = False, **kw):
         """Engage teleop. Refused (AlignmentError naming the joints) when leader and follower are further apart
@@ -116,7 +128,7 @@ class Session:
             self._require_ready()
             self._source, self._source_t0, self._source_done = source, self.now(), on_done
             self.rig.follower.torque(True)
-            self._set_mode(mode, mode.value)
+            self._set_mode(mode, Reason.COMMAND, mode.value)
         return self.call(go, **kw)
 
     def record(self, plan, *, scene=None, resume: bool = False, align: bool = False, codec: str = "av1",
@@ -129,7 +141,7 @@ class Session:
         if writer is None:
             writer = open_rig_writer(plan.dataset, self.rig, self.config.fps, resume=resume, codec=codec)
             for note in writer.recovery_notes:
-                self.events.publish("info", note)
+                self.events.publish(Event(Kind.INFO, note))
 
         def go():
             try:
@@ -137,7 +149,7 @@ class Session:
             except BaseException:
                 writer.close()
                 raise
-            self.recording = RecordingFlow(self, writer, plan, scene)
+            self.recording = RecordingFlow(self._flow_host(), writer, plan, scene)
             self._publish_snapshot()
         return self.call(go, **kw)
 
@@ -155,16 +167,23 @@ class Session:
             raise RuntimeError("no recording is running")
         return self.recording
 
-    def _recording_finished(self, flow, message: str) -> None:
+    def _flow_host(self):
+        """All a RecordingFlow gets from this session: config, rig, clock, worker, events, and a call when done."""
+        from robotapp.core.recording import FlowHost
+
+        return FlowHost(config=self.config, rig=self.rig, now=self.now, submit=self._worker.submit,
+                        publish=self.events.publish, finished=self._recording_finished)
+
+    def _recording_finished(self, flow, reason: Reason, message: str) -> None:
         """From the worker, once the flow's writer is closed (every saved episode durable)."""
         def go():
             if self.recording is flow:
                 self.recording = None
                 if self.mode == Mode.RECORD:
-                    self._enter_hold("recording ended: follower held")
+                    self._enter_hold(Reason.RECORDING_ENDED, "recording ended: follower held")
                 else:
                     self._publish_snapshot()
-            self.events.publish("recording_done", message, saved=flow.saved)
+            self.events.publish(RecordingDone(Kind.RECORDING_DONE, message, saved=flow.saved, reason=reason))
             with self._idle_cond:
                 self._idle_cond.notify_all()
         self.call(go, wait=False)
@@ -181,13 +200,15 @@ class Session:
                 self._apply_stop(self.config.estop_action)
             finally:
                 self._bus_lock.release()
-        self.events.publish("estop", f"{reason}: follower {self._stop_words(self.config.estop_action)}")
+        action = self.config.estop_action
+        self.events.publish(Stopped(Kind.ESTOP, f"{reason}: follower {self._stop_words(action)}",
+                                    reason=Reason.ESTOP, action=action))
 
     def clear_estop(self, **kw):
         def go():
             self._estop_requested = False
             self.message = ""
-            self._set_mode(Mode.IDLE, "e-stop cleared")
+            self._set_mode(Mode.IDLE, Reason.CLEARED, "e-stop cleared")
         return self.call(go, **kw)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -267,8 +288,8 @@ class Session:
         follower = self.rig.follower
         if self._estop_requested and self.mode != Mode.ESTOP:
             self._apply_stop(self.config.estop_action)
-            self._abort_activity("e-stop")
-            self._set_mode(Mode.ESTOP, self.message or "e-stop")
+            self._abort_activity(Reason.ESTOP)
+            self._set_mode(Mode.ESTOP, Reason.ESTOP, self.message or "e-stop")
         if self.mode in (Mode.FAULT, Mode.ESTOP):
             with contextlib.suppress(MotorsError):  # keep the display alive; a dead motor stays a fault
                 self._state = follower.read_positions()
@@ -276,13 +297,14 @@ class Session:
         if self._watchdog_tripped:
             self._watchdog_tripped = False
             if self.mode in ACTIVE:
-                self._abort_activity("watchdog")
-                self._enter_hold(self.message)
+                self._abort_activity(Reason.STALLED)
+                self._enter_hold(Reason.STALLED, self.message)
         hb = self.config.heartbeat_timeout_s
         if hb is not None and self.mode in ACTIVE and now - self._last_heartbeat > hb:
-            self._abort_activity("heartbeat")
-            self._enter_hold(f"the window stopped responding for {now - self._last_heartbeat:.1f} s; follower held",
-                             kind="watchdog")
+            self._abort_activity(Reason.HEARTBEAT)
+            self._enter_hold(Reason.HEARTBEAT,
+                             f"the window stopped responding for {now - self._last_heartbeat:.1f} s; follower held",
+                             kind=Kind.WATCHDOG)
         self._state = follower.read_positions()
         if follower.bus.alerts:
             follower.bus.check_hardware()  # raises HardwareAlertError naming the motor and the cause
@@ -299,7 +321,7 @@ class Session:
             action = self._source(self.now() - self._source_t0, self._state)
             if action is None:
                 done, self._source_done = self._source_done, None
-                self._enter_hold(f"{self.mode.value} finished")
+                self._enter_hold(Reason.FINISHED, f"{self.mode.value} finished")
                 if done is not None:
                     done()
         if action is not None:
@@ -308,11 +330,13 @@ class Session:
             self.recording.after_tick(self.now(), self._state, self._action)
 
     # ------------------------------------------------------------------ modes
-    def _set_mode(self, mode: Mode, message: str, kind: str = "mode") -> None:
-        changed = mode != self.mode
+    def _set_mode(self, mode: Mode, reason: Reason, message: str, kind: Kind = Kind.MODE,
+                  event: type[ModeChanged] = ModeChanged, **fields) -> None:
+        """Enter `mode`; publishes `event` when the mode changed (always for a kind other than MODE)."""
+        previous, changed = self.mode, mode != self.mode
         self.mode = mode
-        if changed or kind != "mode":
-            self.events.publish(kind, message, mode=mode.value)
+        if changed or kind != Kind.MODE:
+            self.events.publish(event(kind, message, mode=mode, previous=previous, reason=reason, **fields))
         self._publish_snapshot()
         with self._idle_cond:
             self._idle_cond.notify_all()
@@ -339,11 +363,11 @@ class Session:
                 raise
             self.rig.follower.torque(True)
             self._action = fol
-            self._set_mode(Mode.ALIGN, "moving the follower slowly onto the leader")
+            self._set_mode(Mode.ALIGN, Reason.ALIGNING, "moving the follower slowly onto the leader")
             return
         self.rig.follower.torque(True)
         self._action = fol
-        self._set_mode(target, target.value)
+        self._set_mode(target, Reason.COMMAND, target.value)
 
     def _align_step(self) -> None:
         """One tick of moving the follower onto the leader at align_speed; engages when close enough."""
@@ -351,15 +375,15 @@ class Session:
         goal = self._action + np.clip(self._leader - self._action, -step, step)
         self._action = self.rig.follower.write_goals(goal, clamp=False)
         if np.max(np.abs(self._leader - self._state)) < self.config.align_threshold / 3:
-            self._set_mode(self._after_align, f"aligned: {self._after_align.value}")
+            self._set_mode(self._after_align, Reason.ALIGNED, f"aligned: {self._after_align.value}")
 
-    def _enter_hold(self, message: str, kind: str = "mode") -> None:
+    def _enter_hold(self, reason: Reason, message: str, kind: Kind = Kind.MODE) -> None:
         self.rig.follower.torque(True)  # goal = present first, so nothing moves
         self._action = None
         self._source = None
-        self._set_mode(Mode.HOLD, message, kind)
+        self._set_mode(Mode.HOLD, reason, message, kind)
 
-    def _abort_activity(self, why: str) -> None:
+    def _abort_activity(self, why: Reason) -> None:
         """Stop whatever drives the follower; a recording drops its unfinished episode, saved ones stay."""
         if self.recording is not None:
             self.recording.abort(why)
@@ -373,7 +397,7 @@ class Session:
             else:
                 follower.torque(True)
         except MotorsError as e:  # best effort: the motor at fault may not answer
-            self.events.publish("error", f"could not {self._stop_words(action)} the follower: {e}")
+            self.events.publish(Event(Kind.ERROR, f"could not {self._stop_words(action)} the follower: {e}"))
 
     @staticmethod
     def _stop_words(action: str) -> str:
@@ -382,10 +406,12 @@ class Session:
     def _fault(self, e: Exception, unexpected: bool = False) -> None:
         text = f"internal error: {type(e).__name__}: {e}" if unexpected else str(e)
         self.message = text
-        self._abort_activity("fault")
+        self._abort_activity(Reason.FAULT)
         with contextlib.suppress(Exception):
             self._apply_stop(self.config.fault_action)
-        self._set_mode(Mode.FAULT, f"{text}; follower {self._stop_words(self.config.fault_action)}", kind="fault")
+        motors = tuple(getattr(e, "motors", ())) or ((e.motor,) if getattr(e, "motor", None) else ())
+        self._set_mode(Mode.FAULT, Reason.FAULT, f"{text}; follower {self._stop_words(self.config.fault_action)}",
+                       kind=Kind.FAULT, event=Fault, error=text, motors=motors)
 
     # ------------------------------------------------------------------ watchdog and snapshot
     def _watch(self) -> None:
@@ -396,13 +422,14 @@ class Session:
             stalled = time.monotonic() - self._last_tick_end
             if self.mode in ACTIVE and stalled > limit and not self._watchdog_tripped:
                 self._watchdog_tripped = True
-                self.message = f"control loop stalled for {stalled * 1e3:.0f} ms; follower held"
+                text = f"control loop stalled for {stalled * 1e3:.0f} ms; follower held"
+                self.message = text
                 if self._bus_lock.acquire(timeout=0.02):  # the loop may be stuck outside the bus
                     try:
                         self._apply_stop("hold")
                     finally:
                         self._bus_lock.release()
-                self.events.publish("watchdog", self.message)
+                self.events.publish(Stopped(Kind.WATCHDOG, text, reason=Reason.STALLED, action="hold"))
 
     def loop_rate(self) -> tuple[float, float]:
         """(achieved Hz, p99 tick work ms) over the last ~300 ticks."""

@@ -85,18 +85,27 @@ class MessageLine(QLabel):
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._error = False
 
     def error(self, text: str) -> None:
-        self.setStyleSheet(ERROR_STYLE)
-        self.setText(one_line(text))
+        self._show(text, error=True)
 
     def info(self, text: str) -> None:
-        self.setStyleSheet(INFO_STYLE)
+        self._show(text, error=False)
+
+    def clear(self) -> None:
+        self._error = False
+        super().clear()
+
+    def _show(self, text: str, error: bool) -> None:
+        self._error = error
+        self.setStyleSheet(ERROR_STYLE if error else INFO_STYLE)
         self.setText(one_line(text))
 
     @property
     def is_error(self) -> bool:
-        return bool(self.text()) and "b00020" in self.styleSheet()
+        """A problem is shown (not news, and not cleared)."""
+        return self._error and bool(self.text())
 
 
 def one_line(text: object) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from robotapp.core.events import Event
+from robotapp.core.events import PROBLEMS, Event, Kind, ModeChanged, Reason
 from robotapp.core.modes import Mode
 
-FAULT_KINDS = {"fault", "estop", "watchdog", "error", "episode_discarded"}
+FAULT_KINDS = PROBLEMS | {Kind.EPISODE_DISCARDED}  # shown as the last fault until the e-stop is cleared
 PHASES = {"warmup": "warm-up", "episode": "recording", "reset": "reset", "saving": "saving", "done": "finishing"}
 
 
@@ -58,7 +58,7 @@ class StatusPanel(QWidget):
     def on_event(self, event: Event) -> None:
         if event.kind in FAULT_KINDS:
             self.show_fault(event.message)
-        elif event.kind == "mode" and event.data.get("mode") in ("idle", "teleop") and "cleared" in event.message:
+        elif isinstance(event, ModeChanged) and event.reason == Reason.CLEARED:
             self.last_fault = ""
             self.faults.setText("faults: none")
             self.faults.setStyleSheet("padding: 0 8px;")

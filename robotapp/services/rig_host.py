@@ -17,7 +17,7 @@ import numpy as np
 
 from hardware.paths import user_data_dir
 from hardware.rig_config import rig_path
-from robotapp.core.events import Event
+from robotapp.core.events import Event, Kind
 from robotapp.core.field_error import raise_first
 from robotapp.core.modes import SessionConfig, Snapshot
 from robotapp.core.observation import open_rig_writer
@@ -96,7 +96,7 @@ class RigHost:
             leader = VirtualLeader(rig.sim)
         with self._lock:
             self.rig, self.session, self.virtual_leader, self.state = rig, session, leader, "open"
-        self._events.append(Event("info", f"rig {name!r} open"))
+        self._events.append(Event(Kind.INFO, f"rig {name!r} open"))
 
     def _close(self) -> None:
         with self._lock:
@@ -174,10 +174,6 @@ class RigHost:
             except IndexError:
                 break
         return out
-
-    def note(self, kind: str, message: str) -> None:
-        """Queue an app-level event (a failed command) beside the session's."""
-        self._events.append(Event(kind, message))
 
     # ------------------------------------------------------------------ commands
     def estop(self, reason: str = "E-STOP pressed") -> bool:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from policies.frame_keys import ACTION_KEY, STATE_KEY
-from robotapp.core.events import Event
+from robotapp.core.events import PROBLEMS, Event, Kind, ModeChanged, Reason
 from robotapp.core.field_error import raise_first
 from robotapp.core.modes import Mode, SessionConfig, rate_problem
 from robotapp.core.recording import RecordingWords
@@ -18,8 +18,6 @@ from robotapp.core.rig_opener import VIRTUAL, open_rig
 from robotapp.core.session import Session
 from robotapp.services.record_request import RecordRequest
 from robotapp.terminal.tty import KeyReader, StatusDisplay
-
-FAILED = {"fault", "estop", "watchdog", "error"}
 
 # `robotapp record`'s options, for the recording rules (RecordRequest.problems)
 TERMINAL_WORDS = RecordingWords("--dataset", "--task", "--episodes", "--episode-time", "--reset-time",
@@ -47,9 +45,10 @@ def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
     with StatusDisplay(session.snapshot, display_help) as display:
         def on_event(e: Event) -> None:
             display.event(e)
-            if e.kind in FAILED:
+            if e.kind in PROBLEMS:
                 problems.append(e)
-            if e.kind in ("recording_done", "fault", "estop") or (e.kind == "mode" and "finished" in e.message):
+            finished = isinstance(e, ModeChanged) and e.reason == Reason.FINISHED  # a replay ran out
+            if e.kind in (Kind.RECORDING_DONE, Kind.FAULT, Kind.ESTOP) or finished:
                 done.set()
         unsubscribe = session.events.subscribe(on_event)
         keys = KeyReader(lambda ch: on_key(ch, done)).start()
@@ -58,7 +57,7 @@ def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
                 if until():
                     break
         except KeyboardInterrupt:
-            display.event(Event("info", "interrupted"))
+            display.event(Event(Kind.INFO, "interrupted"))
         finally:
             keys.stop()
             unsubscribe()

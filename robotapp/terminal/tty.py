@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from robotapp.core.events import Event
+from robotapp.core.events import PROBLEMS, Event
 from robotapp.core.modes import Snapshot
 
 
@@ -97,7 +97,7 @@ class StatusDisplay(contextlib.AbstractContextManager):
             self._live.update(Text(line + (f"\n{self.keys_help}" if self.keys_help else "")))
 
     def event(self, e: Event) -> None:
-        text = f"{e.kind}: {e.message}" if e.kind in ("fault", "estop", "watchdog", "error") else e.message
+        text = f"{e.kind}: {e.message}" if e.kind in PROBLEMS else e.message
         with self._print_lock:
             if self._live is not None:
                 self._live.console.print(text, markup=False, highlight=False)

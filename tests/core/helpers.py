@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from robotapp.core.events import Event
+from robotapp.core.events import Event, Kind
+
+_MISSING = object()
 
 
 class EventWaiter:
@@ -18,16 +20,18 @@ class EventWaiter:
             self.events.append(e)
             self._cond.notify_all()
 
-    def wait(self, kind: str, timeout: float = 30.0, match: str = "", count: int = 1) -> Event:
+    def wait(self, kind: Kind, timeout: float = 30.0, count: int = 1, **fields) -> Event:
+        """The count-th event of `kind` whose fields equal `fields`, e.g. wait(Kind.MODE, reason=Reason.ALIGNED)."""
         def found():
-            hits = [e for e in self.events if e.kind == kind and match in e.message]
+            hits = [e for e in self.events
+                    if e.kind == kind and all(getattr(e, k, _MISSING) == v for k, v in fields.items())]
             return hits[count - 1] if len(hits) >= count else None
         with self._cond:
             if not self._cond.wait_for(lambda: found() is not None, timeout):
-                raise AssertionError(f"no {kind!r} event matching {match!r} within {timeout} s; got "
+                raise AssertionError(f"no {kind!r} event with {fields} within {timeout} s; got "
                                      f"{[(e.kind, e.message) for e in self.events]}")
             return found()
 
-    def kinds(self) -> list[str]:
+    def kinds(self) -> list[Kind]:
         with self._cond:
             return [e.kind for e in self.events]

@@ -9,6 +9,7 @@ import pytest
 from hardware.arms.safety import AlignmentError
 from hardware.virtual import FaultConfig
 from hardware.virtual.world import HOME_Q
+from robotapp.core.events import Kind, Reason
 from robotapp.core.modes import Mode, SessionConfig
 from robotapp.core.recording import RecordingPlan
 from robotapp.core.replay import ReplaySource
@@ -48,7 +49,7 @@ def test_teleop_refuses_a_misaligned_leader_then_aligns_slowly_and_follows(rig, 
     assert list(e.value.errors) == ["shoulder_pan"]
     assert session.mode == Mode.IDLE
     session.teleop(align=True)
-    waiter.wait("mode", match="aligned: teleop", timeout=10)
+    waiter.wait(Kind.MODE, reason=Reason.ALIGNED, mode=Mode.TELEOP, timeout=10)
     moved = HOME_Q + np.array([0.6, 0.3, -0.2, 0.2, 0.4, 0.0])
     pose_leader(rig, moved)
     done = threading.Event()
@@ -68,21 +69,24 @@ def test_record_with_rerecord_in_episode_and_in_reset(rig, session, tmp_path):
     plan = RecordingPlan(tmp_path / "ds", "pick the cube", episodes=2, episode_time=1.0, reset_time=0.3,
                          warmup_time=0.2)
     session.record(plan, scene=VirtualResetScene(rig.sim, seed=5), align=True)
-    waiter.wait("phase", match="recording episode 0")
+    waiter.wait(Kind.PHASE, phase="episode", episode=0)
     session.rerecord()  # during the episode: its frames are dropped
-    waiter.wait("episode_discarded", match="re-recording episode 0")
-    waiter.wait("episode_saved", timeout=20)
-    waiter.wait("phase", match="reset the scene", count=2)
+    waiter.wait(Kind.EPISODE_DISCARDED, reason=Reason.RERECORD, episode=0)
+    waiter.wait(Kind.EPISODE_SAVED, timeout=20)
+    waiter.wait(Kind.PHASE, phase="reset", count=2)
     session.rerecord()  # during the reset: the episode just saved goes to the trash
-    waiter.wait("episode_discarded", match="goes to the trash")
+    trashed = waiter.wait(Kind.EPISODE_DISCARDED, reason=Reason.TRASHED)
+    assert trashed.episode == 0
     assert session.wait_idle(timeout=30)
-    saved = [e for e in waiter.events if e.kind == "episode_saved"]
+    saved = [e for e in waiter.events if e.kind == Kind.EPISODE_SAVED]
     assert len(saved) == 3
-    assert all("telemetry" in e.data and e.data["telemetry"]["frames"] >= 10 for e in saved)  # ~30 when idle
+    assert all(e.frames >= 10 and e.telemetry["frames"] == e.frames for e in saved)  # ~30 when idle
+    assert trashed.frames == saved[0].frames
+    done = waiter.wait(Kind.RECORDING_DONE)
+    assert done.saved == 2 and done.reason == Reason.COMPLETED
     with DatasetReader(plan.dataset) as r:
         assert r.num_episodes == 2
-        assert [e.length for e in r.episodes] == [saved[1].data["telemetry"]["frames"],
-                                                  saved[2].data["telemetry"]["frames"]]
+        assert [e.length for e in r.episodes] == [saved[1].frames, saved[2].frames]
         tel = r.extra(1)["telemetry"]
         assert tel["loop_hz"] > 50 and "front" in tel["camera_fps"]
         assert r.extra(0)["scene"] == {"virtual_seed": 5} and r.extra(1)["scene"] == {"virtual_seed": 6}
@@ -94,11 +98,11 @@ def test_estop_from_another_thread_cuts_torque_and_stops_recording(rig, session,
     waiter = EventWaiter(session)
     plan = RecordingPlan(tmp_path / "ds", "pick", episodes=3, episode_time=1.0, reset_time=0.2, warmup_time=0.1)
     session.record(plan, scene=VirtualResetScene(rig.sim), align=True)
-    waiter.wait("episode_saved", timeout=20)
-    waiter.wait("phase", match="recording episode 1")
+    waiter.wait(Kind.EPISODE_SAVED, timeout=20)
+    waiter.wait(Kind.PHASE, phase="episode", episode=1)
     threading.Thread(target=session.estop).start()
-    waiter.wait("estop")
-    waiter.wait("recording_done", timeout=20)
+    waiter.wait(Kind.ESTOP, reason=Reason.ESTOP, action="torque_off")
+    assert waiter.wait(Kind.RECORDING_DONE, timeout=20).reason == Reason.ESTOP
     assert session.mode == Mode.ESTOP
     torque = session.call(lambda: rig.follower.bus.sync_read("Torque_Enable"))  # on the control thread
     assert not torque.any()
@@ -113,14 +117,14 @@ def test_estop_from_another_thread_cuts_torque_and_stops_recording(rig, session,
 def test_watchdog_holds_the_follower_when_the_loop_stalls(rig, session):
     waiter = EventWaiter(session)
     session.teleop(align=True)
-    waiter.wait("mode", match="teleop", timeout=10)
+    waiter.wait(Kind.MODE, mode=Mode.TELEOP, timeout=10)
     stalled = threading.Event()
     # The stall itself is the behaviour under test: one tick's command blocks the loop for 0.5 s.
     session.call(lambda: stalled.wait(0.5), wait=False)
-    event = waiter.wait("watchdog", timeout=5)
-    assert "control loop stalled" in event.message
+    event = waiter.wait(Kind.WATCHDOG, timeout=5)
+    assert event.reason == Reason.STALLED and event.action == "hold"
     stalled.set()
-    waiter.wait("mode", match="control loop stalled")
+    waiter.wait(Kind.MODE, reason=Reason.STALLED, mode=Mode.HOLD)
     assert session.mode == Mode.HOLD
 
 
@@ -130,8 +134,8 @@ def test_missing_heartbeat_holds_the_follower(rig):
         waiter = EventWaiter(s)
         s.heartbeat()
         s.teleop(align=True)
-        event = waiter.wait("watchdog", match="window stopped responding", timeout=5)
-        assert s.mode == Mode.HOLD and "follower held" in event.message
+        event = waiter.wait(Kind.WATCHDOG, reason=Reason.HEARTBEAT, timeout=5)
+        assert s.mode == Mode.HOLD and event.mode == Mode.HOLD
     finally:
         s.close()
 
@@ -142,14 +146,15 @@ def test_unplugged_servo_mid_episode_holds_names_it_and_keeps_saved_episodes(rig
     plan = RecordingPlan(tmp_path / "ds", "pick", episodes=3, episode_time=2.0, reset_time=0.2, warmup_time=0.1)
     scene = DemonstratorScene(rig.sim, seed=1)
     session.record(plan, scene=scene, align=True)
-    waiter.wait("episode_saved", timeout=30)
-    waiter.wait("phase", match="recording episode 1")
+    waiter.wait(Kind.EPISODE_SAVED, timeout=30)
+    waiter.wait(Kind.PHASE, phase="episode", episode=1)
     rig.sim.follower.chain.unplug(4)  # wrist_flex
-    fault = waiter.wait("fault", timeout=10)
-    assert "wrist_flex" in fault.message and "follower held" in fault.message
-    waiter.wait("recording_done", timeout=20)
+    fault = waiter.wait(Kind.FAULT, timeout=10)
+    assert fault.motors == ("wrist_flex",) and fault.mode == Mode.FAULT and fault.previous == Mode.RECORD
+    assert "wrist_flex" in fault.message  # the line the user reads names the motor
+    assert waiter.wait(Kind.RECORDING_DONE, timeout=20).reason == Reason.FAULT
     assert session.mode == Mode.FAULT
-    assert any(e.kind == "episode_discarded" for e in waiter.events)
+    assert waiter.wait(Kind.EPISODE_DISCARDED).reason == Reason.FAULT
     with DatasetReader(plan.dataset) as r:
         assert r.num_episodes == 1
         data = r.episode_data(0)
@@ -166,11 +171,11 @@ def test_replay_sends_the_actions_through_the_clamp(rig, session):
     actions[10, 0] = 80  # a glitch in the recording: the clamp limits the jump
     src = ReplaySource(actions, fps=30)
     session.run_source(Mode.REPLAY, src)
-    waiter.wait("mode", match="replay finished", timeout=10)
+    waiter.wait(Kind.MODE, reason=Reason.FINISHED, previous=Mode.REPLAY, timeout=10)
     assert len(src.states) == 30
     sent = np.array(src.states)[:, 0]
     assert sent.max() < start[0] + 35  # never near the glitch's 80 degrees
-    waiter.wait("mode", match="replay finished")
+    waiter.wait(Kind.MODE, reason=Reason.FINISHED)
     final = session.call(rig.follower.read_positions)
     assert abs(final[0] - (start[0] + 20)) < 3
 

@@ -68,6 +68,7 @@ def test_estop_reaches_the_follower_of_a_running_evaluation(run_dir):
     action, not the end of the episode) and the run ends with a one-line reason."""
     import time
 
+    from robotapp.core.events import Kind, Reason
     from robotapp.core.modes import Mode
     from robotapp.jobs.eval_job import EvalJob, EvalSpec
 
@@ -79,9 +80,9 @@ def test_estop_reaches_the_follower_of_a_running_evaluation(run_dir):
         time.sleep(0.01)  # polling a real condition: the session's mode
     session = job.session
     stops = []
-    session.events.subscribe(lambda e: stops.append(e) if e.kind == "estop" else None)
+    session.events.subscribe(lambda e: stops.append(e) if e.kind == Kind.ESTOP else None)
     job.estop("E-STOP pressed in the window")
-    assert stops and "E-STOP pressed in the window" in stops[0].message  # published by estop() itself, at once
+    assert stops and stops[0].reason == Reason.ESTOP  # published by estop() itself, at once
     with pytest.raises(RuntimeError, match="evaluation stopped: E-STOP pressed in the window"):
         future.result(timeout=60)
     assert len(job.outcomes) == 0 and job.session is None

@@ -7,6 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from robotapp.core.events import Kind, ModeChanged
+from robotapp.core.modes import Mode
 from robotapp.gui.keys import takes_text
 
 from .conftest import make_window, mode_of, wait_for
@@ -57,16 +59,17 @@ def test_space_stops_teleop_within_one_tick_whatever_has_the_focus(window, qtbot
         widget.clicked.connect(lambda *_: clicks.append(1))
     session = window.host.session
     seen = []  # (event kind, mode, the loop's tick count when it was published)
-    unsubscribe = session.events.subscribe(lambda e: seen.append((e.kind, e.data.get("mode"), session.tick_count)))
+    unsubscribe = session.events.subscribe(
+        lambda e: seen.append((e.kind, e.mode if isinstance(e, ModeChanged) else None, session.tick_count)))
     try:
         text = text_of(widget)
         assert mode_of(window) == "teleop"
         tick = session.tick_count
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
-        assert any(k == "estop" for k, _, _ in seen), seen  # the stop was applied in the key handler itself
+        assert any(k == Kind.ESTOP for k, _, _ in seen), seen  # the stop was applied in the key handler itself
         assert window.message.text().startswith("E-STOP: follower stopped")
-        qtbot.waitUntil(lambda: any(m == "estop" for _, m, _ in seen), timeout=5000)
-        at = next(t for _, m, t in seen if m == "estop")
+        qtbot.waitUntil(lambda: any(m == Mode.ESTOP for _, m, _ in seen), timeout=5000)
+        at = next(t for _, m, t in seen if m == Mode.ESTOP)
         assert at <= tick + 1, f"E-STOP mode {at - tick} ticks after the key"  # the next tick at the latest
     finally:
         unsubscribe()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.core.events import EpisodeSaved, Event, Kind, ModeChanged, Reason, RecordingDone
 from robotapp.core.modes import Mode
 from robotapp.gui.common import MessageLine, error_text
 from robotapp.gui.keys import shortcut
@@ -174,19 +175,18 @@ class TeleopPage(Page):
             self._command("Stop", lambda s: s.stop_recording(wait=False))
 
     # -- events and timers --------------------------------------------------------------------------------------
-    def on_event(self, event) -> None:
-        if event.kind == "mode" and event.message.startswith("aligned"):
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, ModeChanged) and event.kind == Kind.MODE and event.reason == Reason.ALIGNED:
             self.teleop_message.info(f"{event.message}: the follower copies the leader")
-        elif event.kind == "episode_saved":
-            self.record.add_badge(event.data.get("episode_index", -1), event.message,
-                                  event.data.get("telemetry", {}), bool(event.data.get("flagged")))
-        elif event.kind == "episode_discarded":
+        elif isinstance(event, EpisodeSaved):
+            self.record.add_badge(event.episode, event.message, event.telemetry, event.flagged)
+        elif event.kind == Kind.EPISODE_DISCARDED:
             self.record.message.error(event.message)
-        elif event.kind == "recording_done":
+        elif isinstance(event, RecordingDone):
             self.recording = False
             self.record.set_recording(False)
-            self.record.message.info(f"{event.message}; {event.data.get('saved', 0)} episode(s) saved")
-        elif event.kind in ("fault", "estop", "watchdog"):
+            self.record.message.info(f"{event.message}; {event.saved} episode(s) saved")
+        elif event.kind in (Kind.FAULT, Kind.ESTOP, Kind.WATCHDOG):
             self.teleop_message.error(event.message)
 
     def refresh(self) -> None:
