@@ -134,7 +134,6 @@ class RecordingFlow:
         self.plan = plan
         self.scene = scene or Scene()
         cfg = host.config
-        self._k = cfg.ticks_per_frame
         self._cams = list(host.rig.cameras)
         self._bus_stats = [a.bus.stats for a in (host.rig.follower, host.rig.leader) if a is not None]
         self.saved = 0  # episodes saved by this flow
@@ -145,7 +144,8 @@ class RecordingFlow:
         self._phase_end = host.now() + plan.warmup_time
         self._pending: list[str] = []
         self._prepared = host.submit(lambda: self.scene.prepare(0))
-        self._ticks = 0
+        self._t0 = 0.0  # the episode's first frame instant; frame i belongs at t0 + i / fps
+        self._last: tuple[dict, np.ndarray] | None = None  # the last frame written (observation, action)
         self._recorder: TickRecorder | None = None
         self._observations = ObservationBuilder(host.rig, cfg.fps, cfg.realtime)
 
@@ -180,11 +180,30 @@ class RecordingFlow:
         return leader
 
     def after_tick(self, now: float, state: np.ndarray, action: np.ndarray | None) -> None:
+        """Frames sit on the dataset's wall-clock grid: frame i at t0 + i/fps. A tick that comes late writes the
+        frames of the instants it missed as held frames (the last frame again, counted), then this instant's."""
         if self.phase != "episode" or action is None:
             return
-        if self._ticks % self._k == 0:
+        due = min(self._frames_due(now, inclusive=True), self._frames_due(self._phase_end, inclusive=False))
+        if due > self._recorder.frames:
+            self._hold_until(due - 1)
             self._add_frame(state, action)
-        self._ticks += 1
+
+    def _frames_due(self, t: float, inclusive: bool) -> int:
+        """Grid instants t0 + i/fps up to t (inclusive) or before t: their count."""
+        x = (t - self._t0) * self._host.config.fps
+        n = int(np.floor(x + 1e-6)) + 1 if inclusive else int(np.ceil(x - 1e-6))
+        return max(0, n)
+
+    def _hold_until(self, frames: int) -> None:
+        """Held frames up to `frames` in all: the last frame written, again. Never the first frame."""
+        n = frames - self._recorder.frames
+        if n <= 0 or self._last is None:
+            return
+        values, action = self._last
+        for _ in range(n):
+            self.writer.add_frame(values, action, self.plan.task)
+        self._recorder.held(n)
 
     def tick_done(self, wake: float, lateness: float, work: float, skipped: int) -> None:
         if self.phase == "episode" and self._recorder is not None:
@@ -231,7 +250,7 @@ class RecordingFlow:
     def _begin_episode(self, now: float) -> None:
         self.phase = "episode"
         self._phase_end = now + self.plan.episode_time
-        self._ticks = 0
+        self._t0, self._last = now, None
         cfg = self._host.config
         self._recorder = TickRecorder(cfg.control_hz, cfg.fps, self._cams, self._bus_stats,
                                       lockstep=not cfg.realtime)
@@ -243,8 +262,10 @@ class RecordingFlow:
 
     def _add_frame(self, state: np.ndarray, action: np.ndarray) -> None:
         obs = self._observations.build(state)
-        self.writer.add_frame(obs.values, action.astype(np.float32), self.plan.task)
+        action = action.astype(np.float32)
+        self.writer.add_frame(obs.values, action, self.plan.task)
         self._recorder.frame(obs.seqs, obs.drops)
+        self._last = (obs.values, action)
         if not self._host.config.realtime:
             self._wait_for_encoders()
 
@@ -260,8 +281,11 @@ class RecordingFlow:
         if not save or self._recorder is None or self._recorder.frames == 0:
             self.writer.discard_episode()
         else:
+            # the episode spans [t0, end): its time limit when it ran out (a late last tick holds up to it), else now
+            end = min(self._host.now(), self._phase_end)
+            self._hold_until(self._frames_due(end, inclusive=False))
             drops = {n: self.writer.stats.dropped_in_episode.get(image_key(n), 0) for n in self._cams}
-            telemetry = self._recorder.finish(index, drops)
+            telemetry = self._recorder.finish(index, drops, wall_seconds=end - self._t0)
             result = self.writer.save_episode(extra={"telemetry": telemetry.as_dict(), "scene": self.scene.info()})
             self.results.append(result)
             self.telemetry.append(telemetry)

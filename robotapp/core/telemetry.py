@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-# An episode is flagged when it falls short of these (fractions of the target rates, milliseconds).
+# An episode is flagged when it falls short of these (fractions of the target rates, milliseconds, the share of
+# frames held because the loop came late).
 MIN_RATE_FRACTION = 0.95
 MAX_JITTER_P99_MS = 10.0
+MAX_HELD_FRACTION = 0.02
 
 
 @dataclass
@@ -28,6 +30,8 @@ class EpisodeTelemetry:
     camera_dropped: dict[str, int] = field(default_factory=dict)  # not captured, repeated, or not encoded
     bus_retries: int = 0
     bus_faults: int = 0  # timeouts + CRC errors + corrupt packets + failed calls
+    held_frames: int = 0  # frames of instants the loop missed, written as the last frame again
+    wall_seconds: float = 0.0  # the episode's wall-clock span on the frame grid (frames = wall_seconds x fps)
     flags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -36,7 +40,8 @@ class EpisodeTelemetry:
     def summary(self) -> str:
         cams = ", ".join(f"{n} {fps:.1f} fps/{self.camera_dropped.get(n, 0)} dropped"
                          for n, fps in self.camera_fps.items())
-        text = (f"episode {self.episode_index}: {self.frames} frames in {self.seconds:.1f} s, loop "
+        held = f" ({self.held_frames} held)" if self.held_frames else ""
+        text = (f"episode {self.episode_index}: {self.frames} frames{held} in {self.seconds:.1f} s, loop "
                 f"{self.loop_hz:.1f} Hz (p99 tick {self.tick_ms_p99:.1f} ms, jitter p99 {self.jitter_ms_p99:.1f} ms)"
                 + (f", {cams}" if cams else "") + f", bus retries {self.bus_retries}, faults {self.bus_faults}")
         return text + (f"  FLAGGED: {'; '.join(self.flags)}" if self.flags else "")
@@ -54,6 +59,7 @@ class TickRecorder:
         self._late: list[float] = []
         self.missed = 0
         self.frames = 0
+        self.held_frames = 0
         self._cams = {c: {"new": 0, "stale": 0, "last_seq": -1, "drops0": None} for c in cameras}
         self.t0: float | None = None
         self.t_last = 0.0
@@ -80,7 +86,13 @@ class TickRecorder:
                 c["new"] += 1
             c["last_seq"] = seq
 
-    def finish(self, episode_index: int, encoder_drops: dict[str, int] | None = None) -> EpisodeTelemetry:
+    def held(self, n: int) -> None:
+        """n frames written for instants the loop missed: the last frame again (not a camera's fault)."""
+        self.frames += n
+        self.held_frames += n
+
+    def finish(self, episode_index: int, encoder_drops: dict[str, int] | None = None,
+               wall_seconds: float | None = None) -> EpisodeTelemetry:
         span = self.t_last - self.t0 if self.t0 is not None else 0.0  # first to last tick
         seconds = span + 1.0 / self.target_hz if self.t0 is not None else 0.0
         work = np.array(self._work or [0.0]) * 1e3
@@ -99,7 +111,8 @@ class TickRecorder:
             tick_ms_p50=float(np.percentile(work, 50)), tick_ms_p99=float(np.percentile(work, 99)),
             jitter_ms_p99=float(np.percentile(late, 99)), missed_deadlines=self.missed,
             camera_fps=cam_fps, camera_dropped=cam_drop, bus_retries=int(delta.get("retries", 0)),
-            bus_faults=int(sum(delta.get(k, 0) for k in ("timeouts", "crc_errors", "corrupt", "failures"))))
+            bus_faults=int(sum(delta.get(k, 0) for k in ("timeouts", "crc_errors", "corrupt", "failures"))),
+            held_frames=self.held_frames, wall_seconds=seconds if wall_seconds is None else float(wall_seconds))
         t.flags = flags_for(t, self.fps, self.lockstep)
         return t
 
@@ -117,4 +130,7 @@ def flags_for(t: EpisodeTelemetry, fps: float, lockstep: bool = False) -> list[s
             flags.append(f"camera '{name}' dropped {t.camera_dropped[name]} frames")
     if t.bus_faults:
         flags.append(f"{t.bus_faults} bus faults")
+    if t.frames and t.held_frames > MAX_HELD_FRACTION * t.frames:
+        flags.append(f"{t.held_frames} of {t.frames} frames ({100 * t.held_frames / t.frames:.0f}%) held: the control "
+                     f"loop came late (the computer was busy); re-record this episode")
     return flags
