@@ -209,6 +209,21 @@ class RecordingFlow:
         if self.phase == "episode" and self._recorder is not None:
             self._recorder.tick(wake, lateness, work, skipped)
 
+    def stalled(self, why: str) -> None:
+        """The watchdog held the follower: the episode in progress is dropped and recorded again after a reset
+        (the session aligns the follower back onto the leader meanwhile); everything saved stays."""
+        if not self.running:
+            return
+        if self.phase == "episode":
+            self.scene.end()
+            index = self.writer.num_episodes
+            dropped = self.writer.discard_episode()
+            self._recorder = None
+            self._host.publish(EpisodeDiscarded(
+                Kind.EPISODE_DISCARDED, f"episode {index} dropped ({dropped} frames) and recorded again: {why}",
+                episode=index, frames=dropped, reason=Reason.STALLED))
+            self._start_reset()
+
     def abort(self, why: Reason) -> None:
         """A fault, e-stop or watchdog (`why`: FAULT, ESTOP, STALLED, HEARTBEAT): drop the episode in progress,
         keep everything saved."""

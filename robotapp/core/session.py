@@ -10,6 +10,7 @@ exception. Slow work (finishing an episode's files, planning the next virtual sc
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -27,6 +28,21 @@ from robotapp.core.events import Event, EventBus, Fault, Kind, ModeChanged, Reas
 from robotapp.core.modes import ACTIVE, Mode, SessionConfig, Snapshot
 
 ActionSource = Callable[[float, np.ndarray], "np.ndarray | None"]  # (seconds since start, state) -> action
+
+
+def stall_words(stalled_s: float, mode: Mode, recording: bool) -> str:
+    """What a stall was and what to do, in plain words: the measured stall, the machine's load, the way out."""
+    try:
+        load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores"
+    except OSError:
+        load = f"{os.cpu_count() or 1} cores"
+    text = f"the computer was busy for {stalled_s * 1e3:.0f} ms ({load}): follower held"
+    if recording:
+        return (text + "; the episode in progress is recorded again after the reset. If it happens again: close "
+                       "other programs, or record lock-step with --fast on the virtual rig")
+    if mode in (Mode.TELEOP, Mode.ALIGN):
+        return text + "; engage again when ready (the follower aligns first)"
+    return text
 
 
 class Session:
@@ -296,7 +312,13 @@ class Session:
             return
         if self._watchdog_tripped:
             self._watchdog_tripped = False
-            if self.mode in ACTIVE:
+            recording = self.recording is not None and self.recording.running and (
+                self.mode == Mode.RECORD or (self.mode == Mode.ALIGN and self._after_align == Mode.RECORD))
+            if recording:  # a guard, not the end: the episode in progress is recorded again after a reset
+                self.recording.stalled(self.message)
+                self._realign(Mode.RECORD, Reason.STALLED, f"{self.message}: moving the follower slowly back "
+                                                           f"onto the leader")
+            elif self.mode in ACTIVE:  # teleop waits for the person to engage again (with the align check)
                 self._abort_activity(Reason.STALLED)
                 self._enter_hold(Reason.STALLED, self.message)
         hb = self.config.heartbeat_timeout_s
@@ -377,6 +399,13 @@ class Session:
         if np.max(np.abs(self._leader - self._state)) < self.config.align_threshold / 3:
             self._set_mode(self._after_align, Reason.ALIGNED, f"aligned: {self._after_align.value}")
 
+    def _realign(self, target: Mode, reason: Reason, message: str) -> None:
+        """Move the follower slowly from where it is held onto the leader, then go on in `target`."""
+        self.rig.follower.torque(True)
+        self._action = self.rig.follower.read_positions()
+        self._after_align = target
+        self._set_mode(Mode.ALIGN, reason, message)
+
     def _enter_hold(self, reason: Reason, message: str, kind: Kind = Kind.MODE) -> None:
         self.rig.follower.torque(True)  # goal = present first, so nothing moves
         self._action = None
@@ -422,7 +451,7 @@ class Session:
             stalled = time.monotonic() - self._last_tick_end
             if self.mode in ACTIVE and stalled > limit and not self._watchdog_tripped:
                 self._watchdog_tripped = True
-                text = f"control loop stalled for {stalled * 1e3:.0f} ms; follower held"
+                text = stall_words(stalled, self.mode, self.recording is not None)
                 self.message = text
                 if self._bus_lock.acquire(timeout=0.02):  # the loop may be stuck outside the bus
                     try:

@@ -45,7 +45,7 @@ def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
     with StatusDisplay(session.snapshot, display_help) as display:
         def on_event(e: Event) -> None:
             display.event(e)
-            if e.kind in PROBLEMS:
+            if e.kind in PROBLEMS and getattr(e, "reason", None) != Reason.STALLED:  # a stall is guarded, not fatal
                 problems.append(e)
             finished = isinstance(e, ModeChanged) and e.reason == Reason.FINISHED  # a replay ran out
             if e.kind in (Kind.RECORDING_DONE, Kind.FAULT, Kind.ESTOP) or finished:
@@ -74,7 +74,10 @@ def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: floa
         def key(ch: str, done: threading.Event) -> None:
             if ch == "q":
                 done.set()
-        problems = _run(session, "q: stop", key, lambda: t_end is not None and time.monotonic() >= t_end)
+            elif ch == "e" and session.mode == Mode.HOLD:  # after a stall: engage again, aligning first
+                session.teleop(align=True, wait=False)
+        problems = _run(session, "e: engage again after a stall   q: stop", key,
+                        lambda: t_end is not None and time.monotonic() >= t_end)
         if session.mode not in (Mode.FAULT, Mode.ESTOP):
             session.hold()
         hz_now, p99 = session.loop_rate()

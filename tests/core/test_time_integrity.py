@@ -20,18 +20,20 @@ FPS = 30
 
 
 class StallingScene(VirtualResetScene):
-    """Stalls the control thread once, `after` ticks into the episode (the scene is asked every tick)."""
+    """Stalls the control thread once, `after` ticks into the `in_episode`-th episode it begins (the scene is
+    asked every tick whether the episode is finished)."""
 
-    def __init__(self, sim, stall_s: float, after: int = 15):
+    def __init__(self, sim, stall_s: float, after: int = 15, in_episode: int = 0):
         super().__init__(sim)
-        self.stall_s, self.after, self.ticks = stall_s, after, 0
+        self.stall_s, self.after, self.in_episode = stall_s, after, in_episode
+        self.ticks, self.begun = 0, -1
 
     def begin(self) -> None:
-        self.ticks = 0
+        self.ticks, self.begun = 0, self.begun + 1
 
     def finished(self) -> bool:
         self.ticks += 1
-        if self.ticks == self.after:
+        if self.ticks == self.after and self.begun == self.in_episode:
             time.sleep(self.stall_s)  # the stall under test: the control loop is blocked, as by a busy machine
         return False
 
