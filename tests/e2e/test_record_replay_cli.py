@@ -19,7 +19,7 @@ def test_record_check_replay(tmp_path, capsys):
     assert run.returncode == 0, run.stderr + run.stdout
     out = run.stdout
     assert f"saved 3 episode(s) to {ds}" in out
-    assert len(re.findall(r"^episode \d: 300 frames( \(\d+ held\))? in", out, re.M)) == 3  # 10 s x 30 fps, each
+    assert len(re.findall(r"^episode \d: \d+ frames( \(\d+ held\))? in", out, re.M)) == 3  # a summary per episode
     assert "demonstrator success: 3/3" in out
 
     assert main(["dataset", "check", str(ds)]) == 0
