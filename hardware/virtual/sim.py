@@ -26,6 +26,7 @@ import numpy as np
 from hardware.arms.profile import load_profile
 from hardware.cameras import VirtualCamera
 from hardware.deadline_timer import DeadlineTimer
+from hardware.thread_priority import DEVICE, raise_priority
 
 from .arms import VirtualArm
 from .task import PickPlaceTask
@@ -196,6 +197,7 @@ class SimRig:
         self._thread.start()
 
     def _run(self) -> None:
+        raise_priority(DEVICE)  # it stands in for hardware, which never waits for a CPU
         timer = DeadlineTimer(PHYSICS_HZ)
         last, owed = timer.start, 0.0
         while True:

@@ -18,6 +18,8 @@ import tty
 from collections import deque
 from itertools import count
 
+from hardware.thread_priority import DEVICE, raise_priority
+
 from .chain import ServoChain
 
 # ------------------------------------------------------------------ in-process
@@ -141,6 +143,7 @@ class PtyServer:
         self.stop()
 
     def _serve(self) -> None:
+        raise_priority(DEVICE)  # the servos it emulates answer in microseconds, whatever the machine does
         while not self._stop.is_set():
             ready, _, _ = select.select([self._master], [], [], 0.05)
             if not ready:

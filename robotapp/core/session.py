@@ -24,6 +24,7 @@ from hardware.arms.safety import check_alignment
 from hardware.deadline_timer import DeadlineTimer
 from hardware.motors import MotorsError
 from hardware.rig import Rig
+from hardware.thread_priority import CONTROL, raise_priority
 from robotapp.core.events import Event, EventBus, Fault, Kind, ModeChanged, Reason, RecordingDone, Stopped
 from robotapp.core.modes import ACTIVE, Mode, SessionConfig, Snapshot
 
@@ -241,6 +242,8 @@ class Session:
     # ------------------------------------------------------------------ the loop
     def _run(self) -> None:
         cfg = self.config
+        if cfg.realtime:
+            raise_priority(CONTROL)  # ahead of other programs when the system allows (else a one-line hint)
         timer = DeadlineTimer(cfg.control_hz) if cfg.realtime else None
         while not self._stop.is_set():
             if timer is not None:
@@ -447,6 +450,7 @@ class Session:
         limit = self.config.watchdog_s
         if not self.config.realtime:
             return  # lock-step with the virtual world: a slow tick stops the world too, nothing can run away
+        raise_priority(CONTROL + 1)  # it must run when the loop is stuck
         while not self._stop.wait(limit / 4):
             stalled = time.monotonic() - self._last_tick_end
             if self.mode in ACTIVE and stalled > limit and not self._watchdog_tripped:

@@ -1,0 +1,41 @@
+"""Thread priority for the threads that must keep time: the control loop, and on the virtual rig the threads
+that stand in for hardware (the emulated servos, the world). On a busy computer (a training run on every core,
+a browser) the OS otherwise shares the cores evenly and the control loop waits its turn for tens of ms.
+
+Linux real-time scheduling (SCHED_FIFO, low priorities) lets these threads run as soon as they wake; they sleep
+most of each tick, so the rest of the machine loses little. It needs CAP_SYS_NICE or an rtprio limit; without
+either the threads keep the normal priority and one line says how to allow it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+# FIFO priorities: the control loop above the devices it talks to, both far below the kernel's own threads.
+CONTROL = 20
+DEVICE = 10
+
+HINT = ("the control loop runs at normal priority and may wait behind other programs; to let it run first, allow "
+        "real-time priority: sudo setcap cap_sys_nice+ep $(readlink -f {python}) (or an rtprio limit for your user)")
+_hint_lock = threading.Lock()
+_hint_given = False
+
+
+def raise_priority(level: int) -> bool:
+    """Make the calling thread real-time (SCHED_FIFO at `level`) when the system allows it; True if it did.
+    The first refusal in a process prints HINT once on stderr."""
+    global _hint_given
+    if not hasattr(os, "sched_setscheduler") or os.environ.get("ROBOTAPP_NO_RT"):
+        return False
+    try:
+        # reset-on-fork: threads and processes this one starts (writers, encoders) keep the normal priority
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO | getattr(os, "SCHED_RESET_ON_FORK", 0),
+                              os.sched_param(level))
+        return True
+    except (PermissionError, OSError):
+        with _hint_lock:
+            if not _hint_given:
+                _hint_given = True
+                print(HINT.format(python=sys.executable), file=sys.stderr)
+        return False
