@@ -30,7 +30,7 @@ from robotapp.dataset.video import count_frames
 def recover(root: Path, *, fsync: bool = True) -> list[str]:
     """The caller holds the dataset lock. Returns what was done, one line each."""
     root = Path(root)
-    _wait_for_encoders(root)
+    wait_for_encoders(root)
     notes = roll_forward(root, fsync=fsync)
     meta = load_meta(root)
     staging = root / layout.STAGING
@@ -122,7 +122,7 @@ def _frames_hint(stage: Path, meta: Meta) -> str:
     return f"about {max(counts)} frames" if counts and max(counts) > 0 else "its video was not finished"
 
 
-def _wait_for_encoders(root: Path, timeout: float = 30.0) -> None:
+def wait_for_encoders(root: Path, timeout: float = 30.0) -> None:
     """An encoder process of a recorder that was just killed may live a few more milliseconds; it holds
     .robotapp/encoders.lock until it is gone, and must not write into staging while we clean it."""
     path = root / layout.PRIVATE / "encoders.lock"

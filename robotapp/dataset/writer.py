@@ -40,9 +40,10 @@ from robotapp.dataset.publish import (
     record_json,
     staged_data_bytes,
 )
-from robotapp.dataset.recovery import recover
+from robotapp.dataset.recovery import recover, wait_for_encoders
 from robotapp.dataset.results import EpisodeResult, WriterStats
 from robotapp.dataset.txn import Transaction
+from robotapp.dataset.unused import clear_unused, is_unused_dataset
 from robotapp.dataset.video import VideoSettings
 
 
@@ -100,6 +101,8 @@ class DatasetWriter:
         self._pending = 0
         self._failed: str | None = None
         self._results: dict[int, EpisodeResult] = {}  # episodes saved by this writer, by the index announced
+        self._made_folders: list[Path] | None = None  # create(remove_if_unused=True): the folders it made
+        self.removed = False  # closed without an episode, it removed the dataset it created (remove_if_unused)
         self._new_episode()
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._committer = threading.Thread(target=self._commit_loop, name="dataset-committer", daemon=True)
@@ -111,23 +114,39 @@ class DatasetWriter:
                codec: str = "av1", crf: int = 30, gop: int = 2, preset: int | str | None = None,
                encoder_threads: int | None = None, queue_frames: int | None = None,
                fsync: bool = True,
-               chunks_size: int = layout.DEFAULT_CHUNKS_SIZE) -> DatasetWriter:
-        """A new, empty dataset at root (which must not exist or be empty)."""
+               chunks_size: int = layout.DEFAULT_CHUNKS_SIZE, replace_unused: bool = False,
+               remove_if_unused: bool = False) -> DatasetWriter:
+        """A new, empty dataset at root (which must not exist or be empty).
+
+        replace_unused: a folder holding an unused dataset (created, never an episode: unused.py) counts as
+        empty; its files are replaced. remove_if_unused: if this writer closes without having saved an episode,
+        it removes what it created (the folders it made, root included; in a folder that was there, only its
+        own files), so a failed or stopped first recording leaves nothing that blocks the next one."""
         root = Path(root)
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        if root.exists() and not (root.is_dir() and (not any(root.iterdir()) or
+                                                     (replace_unused and is_unused_dataset(root)))):
             raise DatasetError(f"cannot create a dataset at {root}: the folder exists and is not empty "
                                f"(use DatasetWriter.open to add episodes to a dataset)")
         if not isinstance(fps, int) or fps <= 0:
             raise DatasetError(f"fps must be a positive integer, got {fps!r}")
         settings = VideoSettings(codec, crf, gop, preset, threads=encoder_threads)
         feats = normalize_features(features)
+        made = _missing_folders(root)
         root.mkdir(parents=True, exist_ok=True)
         lock = DatasetLock(root).acquire(what="create it")
-        atomic_write_json(root / layout.INFO, new_info(fps, feats, robot_type, chunks_size=chunks_size),
-                          fsync=fsync)
-        meta = load_meta(root)
-        return cls(meta, lock, settings, queue_frames=queue_frames, fsync=fsync,
-                   recovery_notes=[])
+        try:
+            if replace_unused and is_unused_dataset(root):  # under the lock: no recorder is writing into it
+                wait_for_encoders(root)  # one that was killed may have left its encoder process a moment
+                clear_unused(root, keep_lock=True)
+            atomic_write_json(root / layout.INFO, new_info(fps, feats, robot_type, chunks_size=chunks_size),
+                              fsync=fsync)
+            meta = load_meta(root)
+        except BaseException:
+            lock.release()
+            raise
+        writer = cls(meta, lock, settings, queue_frames=queue_frames, fsync=fsync, recovery_notes=[])
+        writer._made_folders = made if remove_if_unused else None
+        return writer
 
     @classmethod
     def open(cls, root: str | Path, *, fps: int | None = None, features: Mapping | None = None,
@@ -273,7 +292,8 @@ class DatasetWriter:
         return True
 
     def close(self) -> None:
-        """Discard an unsaved episode, finish the saved ones, stop the threads and release the dataset."""
+        """Discard an unsaved episode, finish the saved ones, stop the threads and release the dataset (and
+        remove it when create(remove_if_unused=True) made it and no episode was saved: see `removed`)."""
         with self._lock:
             if self._closed:
                 return
@@ -285,7 +305,18 @@ class DatasetWriter:
         if self._pool:
             self._pool.close()
         remove_path(self.root / layout.STAGING / self._token)
+        unused = (self._made_folders is not None and not self._results and not self._meta.episodes
+                  and is_unused_dataset(self.root))
+        if unused:
+            clear_unused(self.root, keep_lock=False)
+            self.removed = True
         self._lock_file.release()
+        if unused:
+            for folder in self._made_folders:  # the dataset's own first, then the parents it needed
+                try:
+                    folder.rmdir()  # only ever an empty folder
+                except OSError:
+                    break
 
     def _refusal(self, what: str) -> str:
         if self._closed:
@@ -366,6 +397,15 @@ class DatasetWriter:
         txn.put(layout.EXTRAS, extras_bytes(extras))
         txn.commit()
         meta.extras = extras
+
+
+def _missing_folders(root: Path) -> list[Path]:
+    """The folders that making root would create, root first."""
+    made, folder = [], root
+    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    return made
 
 
 def default_queue_frames(fps: int, shapes) -> int:

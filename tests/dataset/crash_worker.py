@@ -8,6 +8,8 @@ with SIGKILL at one precise point of the third (deterministic recovery tests):
   staged      when the staged episode is complete, before it is published
   apply:K     after K file operations of the publishing transaction
   edit:K      (3 episodes, then delete episode 1) after K file operations of the delete's transaction
+A mode ending in "@new" (e.g. "recording@new") records no episode before: it kills the first episode of a new
+dataset (the failed first recording).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def say(line: str) -> None:
 
 
 def main(root: Path, mode: str) -> None:
+    mode, _, where = mode.partition("@")
     w = open_writer(root)
     for note in w.recovery_notes:
         say(f"note {note}")
@@ -50,7 +53,7 @@ def main(root: Path, mode: str) -> None:
             ep = w.num_episodes
             synth.record(w, ep, synth.length(ep, 6), CAMS).wait(60)
             say(f"durable {ep}")
-    for _ in range(2 if not mode.startswith("edit") else 3):
+    for _ in range(0 if where == "new" else 2 if not mode.startswith("edit") else 3):
         ep = w.num_episodes
         synth.record(w, ep, synth.length(ep, 6), CAMS).wait(60)
         say(f"durable {ep}")

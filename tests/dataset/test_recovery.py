@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from robotapp.dataset import DatasetReader
+from robotapp.dataset import DatasetError, DatasetReader, DatasetWriter
 from robotapp.dataset.check import check_dataset
 from robotapp.dataset.trash import list_trash
+from robotapp.dataset.unused import is_unused_dataset
+from robotapp.services.record_request import dataset_folder_problem
 from tests.dataset import synth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,4 +65,28 @@ def test_kill_during_a_delete(tmp_path, ops):
     assert any("finished an interrupted change" in n for n in r.recovery_notes)
     assert_episodes(r, [0, 2])
     assert [e.original_index for e in list_trash(root)] == [1]
+    assert check_dataset(root) == []
+
+
+@pytest.mark.parametrize("mode, unused", [("recording@new", True), ("flushing@new", True), ("staged@new", False)])
+def test_a_first_recording_killed_before_its_episode_is_saved_blocks_nothing(tmp_path, mode, unused):
+    """kill -9 during the first episode of a new dataset: the folder counts as empty (a new recording is accepted
+    there without --resume, and replaces it); but not once that episode was staged (recovery would save it)."""
+    root = tmp_path / "ds"
+    assert run_worker(root, mode) == []
+    assert is_unused_dataset(root) == unused
+    problem = dataset_folder_problem(root, False, add="add --resume", new="leave out --resume")
+    assert dataset_folder_problem(root, True, add="add --resume", new="leave out --resume") is None
+    if not unused:
+        assert "already holds files of a dataset: add --resume" in problem
+        with pytest.raises(DatasetError, match="exists and is not empty"):
+            DatasetWriter.create(root, fps=10, features=synth.features(), robot_type="koch", replace_unused=True)
+        assert DatasetReader(root).num_episodes == 1  # recovered
+        return
+    assert problem is None
+    w = DatasetWriter.create(root, fps=10, features=synth.features(), robot_type="koch", replace_unused=True)
+    assert w.recovery_notes == [] and not (root / ".robotapp" / "staging").exists()  # the dead episode is gone
+    synth.record(w, 0, synth.length(0, 6), ("front", "wrist")).wait(60)
+    w.close()
+    assert_episodes(DatasetReader(root), [0])
     assert check_dataset(root) == []

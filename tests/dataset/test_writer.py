@@ -181,3 +181,85 @@ def test_dataset_without_cameras(tmp_path):
     assert r.num_episodes == 2 and r.video_keys == []
     np.testing.assert_array_equal(r.frame(7)["action"], synth.action(1, 2))
     assert check_dataset(tmp_path / "ds") == []
+
+
+# -- a first recording that saved nothing leaves nothing in the way (issue 19) -----------------------------------
+def new_writer(root, **kw):
+    return DatasetWriter.create(root, fps=10, features=synth.features(CAM), robot_type="koch", **kw)
+
+
+def add_frames(w, n=5):
+    for i in range(n):
+        w.add_frame(synth.observation(0, i, CAM), synth.action(0, i), "t")
+
+
+def test_a_writer_that_saved_nothing_removes_the_folders_it_made(tmp_path):
+    root = tmp_path / "made" / "ds"  # its parent is made too
+    w = new_writer(root, remove_if_unused=True)
+    add_frames(w)
+    assert w.discard_episode() == 5
+    add_frames(w, 3)  # an episode in progress when the recording failed
+    w.close()
+    assert w.removed and not (tmp_path / "made").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_writer_that_saved_an_episode_keeps_it(tmp_path):
+    root = tmp_path / "ds"
+    w = new_writer(root, remove_if_unused=True)
+    synth.record(w, 0, 4, CAM).wait(30)
+    add_frames(w)
+    w.close()
+    assert not w.removed
+    with DatasetReader(root) as r:
+        assert r.num_episodes == 1
+    assert check_dataset(root) == []
+
+
+def test_a_folder_that_was_there_empty_is_left_empty(tmp_path):
+    root = tmp_path / "ds"
+    root.mkdir()
+    w = new_writer(root, remove_if_unused=True)
+    add_frames(w)
+    w.close()
+    assert w.removed and root.is_dir() and list(root.iterdir()) == []
+
+
+def test_nothing_but_its_own_files_is_removed(tmp_path):
+    root = tmp_path / "made" / "ds"
+    w = new_writer(root, remove_if_unused=True)
+    (tmp_path / "made" / "notes.txt").write_text("mine")  # the parent it made got someone else's file
+    add_frames(w)
+    w.close()
+    assert w.removed and not root.exists()
+    assert [p.name for p in (tmp_path / "made").iterdir()] == ["notes.txt"]
+
+    w = new_writer(root, remove_if_unused=True)
+    (root / "notes.txt").write_text("mine")  # and now a file inside the dataset's folder: it is not unused
+    w.close()
+    assert not w.removed and (root / "notes.txt").read_text() == "mine" and (root / "meta" / "info.json").is_file()
+
+
+def test_an_empty_dataset_asked_for_is_kept(tmp_path):
+    w = new_writer(tmp_path / "ds")  # remove_if_unused is off by default: an empty dataset made on purpose
+    w.close()
+    assert not w.removed and (tmp_path / "ds" / "meta" / "info.json").is_file()
+    with DatasetReader(tmp_path / "ds") as r:
+        assert r.num_episodes == 0
+
+
+def test_an_unused_dataset_is_replaced_only_when_asked(tmp_path):
+    root = tmp_path / "ds"
+    new_writer(root).close()  # an unused dataset, with other features than the next recording's
+    with pytest.raises(DatasetError, match="exists and is not empty"):
+        new_writer(root)
+    w = DatasetWriter.create(root, fps=30, features=synth.features(("front", "wrist")), robot_type="koch",
+                             replace_unused=True)
+    with pytest.raises(DatasetBusyError):  # a recording into it (no episode saved yet) is never replaced
+        new_writer(root, replace_unused=True)
+    synth.record(w, 0, 4, ("front", "wrist")).wait(30)
+    w.close()
+    with DatasetReader(root) as r:
+        assert r.num_episodes == 1 and r.fps == 30
+    with pytest.raises(DatasetError, match="exists and is not empty"):  # one with an episode is not unused
+        new_writer(root, replace_unused=True)
