@@ -31,13 +31,19 @@ def robot_type(rig: Rig) -> str:
     return rig.follower.profile.name
 
 
-def open_rig_writer(root: str | Path, rig: Rig, fps: int, *, resume: bool, codec: str = "av1") -> DatasetWriter:
+def open_rig_writer(root: str | Path, rig: Rig, fps: int, *, resume: bool, codec: str = "av1",
+                    keep_empty: bool = False) -> DatasetWriter:
     """The one way to open a writer for what a rig records: a new dataset, or with resume=True more episodes in
-    an existing one whose fps, schema and robot type must match the rig's."""
+    an existing one whose fps, schema and robot type must match the rig's.
+
+    A new dataset may go where an unused one is (created, never an episode: dataset/unused.py), which it
+    replaces; and unless keep_empty (an empty dataset asked for), it is removed again if the writer closes
+    without having saved an episode, so a failed or stopped first recording leaves nothing in the way."""
     features = rig_features(rig)
     if resume:
         return DatasetWriter.open(root, fps=fps, features=features, robot_type=robot_type(rig))
-    return DatasetWriter.create(root, fps=fps, features=features, robot_type=robot_type(rig), codec=codec)
+    return DatasetWriter.create(root, fps=fps, features=features, robot_type=robot_type(rig), codec=codec,
+                                replace_unused=True, remove_if_unused=not keep_empty)
 
 
 def open_or_create_rig_writer(root: str | Path, rig: Rig, fps: int) -> DatasetWriter:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from robotapp.core.field_error import FieldError
 from robotapp.core.recording import RecordingPlan, RecordingWords, plan_problems
+from robotapp.dataset.unused import is_unused_dataset
 
 # the window's labels (teleop page, Record panel)
 WINDOW_WORDS = RecordingWords("Dataset folder", "Task", "Episodes", "Episode time", "Reset time", "Warm-up time",
@@ -18,10 +19,14 @@ WINDOW_WORDS = RecordingWords("Dataset folder", "Task", "Episodes", "Episode tim
 
 def dataset_folder_problem(root: Path, resume: bool, *, add: str, new: str) -> str | None:
     """What is wrong with recording into root (None: nothing), with advice that works when followed. `add` and
-    `new` say how this interface asks for resuming or not, e.g. "add --resume" / "leave out --resume"."""
+    `new` say how this interface asks for resuming or not, e.g. "add --resume" / "leave out --resume".
+
+    A dataset that was created and never got an episode (what a failed, stopped or killed first recording
+    leaves: dataset/unused.py) counts as an empty folder: a new recording is accepted there without resuming (and
+    replaces it); resuming opens it as any dataset."""
     if root.exists() and not root.is_dir():
         return f"{root} is a file, not a folder: choose a folder for the dataset"
-    holds_files = root.is_dir() and any(root.iterdir())
+    holds_files = root.is_dir() and any(root.iterdir()) and not is_unused_dataset(root)
     has_dataset = (root / "meta" / "info.json").is_file()
     if resume and not has_dataset:
         if holds_files:  # neither resuming nor starting afresh can work here

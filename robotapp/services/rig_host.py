@@ -164,7 +164,7 @@ class RigHost:
         rig = self.rig
         if rig is None:
             raise RuntimeError("rig: open a rig first (the new dataset takes its joints and cameras)")
-        open_rig_writer(root, rig, self.config.fps, resume=False).close()
+        open_rig_writer(root, rig, self.config.fps, resume=False, keep_empty=True).close()
 
     def drain_events(self) -> list[Event]:
         out = []

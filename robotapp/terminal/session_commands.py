@@ -122,7 +122,8 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
         session.wait_idle(timeout=60.0)
         flagged = sum(1 for t in flow.telemetry if t.flags)
         print(f"saved {flow.saved} episode(s) to {plan.dataset} ({flow.dataset_episodes} in the dataset)"
-              + (f"; {flagged} flagged" if flagged else ""))
+              + (f"; {flagged} flagged" if flagged else "")
+              + ("; the empty dataset this recording created is removed" if flow.writer.removed else ""))
         if demonstrator:
             print(f"demonstrator success: {sum(scene.successes)}/{len(scene.successes)}")
         return 1 if problems else 0
