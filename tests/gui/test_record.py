@@ -46,7 +46,7 @@ def test_record_two_episodes_through_the_window_then_the_dataset_checks(window, 
     badges = rec.badge_list()
     assert [b.text().split(" · ")[0] for b in badges] == ["ep 0", "ep 1"]
     assert "loop" in badges[0].toolTip() and "frames" in badges[0].toolTip()  # the telemetry summary
-    assert "2 episode(s) saved" in rec.message.text()
+    assert "2 episode(s) saved" in rec.message.text() and not rec.message.is_error  # news, not a problem
     assert rec.start_button.isEnabled() and rec.task.isEnabled()
     qtbot.waitUntil(lambda: mode_of(window) == "hold", timeout=5000)
 
@@ -86,6 +86,22 @@ def test_rerecord_with_left_and_stop_with_escape(window, qtbot, tmp_path):
         assert reader.num_episodes == 1
     finally:
         reader.close()
+
+
+def test_a_recording_ended_by_the_estop_is_shown_as_an_error_and_leaves_no_dataset(window, qtbot, tmp_path):
+    page = window.teleop_page
+    window.tabs.setCurrentWidget(page)
+    rec = page.record
+    root = tmp_path / "stopped"
+    fill(rec, root, episodes=2, episode_time=20.0)
+    rec.start_button.click()
+    qtbot.waitUntil(lambda: "RECORDING  ·  episode 1/2" in rec.phase.text(), timeout=20_000)
+    assert (root / "meta" / "info.json").is_file()
+    window.estop_button.click()
+    qtbot.waitUntil(lambda: not page.recording, timeout=30_000)
+    assert rec.message.is_error, rec.message.text()  # not in the success colour
+    assert "e-stop" in rec.message.text() and "0 episode(s) saved" in rec.message.text()
+    assert not root.exists()  # the dataset this recording created, with no episode, is gone: nothing blocks a retry
 
 
 def test_bad_recording_input_is_named_by_field(window, qtbot, tmp_path):

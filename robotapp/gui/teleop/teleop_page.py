@@ -185,7 +185,11 @@ class TeleopPage(Page):
         elif isinstance(event, RecordingDone):
             self.recording = False
             self.record.set_recording(False)
-            self.record.message.info(f"{event.message}; {event.saved} episode(s) saved")
+            text = f"{event.message}; {event.saved} episode(s) saved"
+            if event.reason in (Reason.COMPLETED, Reason.STOPPED):  # finished, or stopped by the user
+                self.record.message.info(text)
+            else:  # ended by an e-stop, a fault, the watchdog...
+                self.record.message.error(text)
         elif event.kind in (Kind.FAULT, Kind.ESTOP, Kind.WATCHDOG):
             self.teleop_message.error(event.message)
 
