@@ -8,6 +8,8 @@ subscriber only queues the event for its timer."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -126,5 +128,10 @@ class EventBus:
         with self._lock:
             subscribers = list(self._subscribers)
         for fn in subscribers:
-            fn(event)
+            try:
+                fn(event)
+            except Exception as e:  # noqa: BLE001 - a subscriber (a closed pipe, a closed window) must never stop
+                # the publisher, which is often the control loop
+                with contextlib.suppress(Exception):
+                    print(f"robotapp: an event subscriber failed ({type(e).__name__}: {e})", file=sys.stderr)
         return event

@@ -118,3 +118,19 @@ def test_recorder_does_not_wait_for_a_frame_not_yet_due():
     cam.push(np.ones((6, 8, 3), np.uint8))  # a newer one exists, but the recorder only asks when one is due
     got = builder._due_frame(cam, first, time.monotonic() + 0.004)
     assert got is first
+
+
+def test_a_failing_subscriber_never_stops_the_publisher(capsys):
+    """A subscriber that raises (a status line writing into a closed pipe) must not break the control loop that
+    publishes: the others still get the event, and one line says what failed."""
+    from robotapp.core.events import Event, EventBus, Kind
+
+    bus, got = EventBus(), []
+
+    def broken(e):
+        raise BrokenPipeError(32, "Broken pipe")
+    bus.subscribe(broken)
+    bus.subscribe(got.append)
+    event = bus.publish(Event(Kind.INFO, "hello"))
+    assert got == [event]
+    assert "an event subscriber failed (BrokenPipeError" in capsys.readouterr().err
