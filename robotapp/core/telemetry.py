@@ -117,6 +117,11 @@ class TickRecorder:
         return t
 
 
+def too_many_held(frames: int, held: int) -> bool:
+    """More than MAX_HELD_FRACTION of an episode's frames held: worth recording again."""
+    return frames > 0 and held > MAX_HELD_FRACTION * frames
+
+
 def flags_for(t: EpisodeTelemetry, fps: float, lockstep: bool = False) -> list[str]:
     flags = []
     if not lockstep and t.loop_hz < MIN_RATE_FRACTION * t.target_hz:
@@ -130,7 +135,7 @@ def flags_for(t: EpisodeTelemetry, fps: float, lockstep: bool = False) -> list[s
             flags.append(f"camera '{name}' dropped {t.camera_dropped[name]} frames")
     if t.bus_faults:
         flags.append(f"{t.bus_faults} bus faults")
-    if t.frames and t.held_frames > MAX_HELD_FRACTION * t.frames:
+    if too_many_held(t.frames, t.held_frames):
         flags.append(f"{t.held_frames} of {t.frames} frames ({100 * t.held_frames / t.frames:.0f}%) held: the control "
                      f"loop came late (the computer was busy); re-record this episode")
     return flags

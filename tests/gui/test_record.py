@@ -126,3 +126,17 @@ def test_bad_recording_input_is_named_by_field(window, qtbot, tmp_path):
     rec.start_button.click()
     assert rec.message.text().startswith("Dataset folder: empty")
     assert not page.recording and rec.start_button.isEnabled() and mode_of(window) == "idle"
+
+
+def test_an_episode_with_many_held_frames_is_offered_for_re_recording(window):
+    """The window says so in plain words and points at Re-record; an episode that kept time says nothing."""
+    from robotapp.core.events import EpisodeSaved, Kind
+
+    page = window.teleop_page
+    tel = {"frames": 300, "held_frames": 2, "loop_hz": 90.0}
+    page.on_event(EpisodeSaved(Kind.EPISODE_SAVED, "ok", episode=0, frames=300, flagged=False, telemetry=tel))
+    assert not page.record.message.is_error
+    tel = {"frames": 300, "held_frames": 24, "loop_hz": 80.0}
+    page.on_event(EpisodeSaved(Kind.EPISODE_SAVED, "flagged", episode=1, frames=300, flagged=True, telemetry=tel))
+    assert page.record.message.is_error
+    assert "24 of 300 frames held" in page.record.message.text() and "Re-record" in page.record.message.text()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from robotapp.core.events import EpisodeSaved, Event, Kind, ModeChanged, Reason, RecordingDone
 from robotapp.core.modes import Mode
+from robotapp.core.telemetry import too_many_held
 from robotapp.gui.common import MessageLine, error_text
 from robotapp.gui.keys import shortcut
 from robotapp.gui.page import Page
@@ -180,6 +181,11 @@ class TeleopPage(Page):
             self.teleop_message.info(f"{event.message}: the follower copies the leader")
         elif isinstance(event, EpisodeSaved):
             self.record.add_badge(event.episode, event.message, event.telemetry, event.flagged)
+            held = int(event.telemetry.get("held_frames", 0))
+            if too_many_held(event.frames, held):  # its time is right, but a tenth of it may be one still image
+                self.record.message.error(
+                    f"episode {event.episode}: {held} of {event.frames} frames held while the computer was busy; "
+                    f"press Re-record (←) during the reset to record it again")
         elif event.kind == Kind.EPISODE_DISCARDED:
             self.record.message.error(event.message)
         elif isinstance(event, RecordingDone):
