@@ -10,7 +10,6 @@ exception. Slow work (finishing an episode's files, planning the next virtual sc
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 import time
@@ -27,23 +26,10 @@ from hardware.rig import Rig
 from hardware.thread_priority import CONTROL, raise_priority
 from robotapp.core.events import Event, EventBus, Fault, Kind, ModeChanged, Reason, RecordingDone, Stopped
 from robotapp.core.modes import ACTIVE, Mode, SessionConfig, Snapshot
+from robotapp.core.session_worker import SessionWorker
+from robotapp.core.stall import stall_words
 
 ActionSource = Callable[[float, np.ndarray], "np.ndarray | None"]  # (seconds since start, state) -> action
-
-
-def stall_words(stalled_s: float, mode: Mode, recording: bool) -> str:
-    """What a stall was and what to do, in plain words: the measured stall, the machine's load, the way out."""
-    try:
-        load = f"load {os.getloadavg()[0]:.1f} on {os.cpu_count() or 1} cores"
-    except OSError:
-        load = f"{os.cpu_count() or 1} cores"
-    text = f"the computer was busy for {stalled_s * 1e3:.0f} ms ({load}): follower held"
-    if recording:
-        return (text + "; the episode in progress is recorded again after the reset. If it happens again: close "
-                       "other programs, or record lock-step with --fast on the virtual rig")
-    if mode in (Mode.TELEOP, Mode.ALIGN):
-        return text + "; engage again when ready (the follower aligns first)"
-    return text
 
 
 class Session:
@@ -78,7 +64,7 @@ class Session:
         self._message_lock = threading.Lock()  # written by the control loop, estop() and the watchdog
         self._message = ""
         self._idle_cond = threading.Condition()
-        self._worker = _Worker()
+        self._worker = SessionWorker()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Session:
@@ -482,43 +468,3 @@ class Session:
             snap.episode, snap.episodes_target, snap.dataset_episodes = rec.saved, rec.plan.episodes, rec.dataset_episodes
         with self._snap_lock:
             self._snapshot = snap
-
-
-class _Worker:
-    """One background thread for slow jobs, in order (saving episodes, preparing the next virtual scene)."""
-
-    def __init__(self):
-        self._q: queue.SimpleQueue = queue.SimpleQueue()
-        self._pending = 0
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="session-worker", daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[[], object]) -> Future:
-        fut: Future = Future()
-        with self._cond:
-            self._pending += 1
-        self._q.put((fn, fut))
-        return fut
-
-    def _run(self) -> None:
-        while True:
-            item = self._q.get()
-            if item is None:
-                return
-            fn, fut = item
-            try:
-                fut.set_result(fn())
-            except BaseException as e:
-                fut.set_exception(e)
-            with self._cond:
-                self._pending -= 1
-                self._cond.notify_all()
-
-    def drain(self, timeout: float | None = None) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self) -> None:
-        self._q.put(None)
-        self._thread.join(timeout=5.0)
