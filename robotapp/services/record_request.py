@@ -9,6 +9,7 @@ from pathlib import Path
 
 from robotapp.core.field_error import FieldError
 from robotapp.core.recording import RecordingPlan, RecordingWords, plan_problems
+from robotapp.dataset.layout import is_dataset
 from robotapp.dataset.unused import is_unused_dataset
 
 # the window's labels (teleop page, Record panel)
@@ -27,7 +28,7 @@ def dataset_folder_problem(root: Path, resume: bool, *, add: str, new: str) -> s
     if root.exists() and not root.is_dir():
         return f"{root} is a file, not a folder: choose a folder for the dataset"
     holds_files = root.is_dir() and any(root.iterdir()) and not is_unused_dataset(root)
-    has_dataset = (root / "meta" / "info.json").is_file()
+    has_dataset = is_dataset(root)
     if resume and not has_dataset:
         if holds_files:  # neither resuming nor starting afresh can work here
             return (f"no dataset at {root} to add episodes to: it holds other files but no meta/info.json; "
