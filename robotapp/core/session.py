@@ -61,6 +61,7 @@ class Session:
         self._source_t0 = 0.0
         self._source_done: Callable[[], None] | None = None
         self.recording = None  # a RecordingFlow while one runs
+        self.last_recording = None  # the latest RecordingFlow, kept after it ends (for its summary)
         self._message_lock = threading.Lock()  # written by the control loop, estop() and the watchdog
         self._message = ""
         self._idle_cond = threading.Condition()
@@ -152,7 +153,7 @@ class Session:
             except BaseException:
                 writer.close()
                 raise
-            self.recording = RecordingFlow(self._flow_host(), writer, plan, scene)
+            self.recording = self.last_recording = RecordingFlow(self._flow_host(), writer, plan, scene)
             self._publish_snapshot()
         return self.call(go, **kw)
 

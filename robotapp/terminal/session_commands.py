@@ -37,8 +37,9 @@ def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool =
     return rig, Session(rig, config)
 
 
-def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
-    """Run until `until()` or q / Ctrl-C; returns the fault-like events seen."""
+def _run(session: Session, display_help: str, on_key, until, start) -> list[Event]:
+    """Subscribe, then `start()` the activity (so no event it causes is missed, however fast it ends), and run
+    until it ends, `until()`, or q / Ctrl-C; returns the fault-like events seen."""
     problems: list[Event] = []
     done = threading.Event()
 
@@ -53,6 +54,7 @@ def _run(session: Session, display_help: str, on_key, until) -> list[Event]:
         unsubscribe = session.events.subscribe(on_event)
         keys = KeyReader(lambda ch: on_key(ch, done)).start()
         try:
+            start()
             while not done.wait(0.1):
                 if until():
                     break
@@ -69,7 +71,6 @@ def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: floa
     t_end = None if seconds is None else time.monotonic() + seconds
     try:
         session.start()
-        session.teleop(align=align)
 
         def key(ch: str, done: threading.Event) -> None:
             if ch == "q":
@@ -77,7 +78,7 @@ def teleop(rig: str, align: bool, seconds: float | None, fps: int = 30, hz: floa
             elif ch == "e" and session.mode == Mode.HOLD:  # after a stall: engage again, aligning first
                 session.teleop(align=True, wait=False)
         problems = _run(session, "e: engage again after a stall   q: stop", key,
-                        lambda: t_end is not None and time.monotonic() >= t_end)
+                        lambda: t_end is not None and time.monotonic() >= t_end, lambda: session.teleop(align=align))
         if session.mode not in (Mode.FAULT, Mode.ESTOP):
             session.hold()
         hz_now, p99 = session.loop_rate()
@@ -108,8 +109,6 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
 
             scene = DemonstratorScene(rig_obj.sim, seed) if demonstrator else VirtualResetScene(rig_obj.sim, seed)
         session.start()
-        session.record(plan, scene=scene, resume=resume, align=align or demonstrator, codec=codec)
-        flow = session.recording
 
         def key(ch: str, done: threading.Event) -> None:
             command = {"n": session.next_episode, "r": session.rerecord, "q": session.stop_recording}.get(ch)
@@ -118,8 +117,11 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
                     command(wait=False)
                 except RuntimeError:
                     done.set()
-        problems = _run(session, "n: next episode   r: re-record   q: stop", key, lambda: False)
+        problems = _run(session, "n: next episode   r: re-record   q: stop", key, lambda: False,
+                        lambda: session.record(plan, scene=scene, resume=resume, align=align or demonstrator,
+                                               codec=codec))
         session.wait_idle(timeout=60.0)
+        flow = session.last_recording
         flagged = sum(1 for t in flow.telemetry if t.flags)
         print(f"saved {flow.saved} episode(s) to {plan.dataset} ({flow.dataset_episodes} in the dataset)"
               + (f"; {flagged} flagged" if flagged else "")
@@ -150,14 +152,14 @@ def replay(rig: str, dataset: str, episode: int, hz: float | None = None) -> int
             rig_obj.sim.reset(seed)  # the same cube start as when it was recorded
         source = ReplaySource(data[ACTION_KEY], fps)
         session.start()
-        session.run_source(Mode.REPLAY, source)
-        problems = _run(session, "q: stop", lambda ch, done: done.set() if ch == "q" else None, lambda: False)
+        problems = _run(session, "q: stop", lambda ch, done: done.set() if ch == "q" else None, lambda: False,
+                        lambda: session.run_source(Mode.REPLAY, source))
         if session.mode == Mode.REPLAY:
             session.hold()
         recorded = data[STATE_KEY][:len(source.states)]
         if source.states:
             err = np.abs(np.array(source.states) - recorded)
-            print(f"replayed {len(source.states)}/{len(data['action'])} frames of episode {episode}; follower vs "
+            print(f"replayed {len(source.states)}/{len(data[ACTION_KEY])} frames of episode {episode}; follower vs "
                   f"recorded state: mean error {err.mean():.2f}, max {err.max():.2f} (degrees / %)")
         if rig_obj.sim is not None:
             print(f"task success after replay: {rig_obj.sim.task.success()}")

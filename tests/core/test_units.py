@@ -134,3 +134,25 @@ def test_a_failing_subscriber_never_stops_the_publisher(capsys):
     event = bus.publish(Event(Kind.INFO, "hello"))
     assert got == [event]
     assert "an event subscriber failed (BrokenPipeError" in capsys.readouterr().err
+
+
+def test_the_terminal_sees_every_event_of_an_activity_that_ends_at_once(capsys):
+    """A recording that faults and ends before the terminal could have subscribed (a lock-step run on a busy
+    machine) is still seen: the terminal subscribes first, then starts it. Before, the command waited forever
+    or exited 0 after a fault."""
+    from types import SimpleNamespace
+
+    from robotapp.core.events import Event, EventBus, Fault, Kind, Reason, RecordingDone
+    from robotapp.core.modes import Mode, Snapshot
+    from robotapp.terminal.session_commands import _run
+
+    session = SimpleNamespace(events=EventBus(), snapshot=lambda: Snapshot(Mode.IDLE))
+
+    def start():  # the whole activity happens inside the start call
+        session.events.publish(Fault(Kind.FAULT, "boom", mode=Mode.FAULT, previous=Mode.RECORD,
+                                     reason=Reason.FAULT, error="boom", motors=()))
+        session.events.publish(RecordingDone(Kind.RECORDING_DONE, "recording stopped by fault", saved=0,
+                                             reason=Reason.FAULT))
+    problems = _run(session, "", lambda ch, done: None, lambda: False, start)
+    assert [e.kind for e in problems] == [Kind.FAULT]
+    assert isinstance(problems[0], Event) and "boom" in capsys.readouterr().out
