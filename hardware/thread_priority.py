@@ -1,10 +1,15 @@
-"""Thread priority for the threads that must keep time: the control loop, and on the virtual rig the threads
-that stand in for hardware (the emulated servos, the world). On a busy computer (a training run on every core,
-a browser) the OS otherwise shares the cores evenly and the control loop waits its turn for tens of ms.
+"""Thread priority for the threads that must keep time: the control loop and its watchdog, and on the virtual
+rig the emulated servos, which stand in for hardware that never waits for a CPU (the world's thread is not
+raised: it renders the cameras, and a real-time renderer would starve the rest of the machine). On a busy
+computer (a training run on every core, a browser) the OS otherwise shares the cores evenly and the control loop
+waits its turn for tens of ms.
 
 Linux real-time scheduling (SCHED_FIFO, low priorities) lets these threads run as soon as they wake; they sleep
 most of each tick, so the rest of the machine loses little. It needs CAP_SYS_NICE or an rtprio limit; without
-either the threads keep the normal priority and one line says how to allow it."""
+either the threads keep the normal priority and one line says how to allow it.
+
+Opt-in (ROBOTAPP_REALTIME=1) until a run that ended with a whole test process at SCHED_FIFO 99, starving the
+machine, is understood: nothing here asks for 99, and the threads raised here reset their children."""
 
 from __future__ import annotations
 
@@ -26,8 +31,8 @@ def raise_priority(level: int) -> bool:
     """Make the calling thread real-time (SCHED_FIFO at `level`) when the system allows it; True if it did.
     The first refusal in a process prints HINT once on stderr."""
     global _hint_given
-    if not hasattr(os, "sched_setscheduler") or os.environ.get("ROBOTAPP_NO_RT"):
-        return False
+    if not hasattr(os, "sched_setscheduler") or os.environ.get("ROBOTAPP_REALTIME") != "1":
+        return False  # opt-in for now: a test run once ended with real-time threads starving the machine
     try:
         # reset-on-fork: threads and processes this one starts (writers, encoders) keep the normal priority
         os.sched_setscheduler(threading.get_native_id(), os.SCHED_FIFO | getattr(os, "SCHED_RESET_ON_FORK", 0),

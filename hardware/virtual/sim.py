@@ -26,7 +26,6 @@ import numpy as np
 from hardware.arms.profile import load_profile
 from hardware.cameras import VirtualCamera
 from hardware.deadline_timer import DeadlineTimer
-from hardware.thread_priority import DEVICE, raise_priority
 
 from .arms import VirtualArm
 from .task import PickPlaceTask
@@ -197,7 +196,8 @@ class SimRig:
         self._thread.start()
 
     def _run(self) -> None:
-        raise_priority(DEVICE)  # it stands in for hardware, which never waits for a CPU
+        # Not raised to real-time priority like the emulated servos: it renders the cameras, work enough that a
+        # real-time thread would starve everything else on the machine (a training run, the window).
         timer = DeadlineTimer(PHYSICS_HZ)
         last, owed = timer.start, 0.0
         while True:

@@ -12,7 +12,13 @@ from hardware import thread_priority
 @pytest.fixture(autouse=True)
 def fresh_hint(monkeypatch):
     monkeypatch.setattr(thread_priority, "_hint_given", False)
-    monkeypatch.delenv("ROBOTAPP_NO_RT", raising=False)
+    monkeypatch.setenv("ROBOTAPP_REALTIME", "1")  # opt-in
+
+
+def test_without_the_opt_in_nothing_is_raised(monkeypatch):
+    monkeypatch.delenv("ROBOTAPP_REALTIME")
+    monkeypatch.setattr(os, "sched_setscheduler", lambda *a: pytest.fail("asked for real-time priority"))
+    assert thread_priority.raise_priority(thread_priority.CONTROL) is False
 
 
 def test_a_refused_raise_says_once_how_to_allow_it(monkeypatch, capsys):
