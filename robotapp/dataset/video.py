@@ -8,7 +8,9 @@ preset veryfast, zerolatency) is the fast option for weak machines."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -54,6 +56,18 @@ class VideoSettings:
         return name, opts
 
 
+def keep_normal_scheduling() -> None:
+    """libsvtav1 run as root raises the thread that opens an encoder to SCHED_FIFO 99, and every thread it starts
+    later inherits that (a whole test process, or the app's encoder process, would then starve the machine and
+    the control loop): put the calling thread back to the normal policy."""
+    if not hasattr(os, "sched_getscheduler"):
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        if os.sched_getscheduler(tid) & ~getattr(os, "SCHED_RESET_ON_FORK", 0) != os.SCHED_OTHER:
+            os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+
+
 class VideoFileWriter:
     """Encodes RGB frames into one mp4; frame i gets pts i in a 1/fps time base (timestamp i / fps)."""
 
@@ -77,6 +91,8 @@ class VideoFileWriter:
         frame.pts = self.frames
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
+        if self.frames == 0:  # the codec opens at the first frame
+            keep_normal_scheduling()
         self.frames += 1
 
     def close(self) -> None:
