@@ -18,6 +18,7 @@ A Scene prepares each episode: on a real rig that is the person resetting the ta
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ class RecordingFlow:
     def _frames_due(self, t: float, inclusive: bool) -> int:
         """Grid instants t0 + i/fps up to t (inclusive) or before t: their count."""
         x = (t - self._t0) * self._host.config.fps
-        n = int(np.floor(x + 1e-6)) + 1 if inclusive else int(np.ceil(x - 1e-6))
+        n = math.floor(x + 1e-6) + 1 if inclusive else math.ceil(x - 1e-6)  # math: a scalar, every tick
         return max(0, n)
 
     def _hold_until(self, frames: int) -> None:
