@@ -56,15 +56,27 @@ class VideoSettings:
         return name, opts
 
 
-def keep_normal_scheduling() -> None:
-    """libsvtav1 run as root raises the thread that opens an encoder to SCHED_FIFO 99, and every thread it starts
-    later inherits that (a whole test process, or the app's encoder process, would then starve the machine and
-    the control loop): put the calling thread back to the normal policy."""
+def _real_time_threads() -> set[int]:
+    """This process's threads under a real-time policy (FIFO or RR)."""
+    found = set()
     if not hasattr(os, "sched_getscheduler"):
-        return
-    tid = threading.get_native_id()
+        return found
     with contextlib.suppress(OSError):
-        if os.sched_getscheduler(tid) & ~getattr(os, "SCHED_RESET_ON_FORK", 0) != os.SCHED_OTHER:
+        for tid in map(int, os.listdir("/proc/self/task")):
+            with contextlib.suppress(OSError):
+                if os.sched_getscheduler(tid) & ~getattr(os, "SCHED_RESET_ON_FORK", 0) in (os.SCHED_FIFO,
+                                                                                             os.SCHED_RR):
+                    found.add(tid)
+    return found
+
+
+def keep_normal_scheduling(before: set[int]) -> None:
+    """libsvtav1 run as root puts the thread that opens an encoder, and every worker thread it starts, at
+    SCHED_FIFO 99 (a whole test process, or the app's encoder process, would then starve the machine and the
+    control loop): threads that became real-time since `before` go back to the normal policy. Threads that were
+    real-time already (the control loop, where ROBOTAPP_REALTIME=1) keep it."""
+    for tid in _real_time_threads() - before:
+        with contextlib.suppress(OSError):
             os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
 
 
@@ -89,10 +101,11 @@ class VideoFileWriter:
     def write(self, image: np.ndarray) -> None:
         frame = av.VideoFrame.from_ndarray(image, format="rgb24")
         frame.pts = self.frames
+        before = _real_time_threads() if self.frames == 0 else None
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
-        if self.frames == 0:  # the codec opens at the first frame
-            keep_normal_scheduling()
+        if before is not None:  # the codec opened at the first frame, with its worker threads
+            keep_normal_scheduling(before)
         self.frames += 1
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ import sys
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.services.rig_host import saved_rig_exists
@@ -22,6 +23,9 @@ def run_gui(quit_after: float | None = None, rig: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("robotapp")
     app.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)  # a platform dialog would swallow Space
+    # Python's cycle collector runs on whichever thread allocates; freeing a Qt object there while the window
+    # thread frees another deadlocks (a Qt lock against the interpreter's). So it runs on the window's thread only.
+    gc_timer = GarbageCollector(interval=0.5)  # noqa: F841 (kept alive by this frame for the app's lifetime)
     window = MainWindow()
     window.show()
     window.open_rig(rig or startup_rig(window.settings.value("rig/last")))

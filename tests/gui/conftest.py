@@ -4,8 +4,11 @@ machine loaded by other jobs, and the GUI does not care which transport the emul
 reason the session's watchdog and heartbeat limits are wider than the app's: a thread starved of CPU for 200 ms
 by other jobs would hold the follower (tests/core cover those limits; these tests cover the window)."""
 
+import gc
+
 import pytest
 from PySide6.QtCore import QSettings
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from robotapp.core.modes import SessionConfig
 from robotapp.gui.main_window import MainWindow
@@ -29,6 +32,18 @@ def make_window(qtbot, settings_file, open_rig=True) -> MainWindow:
         assert window.host.is_open, window.host.error
         qtbot.waitUntil(lambda: "is open" in window.message.text(), timeout=5000)  # the window heard it too
     return window
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_in_the_gui_thread(qapp):
+    """As the app does (gui/app.py): a window's leftovers freed by the cycle collector on a service's thread
+    deadlocked the run (a Qt object lock against the interpreter lock, seen in CI)."""
+    gc.collect()
+    collector = GarbageCollector(interval=0.5)
+    yield
+    collector.timer.stop()
+    gc.collect()  # this test's windows, here on the GUI thread, before any other thread can
+    gc.enable()
 
 
 @pytest.fixture
