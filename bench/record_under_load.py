@@ -5,7 +5,7 @@ The virtual rig records episodes with 3 cameras at 30 fps and the control loop a
 and joint plots drawing.
 
     .venv/bin/python bench/record_under_load.py [--episodes 10] [--seconds 20] [--conditions a,b,c] [--quick]
-        [--train-procs N] [--rt] [--markdown FILE] [--json FILE]
+        [--train-procs N] [--no-rt] [--markdown FILE] [--json FILE]
 
 (b) and (c): the training run is the Train page's own (robotapp.jobs.training_job: `robotapp train --procs N` as a
 separate process at the page's nice level) on a small dataset recorded first with `robotapp record --fast`; the
@@ -17,7 +17,7 @@ episode's time is up: every episode lasts --seconds, as in bench/record.py). Eac
 Figures come from the telemetry stored with each episode (meta/robotapp/episodes.jsonl, read back through
 DatasetReader.extra), watchdog trips from the session's events. Prints one table, a row per condition, with a mark per
 target, and writes it as markdown (--markdown, default .bench/record_under_load.md) for docs/benchmarks.md.
---rt records with real-time thread priority (ROBOTAPP_REALTIME=1, opt-in; the P7 figures were taken with it).
+--no-rt records without real-time thread priority (ROBOTAPP_REALTIME=0; it is on by default where allowed).
 """
 
 from __future__ import annotations
@@ -343,7 +343,7 @@ def main() -> int:
     ap.add_argument("--conditions", default="a,b,c", help="any of a (quiet), b (training), c (training + window)")
     ap.add_argument("--quick", action="store_true", help="a trial: 2 episodes of 5 s per condition")
     ap.add_argument("--train-procs", type=int, default=None, help="trainer processes (default: one per core)")
-    ap.add_argument("--rt", action="store_true", help="record with real-time thread priority (opt-in)")
+    ap.add_argument("--no-rt", action="store_true", help="record without real-time thread priority (on by default)")
     ap.add_argument("--markdown", default=str(ROOT / ".bench" / "record_under_load.md"))
     ap.add_argument("--json", default=None, help="also write every episode's figures here")
     ap.add_argument("--run-condition", default=None, help=argparse.SUPPRESS)  # the child process
@@ -361,8 +361,8 @@ def main() -> int:
     procs = args.train_procs or cores
     work = Path(tempfile.mkdtemp(prefix="bench-record-load-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ROBOTAPP_HOME": str(work / "home")}
-    if args.rt:
-        env["ROBOTAPP_REALTIME"] = "1"
+    if args.no_rt:
+        env["ROBOTAPP_REALTIME"] = "0"
     os.environ["ROBOTAPP_HOME"] = env["ROBOTAPP_HOME"]
     started = datetime.now(UTC)
     load0 = os.getloadavg()[0]

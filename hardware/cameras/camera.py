@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hardware.thread_priority import BACKGROUND, raise_priority
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -172,7 +174,10 @@ class Camera(ABC):
 
     def _start_thread(self, target: Callable[[], None]) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=target, name=f"camera-{self.name}", daemon=True)
+        def run() -> None:
+            raise_priority(BACKGROUND)  # it shares the interpreter with the control loop (thread_priority.py)
+            target()
+        self._thread = threading.Thread(target=run, name=f"camera-{self.name}", daemon=True)
         self._thread.start()
 
     def _stop_thread(self, timeout: float = 2.0) -> None:

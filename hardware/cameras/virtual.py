@@ -98,6 +98,14 @@ class VirtualCamera(Camera):
             raise self.camera_error("is not connected")
         return self._publish(self._checked(image), time.monotonic() if t_capture is None else t_capture)
 
+    def missed(self, n: int = 1) -> None:
+        """Push mode: the renderer could not deliver n frames that fell due (counted as drops)."""
+        self._count_drops(n)
+
+    def fail(self, detail: str) -> None:
+        """Push mode: the renderer is gone; the camera shows it as its error."""
+        self._set_error(self.camera_error(detail))
+
     def _checked(self, image: np.ndarray) -> np.ndarray:
         image = np.asarray(image)
         if image.shape != (self.height, self.width, 3) or image.dtype != np.uint8:

@@ -13,6 +13,10 @@ Mechanics), the same for both arms, so degree 0 of a calibrated joint is the mid
 
 Time: `advance(dt)` steps everything by dt of sim time (evaluation as fast as possible, lock-stepped with the
 caller); `start()` runs a thread that keeps sim time on the wall clock (teleop, recording).
+
+Cameras: lock-stepped, the world renders them itself (a frame belongs to exactly that step). In real time
+(render_process=True) a process of its own renders them from the world's pose (render_process.py): rendering
+holds the interpreter's lock for milliseconds, which the control loop in this process must not wait for.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import numpy as np
 from hardware.arms.profile import load_profile
 from hardware.cameras import VirtualCamera
 from hardware.deadline_timer import DeadlineTimer
+from hardware.thread_priority import DEVICE, raise_priority
 
 from .arms import VirtualArm
+from .render_process import RenderProcess
 from .task import PickPlaceTask
 from .world import HOME_Q, JOINT_RANGES, JOINTS, TIMESTEP, World
 
@@ -59,8 +65,21 @@ class SimRig:
 
     def __init__(self, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320, height: int = 240,
                  camera_fps: float = 30.0, seed: int = 0, transport: str = "pty", wire_timing: bool = False,
-                 timeout: float = 30.0):
-        self.world = World(cameras=cameras, width=width, height=height, seed=seed)
+                 timeout: float = 30.0, render_process: bool = False):
+        self._renderer: RenderProcess | None = None
+        if render_process and cameras:  # started first: it loads while the rest is built
+            self._renderer = RenderProcess(tuple(cameras), width, height, deliver=self._deliver,
+                                           on_drop=lambda name: self.cameras[name].missed(),
+                                           on_error=self._camera_error)
+        try:
+            self._build(cameras, width, height, camera_fps, seed, transport, wire_timing, timeout)
+        except BaseException:
+            if self._renderer is not None:
+                self._renderer.close()
+            raise
+
+    def _build(self, cameras, width, height, camera_fps, seed, transport, wire_timing, timeout) -> None:
+        self.world = World(cameras=() if self._renderer else cameras, width=width, height=height, seed=seed)
         self.task = PickPlaceTask(self.world, timeout=timeout)
         self.leader = VirtualArm(load_profile("koch-v1.1-leader"), transport=transport, wire_timing=wire_timing,
                                  usb_serial="VIRTUAL-LEADER")
@@ -99,6 +118,8 @@ class SimRig:
         self.pose_leader(HOME_Q)  # calibration left the leader's joints mid-range
         for cam in self.cameras.values():
             cam.connect()
+        if self._renderer is not None:
+            self._renderer.wait_ready()
         self._render_due(force=True)
 
     def _hold_here(self) -> None:
@@ -176,16 +197,36 @@ class SimRig:
             s.set_present(float(t), float(w), float(c), now)
 
     def _render_due(self, force: bool = False) -> None:
+        due = []
         with self.lock:  # a reset() on another thread rewinds the world's clock: read it and the grid together
             t = self.world.time
             for name, cam in self.cameras.items():
                 if not cam.is_connected:
                     continue
                 if force or t + 1e-9 >= self._next_frame[name]:
-                    cam.push(self.world.render(name))
+                    due.append(name)
                     period = 1.0 / self.camera_fps
                     nxt = self._next_frame[name] + period  # on the sim-time grid; rejoin it if we fell behind
                     self._next_frame[name] = t + period if (force or nxt <= t or nxt > t + 2 * period) else nxt
+            if not due:
+                return
+            if self._renderer is None:
+                for name in due:
+                    self.cameras[name].push(self.world.render(name))
+                return
+            qpos = self.world.data.qpos.copy()
+        self._renderer.request(qpos, tuple(due), time.monotonic())
+        if force:  # a new scene's first frame is out before anyone reads the cameras
+            self._renderer.flush()
+
+    def _camera_error(self, why: str) -> None:
+        for cam in self.cameras.values():
+            cam.fail(why)
+
+    def _deliver(self, name: str, image: np.ndarray, t_capture: float) -> None:
+        cam = self.cameras[name]
+        if cam.is_connected:
+            cam.push(image, t_capture)
 
     def start(self) -> None:
         """Real time: a thread steps the world so sim time follows the wall clock."""
@@ -196,8 +237,10 @@ class SimRig:
         self._thread.start()
 
     def _run(self) -> None:
-        # Not raised to real-time priority like the emulated servos: it renders the cameras, work enough that a
-        # real-time thread would starve everything else on the machine (a training run, the window).
+        if self._renderer is not None:
+            # It steps physics and answers for the servos' sensors, as a real arm's physics never waits for a
+            # CPU; it is raised only when the cameras render elsewhere (rendering here would starve the machine).
+            raise_priority(DEVICE)
         timer = DeadlineTimer(PHYSICS_HZ)
         last, owed = timer.start, 0.0
         while True:
@@ -225,6 +268,8 @@ class SimRig:
         self.stop()
         for cam in self.cameras.values():
             cam.disconnect()
+        if self._renderer is not None:
+            self._renderer.close()
         self.leader.close()
         self.follower.close()
         self.world.close()

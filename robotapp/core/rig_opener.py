@@ -65,8 +65,10 @@ def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camer
     from hardware.virtual.arms import run_scripted_calibration
     from hardware.virtual.sim import SimRig
 
+    # In real time the cameras render in a process of their own (the control loop must not wait for them);
+    # lock-stepped, each frame belongs to exactly one step and the world renders it in line.
     sim = SimRig(cameras=tuple(cameras), width=width, height=height, camera_fps=camera_fps, seed=seed,
-                 transport=transport, wire_timing=wire_timing)
+                 transport=transport, wire_timing=wire_timing, render_process=realtime)
     rig = None
     try:
         arms = {}

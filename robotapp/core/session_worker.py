@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
+from hardware.thread_priority import BACKGROUND, raise_priority
+
 
 class SessionWorker:
     """One background thread for slow jobs, in order (saving episodes, preparing the next virtual scene)."""
@@ -27,6 +29,7 @@ class SessionWorker:
         return fut
 
     def _run(self) -> None:
+        raise_priority(BACKGROUND)  # it shares the interpreter with the control loop (thread_priority.py)
         while True:
             item = self._q.get()
             if item is None:

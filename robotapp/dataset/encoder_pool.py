@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hardware.thread_priority import BACKGROUND, raise_priority
 from robotapp.dataset import encoder as enc
 from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.video import VideoSettings
@@ -165,9 +166,10 @@ class EncoderPool:
     def _feed(self) -> None:
         """Copies images into their slots and sends every message, in order. At a slightly lower priority, so
         that waking it from add_frame does not preempt the control loop (measured: fewer calls over 1 ms)."""
-        with contextlib.suppress(AttributeError, OSError):
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + FEEDER_NICE))
+        if not raise_priority(BACKGROUND):  # real-time below the loop: it cannot preempt the loop either way
+            with contextlib.suppress(AttributeError, OSError):
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + FEEDER_NICE))
         while True:
             batch = self._outbox.get()
             if batch is None:
@@ -206,6 +208,7 @@ class EncoderPool:
         return self._proc.pid
 
     def _listen(self) -> None:
+        raise_priority(BACKGROUND)
         while True:
             try:
                 cam, token, result = self._res.recv()

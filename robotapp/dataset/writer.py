@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hardware.thread_priority import BACKGROUND, raise_priority
 from policies.frame_keys import ACTION_KEY
 from robotapp.dataset import layout
 from robotapp.dataset.encoder_pool import EncoderPool
@@ -331,6 +332,7 @@ class DatasetWriter:
 
     # -- committer thread ----------------------------------------------------------------------------------
     def _commit_loop(self) -> None:
+        raise_priority(BACKGROUND)  # it shares the interpreter with the control loop (thread_priority.py)
         while True:
             job = self._jobs.get()
             try:

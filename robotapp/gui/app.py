@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sys
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
-from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.services.rig_host import saved_rig_exists

@@ -7,8 +7,8 @@ by other jobs would hold the follower (tests/core cover those limits; these test
 import gc
 
 import pytest
-from PySide6.QtCore import QSettings
 from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import QSettings
 
 from robotapp.core.modes import SessionConfig
 from robotapp.gui.main_window import MainWindow

@@ -12,11 +12,11 @@ from hardware import thread_priority
 @pytest.fixture(autouse=True)
 def fresh_hint(monkeypatch):
     monkeypatch.setattr(thread_priority, "_hint_given", False)
-    monkeypatch.setenv("ROBOTAPP_REALTIME", "1")  # opt-in
+    monkeypatch.delenv("ROBOTAPP_REALTIME", raising=False)  # on by default
 
 
-def test_without_the_opt_in_nothing_is_raised(monkeypatch):
-    monkeypatch.delenv("ROBOTAPP_REALTIME")
+def test_turned_off_nothing_is_raised(monkeypatch):
+    monkeypatch.setenv("ROBOTAPP_REALTIME", "0")
     monkeypatch.setattr(os, "sched_setscheduler", lambda *a: pytest.fail("asked for real-time priority"))
     assert thread_priority.raise_priority(thread_priority.CONTROL) is False
 

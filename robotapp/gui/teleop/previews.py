@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter
@@ -38,6 +39,13 @@ class CameraPreview(QWidget):
             return
         if seq == self._seq:
             return
+        # Scaled here with OpenCV, which lets go of the interpreter lock while it works; painting then copies the
+        # image 1:1. A smooth QPainter scale holds the lock for milliseconds (the control loop shares it).
+        h, w = image.shape[:2]
+        scale = min(self.width() / w, self.height() / h)
+        size = (max(1, int(w * scale)), max(1, int(h * scale)))
+        if size != (w, h):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         self._seq, self._image = seq, image  # keep the array: the QImage points into it
         self._qimage = rgb_to_qimage(image)
         self._shown.append(time.monotonic())
@@ -57,11 +65,10 @@ class CameraPreview(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#202124"))
         if self._qimage is not None:
-            img = self._qimage
+            img = self._qimage  # already at its size on screen (set_frame); a resize rescales at the next frame
             scale = min(self.width() / img.width(), self.height() / img.height())
             w, h = int(img.width() * scale), int(img.height() * scale)
             target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, img)
         else:
             p.setPen(QColor("#bbbbbb"))
