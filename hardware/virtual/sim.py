@@ -162,6 +162,14 @@ class SimRig:
         with self.leader.chain.lock:
             return self._leader_map.radians([s.actual for s in self._leader_servos])
 
+    def leader_readings(self, q: np.ndarray) -> np.ndarray:
+        """The Present_Position each leader servo would report with its joints at world angles q: the ticks
+        through the servo's Homing_Offset and Drive_Mode, taken from its reading now (so linear in q)."""
+        ticks = self._leader_map.ticks(q)
+        with self.leader.chain.lock:
+            return np.array([s.get("Present_Position") + s.direction * (t - s.actual)
+                             for s, t in zip(self._leader_servos, np.moveaxis(ticks, -1, 0), strict=True)]).T
+
     def follower_angles(self) -> np.ndarray:
         return self.world.joint_state()[0]
 

@@ -93,7 +93,7 @@ class RigHost:
         if rig.sim is not None:
             from robotapp.services.virtual_leader import VirtualLeader
 
-            leader = VirtualLeader(rig.sim)
+            leader = VirtualLeader(rig.sim, rig.leader)
         with self._lock:
             self.rig, self.session, self.virtual_leader, self.state = rig, session, leader, "open"
         self._events.append(Event(Kind.INFO, f"rig {name!r} open"))
@@ -136,6 +136,11 @@ class RigHost:
     def joint_names(self) -> list[str]:
         rig = self.rig
         return list(rig.follower.names) if rig is not None else []
+
+    def joint_units(self) -> list[str]:
+        """The unit of each joint's calibrated value: '%' for a gripper (0-100), '°' for the others."""
+        rig = self.rig
+        return ["%" if g else "°" for g in rig.follower.is_gripper] if rig is not None else []
 
     def camera_names(self) -> list[str]:
         rig = self.rig

@@ -1,6 +1,10 @@
 """The virtual leader's hand, for a window: sliders and jog keys set joint targets that the hand reaches at a
 person's speed; the 'demonstrator' plays the scripted pick-and-place once; `release()` lets go of the arm.
 
+The window speaks the arm's calibrated units (degrees, gripper 0-100 %), the ones the session reads from the
+leader's servos and the plots show; the hand works in the world's radians. World angle -> encoder ticks ->
+Homing_Offset/Drive_Mode -> calibration is linear per joint, so two points of it convert both ways.
+
 One source function is installed on the SimRig while the hand holds the leader; it is called on the sim thread
 and reads the targets under a lock, so the window only ever swaps numbers and never waits on the world."""
 
@@ -11,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
+from hardware.arms.units import to_units
 from hardware.virtual.demonstrator import Demonstrator
 from hardware.virtual.world import HOME_Q, JOINT_RANGES, JOINTS
 from robotapp.core.scenes import VirtualResetScene
@@ -22,8 +27,10 @@ class VirtualLeader:
     joint_names = JOINTS
     ranges = JOINT_RANGES  # radians per joint (the gripper: jaw angle)
 
-    def __init__(self, sim, seed: int = 0):
+    def __init__(self, sim, arm=None, seed: int = 0):
         self.sim = sim
+        self.arm = arm  # the leader's Arm: its calibration defines the units; None (or uncalibrated): degrees
+        self.units = ["%" if self._calibrated and g else "°" for g in self._grippers()]
         self.seed = seed
         self._lock = threading.Lock()
         self._q = np.array(sim.leader_angles(), dtype=float)
@@ -34,6 +41,7 @@ class VirtualLeader:
         self._demo_t0: float | None = None
         self._demo_progress = (0.0, 0.0)
         self._holding = False
+        self._jogged = np.zeros(len(JOINTS), dtype=bool)  # the joint's target was last set by a jog
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="virtual-leader")
 
     # -- reads ------------------------------------------------------------------------------------------------
@@ -43,6 +51,39 @@ class VirtualLeader:
             if self._holding:
                 return self._q.copy()
         return np.asarray(self.sim.leader_angles(), dtype=float)
+
+    def positions(self) -> np.ndarray:
+        """Where the leader's joints are now, in the arm's calibrated units (what the session reads)."""
+        return self.to_units(self.angles())
+
+    def unit_ranges(self) -> np.ndarray:
+        """(low, high) per joint in calibrated units: as far as the hand can turn each joint."""
+        ends = self.to_units(self.ranges.T)
+        return np.stack([ends.min(axis=0), ends.max(axis=0)], axis=1)
+
+    def to_units(self, q: np.ndarray) -> np.ndarray:
+        """World radians (..., joints) -> calibrated units."""
+        q = np.asarray(q, dtype=float)
+        if not self._calibrated:
+            return np.degrees(q)
+        cals = [self.arm.calibration[n] for n in JOINTS]
+        return to_units(self.sim.leader_readings(q), cals, self._grippers())
+
+    def to_radians(self, index: int, value: float) -> float:
+        """One joint's calibrated value -> world radians (the inverse of to_units, through its two ends)."""
+        lo, hi = self.ranges[index]
+        u_lo, u_hi = self.to_units(self.ranges.T)[:, index]
+        return float(lo + (value - u_lo) * (hi - lo) / (u_hi - u_lo))
+
+    @property
+    def _calibrated(self) -> bool:
+        return self.arm is not None and self.arm.calibration is not None
+
+    def _grippers(self) -> np.ndarray:
+        if self.arm is None:
+            return np.array([n == "gripper" for n in JOINTS])
+        flags = dict(zip(self.arm.names, self.arm.is_gripper, strict=True))
+        return np.array([bool(flags[n]) for n in JOINTS])
 
     @property
     def demonstrating(self) -> bool:
@@ -55,26 +96,37 @@ class VirtualLeader:
             return self._demo_progress
 
     # -- the hand ---------------------------------------------------------------------------------------------
-    def set_target(self, index: int, radians: float) -> None:
+    def set_target(self, index: int, radians: float, jogged: bool = False) -> None:
         lo, hi = self.ranges[index]
+        self._hold()
         with self._lock:
             self._demo = None  # grabbing a slider takes the arm back from the demonstrator
             self._target[index] = float(np.clip(radians, lo, hi))
-        self._hold()
+            self._jogged[index] = jogged
+
+    def set_position(self, index: int, value: float) -> None:
+        """A slider: one joint's target in calibrated units."""
+        self.set_target(index, self.to_radians(index, value))
 
     def jog(self, index: int, delta: float) -> None:
+        """Move one joint by delta calibrated units: from the previous jog's target while jogging, else from
+        where the joint is now (after a slider, Home or the demonstrator the target is not where the arm is)."""
+        self._hold()
         with self._lock:
-            base = self._target[index] if self._holding else self._q[index]
-        self.set_target(index, base + delta)
+            jogging = self._jogged[index] and self._demo is None
+            base_q = self._target.copy() if jogging else self._q.copy()
+        base = self.to_units(base_q)[index]
+        self.set_target(index, self.to_radians(index, base + delta), jogged=True)
 
     def home(self, now: bool = False) -> None:
         """Targets to the rest pose; now=True puts the hand there at once (the world was just reset)."""
+        self._hold()
         with self._lock:
             self._demo = None
             self._target = HOME_Q.copy()
+            self._jogged[:] = False
             if now:
                 self._q = HOME_Q.copy()
-        self._hold()
 
     def release(self) -> None:
         with self._lock:
@@ -83,11 +135,18 @@ class VirtualLeader:
             self.sim.set_leader_source(None)
 
     def _hold(self) -> None:
+        """Take the leader where it is (a recording's demonstrator may have moved it since the hand let go)."""
+        with self._lock:
+            if self._holding:
+                return
+        here = np.asarray(self.sim.leader_angles(), dtype=float)
         with self._lock:
             if self._holding:
                 return
             self._holding = True
             self._t_last = None
+            self._q, self._target = here, here.copy()
+            self._jogged[:] = False
         self.sim.set_leader_source(self._source)
 
     def _source(self, t: float) -> np.ndarray:
@@ -119,10 +178,11 @@ class VirtualLeader:
         with self.sim.lock:
             cube, target = self.sim.world.cube_pose(), self.sim.world.target_pose()
         self._planner.reset(cube, target)
+        self._hold()
         with self._lock:
             self._demo, self._demo_t0 = self._planner, None
+            self._jogged[:] = False
             self._demo_progress = (0.0, self._planner.duration)
-        self._hold()
         return self._planner.duration
 
     def reset_world(self, seed: int) -> Future:

@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from ..joint_units import plot_title, unit_for
+
 WINDOW_S = 10.0
 SAMPLE_HZ = 30
 REDRAW_EVERY = 2  # samples per redraw
@@ -70,9 +72,11 @@ class JointPlots(QWidget):
     def _build(self, names: list[str]) -> None:
         self.view.clear()
         self.names, self.plots, self.curves = names, [], []
-        for k, name in enumerate(names):
-            unit = "%" if name == "gripper" else "°"
-            plot = self.view.addPlot(row=k // 3, col=k % 3, title=f"{name} ({unit})")
+        units = self.host.joint_units()
+        if len(units) != len(names):  # the rig changed between the two reads: the next sample rebuilds
+            units = [unit_for(n == "gripper") for n in names]
+        for k, (name, unit) in enumerate(zip(names, units, strict=True)):
+            plot = self.view.addPlot(row=k // 3, col=k % 3, title=plot_title(name, unit))
             plot.setXRange(-WINDOW_S, 0, padding=0)
             plot.disableAutoRange()
             plot.setMouseEnabled(x=False, y=False)

@@ -1,5 +1,7 @@
 """The virtual leader's hand (virtual rig only): one slider per joint, jog keys, the scripted demonstrator, home
-and a new scene. The sliders follow the leader when nobody drags them (e.g. while the demonstrator plays)."""
+and a new scene. Sliders and labels are in the leader's calibrated units (degrees, gripper %), the values the
+session reads and the plots draw. The sliders follow the leader when nobody drags them (the demonstrator, Home),
+and a jog starts from where the leader is."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout
 
 from ..common import MessageLine, error_text
+from ..joint_units import format_value
 
 # (increase, decrease) key per joint, on the left hand's home rows so the right hand stays on the arrows
 JOG_KEYS = (("Q", "A"), ("W", "S"), ("E", "D"), ("R", "F"), ("T", "G"), ("Y", "H"))
-JOG_STEP_DEG = 4.0
+JOG_STEP = 4.0  # degrees, or % for the gripper
 
 
 class LeaderPanel(QGroupBox):
@@ -27,9 +30,9 @@ class LeaderPanel(QGroupBox):
             name = QLabel(f"joint {k + 1}")
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows are the recording keys, not slider steps
-            slider.setToolTip("the virtual leader's joint angle in the world (the plots show calibrated units)")
+            slider.setToolTip("the virtual leader's joint in its calibrated units, as the plots show it")
             slider.valueChanged.connect(lambda v, k=k: self._slider_moved(k, v))
-            value = QLabel("0°")
+            value = QLabel("-")
             value.setMinimumWidth(44)
             grid.addWidget(name, k, 0)
             grid.addWidget(slider, k, 1)
@@ -59,7 +62,7 @@ class LeaderPanel(QGroupBox):
         layout.addWidget(self.message)
         self.timer = QTimer(self, interval=100, timeout=self.follow)
         self.timer.start()
-        self._named = False
+        self._named = None
 
     @property
     def leader(self):
@@ -67,12 +70,12 @@ class LeaderPanel(QGroupBox):
 
     def _setup_names(self) -> None:
         leader = self.leader
-        if leader is None or self._named:
+        if leader is None or self._named is leader:  # a rig opened again has a hand (and calibration) of its own
             return
-        for k, (name, (lo, hi)) in enumerate(zip(leader.joint_names, leader.ranges, strict=True)):
+        for k, (name, (lo, hi)) in enumerate(zip(leader.joint_names, leader.unit_ranges(), strict=True)):
             getattr(self, f"_name{k}").setText(name)
-            self.sliders[k].setRange(int(np.degrees(lo)), int(np.degrees(hi)))
-        self._named = True
+            self.sliders[k].setRange(int(np.ceil(lo)), int(np.floor(hi)))
+        self._named = leader
 
     def follow(self) -> None:
         """Sliders show where the leader is, except the one being dragged."""
@@ -80,13 +83,13 @@ class LeaderPanel(QGroupBox):
         if leader is None:
             return
         self._setup_names()
-        q = np.degrees(leader.angles())
+        q = leader.positions()
         self._updating = True
         try:
             for k, slider in enumerate(self.sliders):
                 if not slider.isSliderDown():
                     slider.setValue(int(round(q[k])))
-                self.values[k].setText(f"{q[k]:.0f}°")
+                self.values[k].setText(format_value(q[k], leader.units[k]))
         finally:
             self._updating = False
         if leader.demonstrating:
@@ -98,15 +101,16 @@ class LeaderPanel(QGroupBox):
     def _slider_moved(self, k: int, value: int) -> None:
         if self._updating or self.leader is None:
             return
-        self.leader.set_target(k, np.radians(value))
+        self.leader.set_position(k, float(value))
 
     def jog(self, k: int, direction: int) -> None:
         if self.leader is not None and self.isEnabled() and self.isVisible():  # keys act on the page shown
-            self.leader.jog(k, direction * np.radians(JOG_STEP_DEG))
+            self.leader.jog(k, direction * JOG_STEP)
 
     def home(self) -> None:
         if self.leader is not None:
             self.leader.home()
+            self.message.info("home: the leader moves back to its rest pose")
 
     def start_demonstrator(self) -> None:
         if self.leader is None:
@@ -121,5 +125,6 @@ class LeaderPanel(QGroupBox):
             return
         self._seed += 1
         self.ctx.watcher.watch(self.leader.reset_world(self._seed),
-                               lambda _: self.message.info(f"new scene (seed {self._seed})"),
+                               lambda _: self.message.info(f"new scene (seed {self._seed}): the arm at rest, "
+                                                           f"the cube at a new start"),
                                lambda e: self.message.error(f"New scene: {error_text(e)}"))
