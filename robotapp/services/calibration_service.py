@@ -50,6 +50,14 @@ def wrap_warning(r: JointRange) -> str:
     return ""
 
 
+def calibrated_ranges(arm) -> list[JointRange]:
+    """The saved ranges with the joints where they are now, in the encoder frame the new offsets give (a wrap
+    the finish corrected is no longer a wrap here)."""
+    raw = arm.read_raw()
+    return [JointRange(n, arm.calibration[n].range_min, arm.calibration[n].range_max, int(raw[k]))
+            for k, n in enumerate(arm.names)]
+
+
 class CalibrationRun:
     def __init__(self, rig: str, role: str, *, arm_id: str | None = None, port: str | None = None,
                  profile: str | None = None, drive_modes: dict[str, int] | None = None):
@@ -101,8 +109,9 @@ class CalibrationRun:
             self._set(arm_id=self._opened.arm.arm_id)
             path, result = calibrate_and_save(self._opened.arm, self._opened.calibration_file, self._drive,
                                               self._drive_modes)
-            self._set(step="saved", notes=list(result.notes), path=path, report=range_report(self._opened.arm),
-                      hint="")
+            arm = self._opened.arm
+            self._set(step="saved", notes=list(result.notes), path=path, report=range_report(arm), hint="",
+                      ranges=calibrated_ranges(arm))
         except FlowCancelled:
             self._set(step="cancelled", hint="")
         except Exception as e:

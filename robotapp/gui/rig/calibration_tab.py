@@ -40,11 +40,14 @@ class CalibrationTab(QWidget):
         self.auto_middle_button = QPushButton("Middle pose for me")
         self.auto_sweep_button = QPushButton("Sweep for me")
         self.start_button.clicked.connect(self.start)
-        self.middle_button.clicked.connect(lambda: self.run and self.run.record_middle())
-        self.finish_button.clicked.connect(lambda: self.run and self.run.finish())
+        self.middle_button.clicked.connect(self.record_middle)
+        self.finish_button.clicked.connect(self.finish)
         self.cancel_button.clicked.connect(lambda: self.run and self.run.cancel())
-        self.auto_middle_button.clicked.connect(lambda: self.run and self.run.auto_middle())
-        self.auto_sweep_button.clicked.connect(lambda: self.run and self.run.auto_sweep())
+        self.auto_middle_button.clicked.connect(self.auto_middle)
+        self.auto_sweep_button.clicked.connect(self.auto_sweep)
+        self._pending = ""  # the command sent whose outcome the message will report: middle, auto_middle, ...
+        self._was_sweeping = False
+        self._hint_shown = ""
         self.step = QLabel("Not started.")
         self.step.setWordWrap(True)
         self.step.setStyleSheet("font-size: 14px; font-weight: 600;")
@@ -94,6 +97,37 @@ class CalibrationTab(QWidget):
         self.finish_button.setEnabled(step == "sweeping")
         self.auto_sweep_button.setEnabled(step == "sweeping")
 
+    # -- what "for me" did is said, not just done ----------------------------------------------------------------
+    def record_middle(self) -> None:
+        if self.run is not None:
+            self._pending = "middle"
+            self.run.record_middle()
+
+    def finish(self) -> None:
+        if self.run is not None:
+            self._hint_shown = ""  # a refusal again is said again
+            self.run.finish()
+
+    def auto_middle(self) -> None:
+        if self.run is not None:
+            self._pending = "auto_middle"
+            self.message.info("the virtual hand is putting every joint in its middle pose…")
+            self.run.auto_middle()
+
+    def auto_sweep(self) -> None:
+        if self.run is not None:
+            self.message.info("the virtual hand is sweeping every joint end to end (the bars fill as it goes)…")
+            self.run.auto_sweep()
+
+    def _report_progress(self, st) -> None:
+        if st.step == "sweeping" and self._pending:
+            self.message.info("middle pose recorded: the virtual hand put every joint mid-range (wrist_roll a little "
+                              "off, as a hand would)" if self._pending == "auto_middle" else "middle pose recorded")
+            self._pending = ""
+        if self._was_sweeping and not st.auto_sweeping and st.step == "sweeping":
+            self.message.info("sweep done: the virtual hand swept every joint end to end; press Finish")
+        self._was_sweeping = st.auto_sweeping
+
     def start(self) -> None:
         role = self.arm.currentText()
         try:
@@ -111,6 +145,7 @@ class CalibrationTab(QWidget):
                 self.message.error(error_text(e))
                 return
             self.message.clear()
+            self._pending, self._was_sweeping, self._hint_shown = "", False, ""
             self.wrap.clear()
             self.report.setRowCount(0)
             self.report.setVisible(False)
@@ -127,11 +162,13 @@ class CalibrationTab(QWidget):
                  "previous calibration file (if any) is untouched.", "failed": "Calibration failed."}
         self.step.setText(st.hint or words.get(st.step, st.step))
         if st.ranges:
-            self.bars.set_ranges(st.ranges)
+            self.bars.set_ranges(st.ranges)  # once saved: the corrected ranges, so a fixed wrap shows no more
+        self._report_progress(st)
         warnings = self.bars.warnings()
         self.wrap.setText("⚠ " + " ⚠ ".join(warnings) if warnings and st.step == "sweeping" else "")
-        if st.step == "sweeping" and st.hint.startswith("calibration not finished"):
-            self.message.error(st.hint)
+        if st.step == "sweeping" and st.hint.startswith("calibration not finished") and st.hint != self._hint_shown:
+            self.message.error(st.hint)  # once: what the user does next (a sweep) says its own line
+        self._hint_shown = st.hint
         if st.step in ("saved", "failed", "cancelled"):
             self.timer.stop()
             self.run = None

@@ -1,6 +1,7 @@
 """Motors tab: scan an arm's port for motors (id, model, baud rate, against the profile), and the setup wizard
 that gives each factory-new motor its id and baud rate, one motor at a time (gripper first, as the chain is
-built back to front). On the virtual rig both work on a virtual bench of emulated motors."""
+built back to front). On the virtual rig the scan reads an assembled, set-up virtual arm and the wizard a bench
+of factory-new emulated motors; the tab says which."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ class MotorsTab(QWidget):
         return self.arm.currentText()
 
     def profile_changed(self) -> None:
-        self.where.setText("virtual motor bench (emulated, factory-new motors)" if self.page.is_virtual
+        self.where.setText("virtual: Scan reads an assembled arm (motors already set up); Set up works on "
+                           "factory-new motors on a bench" if self.page.is_virtual
                            else "the port chosen for this arm in the Ports tab")
         self._show_plan()
 
@@ -97,7 +99,8 @@ class MotorsTab(QWidget):
         fill_table(self.scan_table, [[r.baudrate, r.id, r.model, r.joint or "-", r.problem] for r in rows],
                    problem_column=4)
         bad = sum(1 for r in rows if r.problem)
-        text = f"{len(rows)} motor(s) found" + (f", {bad} need attention" if bad else "")
+        said = f", {bad} need attention" if bad else ": ids, models and baud rate as the profile says (set up)"
+        text = f"{len(rows)} motor(s) found" + said
         (self.message.error if bad or not rows else self.message.info)(text if rows else "no motor answered")
 
     def _scan_failed(self, e: BaseException) -> None:
