@@ -36,6 +36,7 @@ class TrashEntry:
     tasks: list[str]
     deleted_at: str
     path: Path
+    recorded_at: str = ""  # from the episode's extra metadata, when it has one: a name that outlives renumbering
 
 
 def delete_episodes(root: str | Path, episodes: list[int]) -> list[str]:
@@ -113,8 +114,10 @@ def list_trash(root: str | Path) -> list[TrashEntry]:
             continue
         layout.inside(root, f"{rel}/episode.json", "the trash record", rel)
         rec = _record(d)
+        extra = rec.get("extra") if isinstance(rec.get("extra"), dict) else {}
+        recorded = extra.get("recorded_at") if isinstance(extra.get("recorded_at"), str) else ""
         out.append(TrashEntry(d.name, rec["original_index"], rec["length"], list(rec["row"]["tasks"]),
-                              rec["deleted_at"], d))
+                              rec["deleted_at"], d, recorded))
     return out
 
 

@@ -1,7 +1,9 @@
 """Dataset page: open (or create) a dataset; its episodes with length, task, telemetry and flags; the selected
-episode played back (episode_player.py) and trimmed; delete to the trash and restore; merge; validate; push and
-pull to the Hub. Every read and edit runs on a worker; the reader is closed while an edit runs and reopened
-after, so the list always shows what is on disk."""
+episode played back (episode_player.py) and trimmed (a preview first; Confirm writes it; Undo trim puts it back
+until the next edit); delete to the trash and restore; merge; validate; push and pull to the Hub. Every read and
+edit runs on a worker; the reader is closed while an edit runs and reopened after, so the list always shows what
+is on disk, with the edited episode still selected. Episodes are numbered by position, so a delete renumbers the
+ones after it: the message says which, and the "recorded" column is a name that does not change."""
 
 from __future__ import annotations
 
@@ -24,25 +26,9 @@ from robotapp.dataset.layout import is_dataset
 from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text, fill_table, make_table
+from .dataset_rows import COLUMNS, episode_rows, flag_texts, numbers, recorded_label, renumbering
 from .episode_player import EpisodePlayer, load_episode
 from .page import Page
-
-COLUMNS = ["#", "frames", "seconds", "loop Hz", "dropped", "flags", "task"]
-
-
-def episode_rows(reader) -> list[list[object]]:
-    rows = []
-    for e in reader.episodes:
-        tel = reader.extra(e.index).get("telemetry") or {}
-        dropped = sum((tel.get("camera_dropped") or {}).values())
-        rows.append([e.index, e.length, f"{e.length / reader.fps:.1f}",
-                     f"{tel['loop_hz']:.0f}" if "loop_hz" in tel else "", dropped if tel else "",
-                     f"⚑ {len(tel['flags'])}" if tel.get("flags") else "", ", ".join(e.tasks)])
-    return rows
-
-
-def flag_texts(reader) -> list[str]:
-    return ["\n".join((reader.extra(e.index).get("telemetry") or {}).get("flags") or []) for e in reader.episodes]
 
 
 class DatasetPage(Page):
@@ -53,6 +39,7 @@ class DatasetPage(Page):
         self.ctx = ctx
         self.reader = None
         self.busy = False
+        self.trim_undo = None  # robotapp.dataset.trim.TrimUndo of the last trim, until another edit
         self.hub_api = None  # None: the Hugging Face Hub (huggingface_hub.HfApi); tests pass a local stand-in
         self.path = QLineEdit()
         self.path.setPlaceholderText(str(default_dataset_dir() / "my-dataset"))
@@ -118,8 +105,10 @@ class DatasetPage(Page):
         for w in (ep_box, trash_box, more):
             left.addWidget(w)
         left.setSizes([420, 140, 160])
-        self.player = EpisodePlayer()
+        self.player = EpisodePlayer(key_scope=self)  # Left/Right step a frame anywhere on the page
         self.player.trim_requested.connect(self.trim)
+        self.player.undo_requested.connect(self.undo_trim)
+        self.player.problem.connect(self.message.error)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.player)
@@ -136,7 +125,7 @@ class DatasetPage(Page):
         self._update_buttons()
 
     # ------------------------------------------------------------------ jobs
-    def _job(self, what: str, fn, on_ok, edits: bool = False, reopen: bool = True) -> None:
+    def _job(self, what: str, fn, on_ok, edits: bool = False, reopen: bool = True, select: int | None = None) -> None:
         """Run fn on a worker with the progress bar showing; an edit closes the reader first and reopens after
         (also after a failure, unless the job was the opening itself: that would try again forever)."""
         if self.busy:
@@ -158,7 +147,7 @@ class DatasetPage(Page):
             self._idle()
             self.message.error(error_text(exc))
             if edits and reopen and is_dataset(self._root()):
-                self.open_dataset(note="")  # show what is on disk, keep the error in view
+                self.open_dataset(note="", select=select)  # show what is on disk, keep the error in view
 
         self.ctx.watcher.run(fn, done, failed)
 
@@ -177,8 +166,14 @@ class DatasetPage(Page):
             self.open_dataset()
 
     # ------------------------------------------------------------------ open / create
-    def open_dataset(self, note: str | None = None) -> None:
-        """Open the folder in the path field; `note` replaces the summary message ("" keeps the message)."""
+    def open_folder(self, path: str) -> None:
+        """Show the dataset in this folder (e.g. the one just recorded); a bad folder says why in one line."""
+        self.path.setText(str(path))
+        self.open_dataset()
+
+    def open_dataset(self, note: str | None = None, select: int | None = None) -> None:
+        """Open the folder in the path field; `note` replaces the summary message ("" keeps the message);
+        `select`: the episode to select (else the first)."""
         root = self._root()
         if not root:
             self.message.error("dataset: give a folder")
@@ -194,16 +189,21 @@ class DatasetPage(Page):
             reader = DatasetReader(root)
             return reader, episode_rows(reader), flag_texts(reader), list_trash(root)
 
-        self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note), edits=True, reopen=False)
+        self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note, select=select), edits=True,
+                  reopen=False)
 
-    def _opened(self, reader, rows, flag_texts, trash, note=None) -> None:
+    def _opened(self, reader, rows, flag_texts, trash, note=None, select=None) -> None:
         self.reader = reader
+        if self.trim_undo is not None and Path(self.trim_undo.root).resolve() != Path(reader.root).resolve():
+            self._forget_undo()
         fill_table(self.table, rows, problem_column=COLUMNS.index("flags"))
         for r, text in enumerate(flag_texts):  # the flags in full, on hover
             self.table.item(r, COLUMNS.index("flags")).setToolTip(text)
         self.trash.clear()
         for t in trash:
-            self.trash.addItem(f"episode {t.original_index} · {t.length} frames · {t.deleted_at[:19]}")
+            recorded = recorded_label(t.recorded_at)
+            self.trash.addItem(f"was episode {t.original_index}" + (f" · recorded {recorded}" if recorded else "")
+                               + f" · {t.length} frames")
             self.trash.item(self.trash.count() - 1).setData(256, t.id)
         flagged = sum(1 for r in rows if r[COLUMNS.index("flags")])
         if note:
@@ -213,7 +213,9 @@ class DatasetPage(Page):
                               f"cameras {', '.join(k.removeprefix('observation.images.') for k in reader.video_keys) or 'none'}"
                               + (f"; {flagged} flagged" if flagged else ""))
         if rows:
-            self.table.selectRow(0)
+            row = min(max(0, select or 0), len(rows) - 1)
+            self.table.selectRow(row)
+            self.table.scrollToItem(self.table.item(row, 0))
         self._update_buttons()
 
     def create_dataset(self) -> None:
@@ -254,9 +256,11 @@ class DatasetPage(Page):
             return
         from robotapp.dataset.trash import delete_episodes
 
-        self._job(f"moving episode(s) {', '.join(map(str, eps))} to the trash", lambda: delete_episodes(root, eps),
-                  lambda _: self.open_dataset(note=f"episode(s) {', '.join(map(str, eps))} moved to the trash"),
-                  edits=True)
+        count = self.table.rowCount()
+        note = f"{numbers(eps)} moved to the trash: {renumbering(count, eps)}"
+        self._forget_undo()
+        self._job(f"moving {numbers(eps)} to the trash", lambda: delete_episodes(root, eps),
+                  lambda _: self.open_dataset(note=note, select=eps[0]), edits=True, select=eps[0])
 
     def restore_selected(self) -> None:
         items, root = self.trash.selectedItems(), self._root()
@@ -266,18 +270,45 @@ class DatasetPage(Page):
         from robotapp.dataset.trash import restore
 
         ids = [i.data(256) for i in items]
+        was = [i.text().split(" · ")[0].removeprefix("was ") for i in items]
+        self._forget_undo()
         self._job("restoring from the trash", lambda: restore(root, ids),
-                  lambda eps: self.open_dataset(note=f"restored as episode(s) {', '.join(map(str, eps))}"), edits=True)
+                  lambda eps: self.open_dataset(note=f"{', '.join(was)} (from the trash) restored as "
+                                                     f"{numbers(eps)}, at the end; no other episode was renumbered",
+                                                select=eps[0]), edits=True)
 
     def trim(self, episode: int, start: int, end: int) -> None:
-        if start == 0 and end == 0:
-            self.message.error("trim: set the frames to cut at the start or the end first")
-            return
-        from robotapp.dataset.trim import trim_episode
+        """Confirmed in the player's preview (which checks the marks): cut the frames on disk, keeping what Undo
+        trim needs."""
+        from robotapp.dataset.trim import trim_episode_undoable
 
-        root = self._root()
-        self._job(f"trimming episode {episode}", lambda: trim_episode(root, episode, start=start, end=end),
-                  lambda n: self.open_dataset(note=f"episode {episode} trimmed to {n} frames"), edits=True)
+        root, before = self._root(), self.player.frame_count()
+        self._forget_undo()
+        self._job(f"trimming episode {episode}", lambda: trim_episode_undoable(root, episode, start=start, end=end),
+                  lambda r: self._trimmed(episode, start, end, before, *r), edits=True, select=episode)
+
+    def _trimmed(self, episode: int, start: int, end: int, before: int, n: int, undo) -> None:
+        self.trim_undo = undo
+        if undo is not None:
+            self.player.show_undo(f"Undo trim of episode {episode}")
+        self.open_dataset(note=f"episode {episode} trimmed: {before} → {n} frames (cut {start} at the start, "
+                               f"{end} at the end); Undo trim puts them back", select=episode)
+
+    def undo_trim(self) -> None:
+        undo = self.trim_undo
+        if undo is None:
+            self.message.error("undo trim: no trim to undo")
+            return
+        from robotapp.dataset.trim import undo_trim
+
+        self._forget_undo()
+        self._job(f"undoing the trim of episode {undo.episode}", lambda: undo_trim(undo),
+                  lambda n: self.open_dataset(note=f"trim of episode {undo.episode} undone: {n} frames again",
+                                              select=undo.episode), edits=True, select=undo.episode)
+
+    def _forget_undo(self) -> None:
+        self.trim_undo = None
+        self.player.show_undo(None)
 
     def merge(self) -> None:
         others = [p.strip() for p in self.merge_with.text().split(",") if p.strip()]
@@ -336,6 +367,7 @@ class DatasetPage(Page):
             return
         from robotapp.dataset.hub import pull
 
+        self._forget_undo()
         self._job(f"pulling {repo}", lambda: pull(repo, root, api=self.hub_api),
                   lambda meta: self.open_dataset(note=f"pulled {repo}: {len(meta.episodes)} episodes"), edits=True)
 

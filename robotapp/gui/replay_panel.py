@@ -1,8 +1,11 @@
 """Replay a recorded episode on the open rig's follower: its actions at the dataset fps through the session's
-replay mode (the follower first moves slowly to the first action). The episode is read on a worker."""
+replay mode (the follower first moves slowly to the first action), with the episode's recorded camera views
+shown in step, frame by frame, so one sees what the arm is replaying. The episode (its actions and its videos,
+small) is read on a worker."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -14,11 +17,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from policies.frame_keys import ACTION_KEY
+from policies.frame_keys import ACTION_KEY, camera_name
 from robotapp.core.modes import Mode
 from robotapp.core.replay import ReplaySource
 
+from .camera_views import CameraViews
 from .common import MessageLine, error_text
+
+VIEW_HEIGHT = 120  # the recorded views are small: the live previews and the tables keep the room
+TICK_MS = 33
 
 
 class ReplayPanel(QGroupBox):
@@ -36,6 +43,9 @@ class ReplayPanel(QGroupBox):
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
         self.message = MessageLine()
+        self.cameras = CameraViews(caption="recorded · {name}")
+        self.cameras.hide()
+        self.videos: dict[str, np.ndarray] = {}
         row = QHBoxLayout()
         row.addWidget(self.dataset, 1)
         row.addWidget(self.episode)
@@ -44,9 +54,10 @@ class ReplayPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.bar)
+        layout.addWidget(self.cameras)
         layout.addWidget(self.message)
         self.source: ReplaySource | None = None
-        self._timer = QTimer(self, interval=100, timeout=self._tick)
+        self._timer = QTimer(self, interval=TICK_MS, timeout=self._tick)
 
     def replay(self) -> None:
         session = self.ctx.host.session
@@ -58,10 +69,12 @@ class ReplayPanel(QGroupBox):
             self.message.error("dataset: give the folder of a recorded dataset")
             return
         self.message.info(f"reading episode {ep}…")
-        self.ctx.watcher.run(lambda: _read_actions(path, ep), self._go, lambda e: self.message.error(error_text(e)))
+        self.ctx.watcher.run(lambda: _read_episode(path, ep), self._go, lambda e: self.message.error(error_text(e)))
 
     def _go(self, loaded) -> None:
-        actions, fps = loaded
+        actions, fps, self.videos = loaded
+        self.cameras.set_cameras(list(self.videos))
+        self._show_recorded(0)
         session = self.ctx.host.session
         if session is None:
             self.message.error("rig: the rig was closed")
@@ -85,6 +98,7 @@ class ReplayPanel(QGroupBox):
             self._timer.stop()
             return
         self.bar.setValue(int(100 * src.progress))
+        self._show_recorded(max(0, src.frame))
         snap = self.ctx.host.snapshot()
         if snap is None or snap.mode != Mode.REPLAY:
             self._timer.stop()
@@ -95,9 +109,20 @@ class ReplayPanel(QGroupBox):
             else:
                 self.message.error(f"replay ended at frame {max(0, src.frame)}: {getattr(snap, 'message', '')}")
 
+    def _show_recorded(self, k: int) -> None:
+        """The recorded cameras at frame k (the first one while the follower moves to the start)."""
+        self.cameras.show_images({name: frames[min(k, len(frames) - 1)] for name, frames in self.videos.items()
+                                  if len(frames)})
 
-def _read_actions(path: str, ep: int):
+
+def _read_episode(path: str, ep: int):
+    """On a worker: the episode's actions, the fps, and each camera's frames scaled to VIEW_HEIGHT."""
     from robotapp.dataset import DatasetReader
 
     with DatasetReader(path) as r:
-        return r.episode_data(ep)[ACTION_KEY].copy(), r.fps
+        videos = {}
+        for key in r.video_keys:
+            h, w = r.features[key]["shape"][:2]
+            size = (VIEW_HEIGHT, int(round(w * VIEW_HEIGHT / h))) if h > VIEW_HEIGHT else None
+            videos[camera_name(key)] = r.decode_episode_video(ep, key, size)
+        return r.episode_data(ep)[ACTION_KEY].copy(), r.fps, videos

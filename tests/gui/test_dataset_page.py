@@ -48,9 +48,9 @@ def test_episodes_playback_and_trim(qtbot, page_window, tmp_path):
     root = write(tmp_path / "ds")
     open_ds(qtbot, page, root)
     assert "3 episodes, 60 frames at 30 fps, cameras front, wrist; 1 flagged" in page.message.text()
-    assert table_texts(page.table, 1) == ["20"] * 3 and table_texts(page.table, 6) == ["pick the cube"] * 3
-    assert table_texts(page.table, 4) == ["0", "2", "0"] and table_texts(page.table, 5) == ["", "⚑ 1", ""]
-    assert "dropped 2" in page.table.item(1, 5).toolTip()
+    assert table_texts(page.table, 2) == ["20"] * 3 and table_texts(page.table, 7) == ["pick the cube"] * 3
+    assert table_texts(page.table, 5) == ["0", "2", "0"] and table_texts(page.table, 6) == ["", "⚑ 1", ""]
+    assert "dropped 2" in page.table.item(1, 6).toolTip()
     page.table.selectRow(1)
     player = page.player
     qtbot.waitUntil(lambda: player.episode is not None and player.episode["episode"] == 1, timeout=TIMEOUT_MS)
@@ -64,9 +64,10 @@ def test_episodes_playback_and_trim(qtbot, page_window, tmp_path):
     player.trim_start.setValue(3)
     player.slider.setValue(16)
     player.trim_end.setValue(19 - 16)
-    player.trim_button.click()
-    qtbot.waitUntil(lambda: "trimmed to 14 frames" in page.message.text(), timeout=TIMEOUT_MS)
-    assert table_texts(page.table, 1) == ["20", "14", "20"]
+    player.trim_button.click()  # a preview first; Confirm writes it
+    player.confirm_button.click()
+    qtbot.waitUntil(lambda: "trimmed: 20 → 14 frames" in page.message.text(), timeout=TIMEOUT_MS)
+    assert table_texts(page.table, 2) == ["20", "14", "20"]
     assert check_dataset(root) == []
 
 
@@ -80,7 +81,7 @@ def test_delete_restore_merge_validate(qtbot, page_window, tmp_path):
     assert page.table.rowCount() == 2 and page.trash.count() == 1
     page.trash.setCurrentRow(0)
     page.restore_button.click()
-    qtbot.waitUntil(lambda: "restored as episode(s) 2" in page.message.text() and not page.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "restored as episode 2" in page.message.text() and not page.busy, timeout=TIMEOUT_MS)
     assert page.table.rowCount() == 3 and page.trash.count() == 0
 
     other = write(tmp_path / "other", n=2, flagged=())
