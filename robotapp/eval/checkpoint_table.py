@@ -1,4 +1,5 @@
-"""Per-checkpoint results: which policy folders a path names, and the comparison table as CSV and JSON."""
+"""Per-checkpoint results: which policy folders a path names, where a checkpoint came from, and the comparison
+table as CSV and JSON (written, and read back)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from robotapp.eval.evaluate import EvalResult
+from robotapp.eval.evaluate import EvalEpisode, EvalResult
 
 COLUMNS = ["policy", "step", "episodes", "successes", "partial", "rate", "ci95_low", "ci95_high", "mean_episode_s"]
 
@@ -50,6 +51,27 @@ def write_table(results: list[EvalResult], base: str | Path) -> tuple[Path, Path
     json_path.write_text(json.dumps({"table": rows(results), "results": [r.as_dict() for r in results]},
                                     indent=2))
     return csv_path, json_path
+
+
+def read_table(path: str | Path) -> list[EvalResult]:
+    """The results a write_table JSON holds, in order; ValueError naming the file for anything else."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        return [EvalResult(r["policy"], r["rig"], r["seed"], [EvalEpisode(**e) for e in r["per_episode"]])
+                for r in data["results"]]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: not an evaluation table ({type(e).__name__}: {e})") from e
+
+
+def training_origin(policy_folder: str | Path) -> tuple[str, str]:
+    """(dataset, training run folder) a checkpoint was trained from, from its training state; ("", "") when it
+    does not say (a policy folder copied on its own)."""
+    try:
+        options = json.loads((Path(policy_folder) / "training_state.json").read_text()).get("options") or {}
+    except (OSError, ValueError, AttributeError):
+        return "", ""
+    return str(options.get("dataset") or ""), str(options.get("out") or "")
 
 
 def format_table(results: list[EvalResult]) -> str:

@@ -1,5 +1,6 @@
 """Application entry: the main window, on the rig used last time if its config is still there, else on the
-virtual rig (so a new user sees the whole app work before any hardware is plugged in)."""
+virtual rig (so a new user sees the whole app work before any hardware is plugged in). Closing the window (or
+Ctrl+Q) quits."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from robotapp.core.rig_opener import VIRTUAL
-from robotapp.services.rig_host import saved_rig_exists
+from .main_window import MainWindow, startup_rig
 
-from .main_window import MainWindow
-
-
-def startup_rig(last: str | None) -> str:
-    return last if saved_rig_exists(last) else VIRTUAL
+__all__ = ["run_gui", "startup_rig"]
 
 
 def run_gui(quit_after: float | None = None, rig: str | None = None) -> int:
@@ -26,9 +22,12 @@ def run_gui(quit_after: float | None = None, rig: str | None = None) -> int:
     # Python's cycle collector runs on whichever thread allocates; freeing a Qt object there while the window
     # thread frees another deadlocks (a Qt lock against the interpreter's). So it runs on the window's thread only.
     gc_timer = GarbageCollector(interval=0.5)  # noqa: F841 (kept alive by this frame for the app's lifetime)
-    window = MainWindow()
+    window = MainWindow()  # it opens again what was open last time: dataset, record settings, evaluations
     window.show()
-    window.open_rig(rig or startup_rig(window.settings.value("rig/last")))
+    if rig:
+        window.open_rig(rig)
+    else:
+        window.open_last_rig()
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), window.close)
         QTimer.singleShot(int(quit_after * 1000) + 50, app.quit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer
@@ -13,6 +13,8 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
 from robotapp.services.rig_host import RigHost
+
+from .shown_state import ShownState
 
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
 INFO_STYLE = "color: #1b5e20;"
@@ -76,6 +78,11 @@ class AppContext:
     host: RigHost
     watcher: Watcher
     settings: QSettings
+    state: ShownState = field(default=None)  # the one state every page shows (made from the host if not given)
+
+    def __post_init__(self):
+        if self.state is None:
+            self.state = ShownState(self.host)
 
 
 class MessageLine(QLabel):

@@ -1,14 +1,17 @@
 """Evaluate page: a checkpoint, a rig and a number of episodes -> an evaluation run on a worker
 (robotapp/jobs/eval_job.py) with live camera previews. The virtual world judges its own episodes; by hand
 (always on a real rig) S / F / P mark success / fail / partial, with a note. The tally carries a 95% interval;
-each finished run adds a row to the table comparing checkpoints. Below: replay a recorded episode."""
+each finished run adds a row to the table comparing checkpoints, which is kept on disk beside the window's settings
+and read back at start. A finished run offers "Record more" (into the dataset the policy was trained on) and
+"Train again" (that dataset and run, on the Train page). Below: replay a recorded episode."""
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from robotapp.core.rig_opener import VIRTUAL
+from robotapp.eval.checkpoint_table import read_table, training_origin, write_table
 from robotapp.eval.checkpoint_table import rows as table_rows
 from robotapp.jobs.eval_job import EvalJob, EvalSpec, EvalStopped
 
@@ -41,11 +45,15 @@ TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate",
 
 
 class EvaluatePage(Page):
+    record_more_requested = Signal(str)  # the dataset to record more episodes into
+    train_again_requested = Signal(str, str)  # the dataset and the training run folder
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.job: EvalJob | None = None
-        self.results = []  # EvalResult per finished run, the comparison table's rows
+        self.results = []  # EvalResult per finished run, the comparison table's rows (kept in results_path)
+        self._results_unreadable = False  # the file on disk did not read back: kept aside before writing it
         self.checkpoint = QLineEdit()
         self.checkpoint.setPlaceholderText("a checkpoint folder (run/checkpoints/<step> or run/last)")
         browse = QPushButton("Browse…")
@@ -73,6 +81,17 @@ class EvaluatePage(Page):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         self.message = MessageLine()
+        self.record_more_button = QPushButton("Record more")
+        self.record_more_button.clicked.connect(lambda: self.record_more_requested.emit(self.origin[0]))
+        self.train_again_button = QPushButton("Train again")
+        self.train_again_button.clicked.connect(lambda: self.train_again_requested.emit(*self.origin))
+        self.next_steps = QWidget()  # shown once a run finished whose checkpoint names its dataset
+        nx = QHBoxLayout(self.next_steps)
+        nx.setContentsMargins(0, 0, 0, 0)
+        nx.addWidget(self.record_more_button)
+        nx.addWidget(self.train_again_button)
+        self.next_steps.hide()
+        self.origin = ("", "")  # (dataset, training run) of the last finished run's checkpoint
 
         self.mark_box = QGroupBox("Judge the episode (keys S / F / P)")
         self.note = QLineEdit()
@@ -96,6 +115,7 @@ class EvaluatePage(Page):
         rb.addLayout(form)
         rb.addLayout(buttons)
         rb.addWidget(self.message)
+        rb.addWidget(self.next_steps)
         left.addWidget(run_box)
         left.addWidget(self.mark_box)
         self.log = QListWidget()
@@ -120,6 +140,7 @@ class EvaluatePage(Page):
         layout.addWidget(left_w)
         layout.addLayout(right, 1)
         self._timer = QTimer(self, interval=PREVIEW_MS, timeout=self._tick)
+        self._restore()
         self._update_buttons()
 
     # ------------------------------------------------------------------ form
@@ -203,9 +224,20 @@ class EvaluatePage(Page):
         self._timer.stop()
         self.results.append(result)
         self._fill_table()
+        saved = self._save_results()
         reopen = "; reopen the rig on the Rig page" if result.rig != VIRTUAL else ""
         self.message.info(f"{result.summary()} — {result.policy}{reopen}")
+        if saved:
+            self.message.error(saved)
+        self._offer_next_steps(result.policy)
         self._update_buttons()
+
+    def _offer_next_steps(self, policy: str) -> None:
+        self.origin = training_origin(policy)
+        dataset, run = self.origin
+        self.next_steps.setVisible(bool(dataset))
+        self.record_more_button.setToolTip(f"record more episodes into {dataset}")
+        self.train_again_button.setToolTip(f"train on {dataset} again" + (f" (run {run})" if run else ""))
 
     def _failed(self, exc: BaseException) -> None:
         self._tick()
@@ -224,12 +256,8 @@ class EvaluatePage(Page):
         while self.log.count() < len(job.lines):
             self.log.addItem(job.lines[self.log.count()])
             self.log.scrollToBottom()
-        s, n, lo, hi = job.tally()
-        waiting = job.waiting_for_mark
-        ask = f"  ·  episode {waiting + 1}: press S, F or P" if waiting is not None else ""
-        self.tally.setText(f"{s}/{n} success" + (f" ({100 * s / n:.0f}%, 95% CI [{100 * lo:.0f}%, {100 * hi:.0f}%])"
-                                                  if n else "") + f" of {job.spec.episodes}{ask}")
-        self.mark_box.setEnabled(waiting is not None)
+        self.tally.setText(tally_text(job))
+        self.mark_box.setEnabled(job.waiting_for_mark is not None)
         rig = job.rig
         if rig is not None and self.isVisible():
             for name, cam in list(rig.cameras.items()):
@@ -266,12 +294,77 @@ class EvaluatePage(Page):
         running = self.job is not None
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        self.next_steps.setEnabled(not running)
         self.mark_box.setEnabled(running and self.job.waiting_for_mark is not None)
+
+    # ------------------------------------------------------------------ kept for next time
+    @property
+    def results_path(self) -> Path:
+        """The comparison table on disk (plus a .csv beside it), next to the window's settings file."""
+        return Path(self.ctx.settings.fileName()).parent / "evaluations.json"
+
+    def _restore(self) -> None:
+        s = self.ctx.settings
+        self.checkpoint.setText(str(s.value("evaluate/checkpoint", "") or ""))
+        for key, box, kind in (("episodes", self.episodes, int), ("seed", self.seed, int),
+                               ("episode_time", self.episode_time, float)):
+            with contextlib.suppress(TypeError, ValueError):  # else the field keeps its default
+                box.setValue(kind(s.value(f"evaluate/{key}", box.value())))
+        with contextlib.suppress(TypeError, ValueError):  # one of the virtual rig's choices (a named rig's
+            self.rig.setCurrentIndex(min(max(int(s.value("evaluate/virtual_choice", 0)), 0), 1))  # comes later)
+        path = self.results_path
+        if not path.exists():
+            return
+        try:
+            self.results = read_table(path)
+        except ValueError as e:
+            self._results_unreadable = True
+            self.message.error(f"saved evaluations: {error_text(e)}")
+            return
+        self._fill_table()
+        if self.results:
+            last = self.results[-1]
+            self.tally.setText(f"last evaluation: {last.summary()} — {_short(last.policy)}")
+            self._offer_next_steps(last.policy)
+
+    def _save_results(self) -> str:
+        """Writes the table; returns a problem in one line ("" when saved). A file that did not read back is
+        moved aside first, never overwritten."""
+        path = self.results_path
+        try:
+            if self._results_unreadable and path.exists():
+                aside = path.with_name(f"{path.stem}.unreadable{path.suffix}")
+                path.replace(aside)
+                self._results_unreadable = False
+            write_table(self.results, path.with_suffix(""))
+        except OSError as e:
+            return f"saved evaluations: could not write {path}: {error_text(e)}"
+        return ""
+
+    def save_settings(self, settings) -> None:
+        settings.setValue("evaluate/checkpoint", self.checkpoint.text().strip())
+        settings.setValue("evaluate/episodes", self.episodes.value())
+        settings.setValue("evaluate/seed", self.seed.value())
+        settings.setValue("evaluate/episode_time", self.episode_time.value())
+        settings.setValue("evaluate/virtual_choice", self.rig.currentIndex() if self.rig.currentIndex() < 2 else 0)
 
     def shutdown(self) -> None:
         self._timer.stop()
         if self.job is not None:
             self.job.stop()
+
+
+def tally_text(job) -> str:
+    """The header while a run goes: which episode runs (or waits for a mark) and the successes so far, counted
+    over the episodes judged; at the end, the tally with its interval."""
+    s, n, lo, hi = job.tally()
+    total, waiting = job.spec.episodes, job.waiting_for_mark
+    so_far = f"{s}/{n} success ({100 * s / n:.0f}%, 95% CI [{100 * lo:.0f}%, {100 * hi:.0f}%])" if n else ""
+    if waiting is not None:
+        return f"episode {waiting + 1}/{total}: press S, F or P" + (f"  ·  {so_far} so far" if so_far else "")
+    if n < total and not (job.future is not None and job.future.done()):
+        return f"episode {n + 1}/{total} running" + (f"  ·  {so_far} so far" if so_far else "")
+    return f"{so_far} of {total}" if so_far else f"no episode judged of {total}"
 
 
 def _short(policy: str) -> str:

@@ -1,37 +1,48 @@
-"""The shell: a header with the rig's name and the E-STOP (always visible; Space whatever has the focus, see
-keys.py for the rule and its one exception), the pages, and the status bar. Timers drive everything: session
-events are drained and handed to the pages, the status bar is redrawn, and a heartbeat tells the session the
-window is alive (if the GUI thread hangs, the session holds the follower)."""
+"""The shell: a header with the rig's name, the state and the E-STOP (always visible; Space whatever has the
+focus, see keys.py for the rule and its one exception), the pages, and the status bar. Timers drive everything:
+session events are drained into the one shown state (shown_state.py) and handed to the pages, the header and the
+status bar are redrawn from that state, and a heartbeat tells the session the window is alive (if the GUI thread
+hangs, the session holds the follower). Ctrl+Q quits, asking first only while a recording or a training runs."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from robotapp.core.modes import ACTIVE, Mode
-from robotapp.services.rig_host import RigHost, settings_path
+from robotapp.core.modes import ACTIVE
+from robotapp.core.rig_opener import VIRTUAL
+from robotapp.dataset.layout import is_dataset
+from robotapp.services.rig_host import RigHost, saved_rig_exists, settings_path
 
 from .common import AppContext, MessageLine, Watcher, error_text
 from .dataset_page import DatasetPage
 from .evaluate_page import EvaluatePage
-from .keys import SpaceStop, takes_text
+from .keys import SpaceStop, shortcut, takes_text
 from .page import Page
 from .rig.rig_page import RigPage
 from .statusbar import StatusPanel
 from .teleop.teleop_page import TeleopPage
 from .train_page import TrainPage
 
+BADGE_STYLE = "font-weight: 700; color: white; border-radius: 5px; padding: 3px 10px; background: {};"
 ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 800; font-size: 15px; "
                "padding: 8px 22px; border-radius: 6px; } QPushButton:pressed { background: #8e0000; }")
+
+
+def startup_rig(last: str | None) -> str:
+    """The rig to open at start: the last one if its config is still there, else the virtual rig."""
+    return last if saved_rig_exists(last) else VIRTUAL
 
 
 class MainWindow(QMainWindow):
@@ -49,7 +60,9 @@ class MainWindow(QMainWindow):
 
         self.rig_label = QLabel()
         self.rig_label.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.state_badge = QLabel()  # the mode, E-STOP or FAULT, from the one shown state
         self.message = MessageLine()
+        self._problem_shown = ""  # the shown state's problem the header line was last given
         self.estop_button = QPushButton("E-STOP  (Space)")
         self.estop_button.setStyleSheet(ESTOP_STYLE)
         self.estop_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must never "click" another button
@@ -60,6 +73,7 @@ class MainWindow(QMainWindow):
         self.clear_button.setEnabled(False)
         header = QHBoxLayout()
         header.addWidget(self.rig_label)
+        header.addWidget(self.state_badge)
         header.addWidget(self.message, 1)
         header.addWidget(self.clear_button)
         header.addWidget(self.estop_button)
@@ -73,6 +87,9 @@ class MainWindow(QMainWindow):
         self.evaluate_page = EvaluatePage(self.ctx)
         self.train_page.evaluate_requested.connect(self.evaluate_checkpoint)
         self.dataset_page.train_requested.connect(self.train_dataset)
+        self.teleop_page.open_dataset_requested.connect(self.show_dataset)
+        self.evaluate_page.record_more_requested.connect(self.record_more)
+        self.evaluate_page.train_again_requested.connect(self.train_again)
         self.pages: list[Page] = [self.rig_page, self.teleop_page, self.dataset_page, self.train_page,
                                   self.evaluate_page]
         for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
@@ -98,6 +115,9 @@ class MainWindow(QMainWindow):
         # Space reaches the E-STOP before any focused widget; a text field or QShortcut cannot swallow it
         self.space_stop = SpaceStop(self, self.estop, self.follower_driven)
         QApplication.instance().installEventFilter(self.space_stop)
+        self.quit_shortcut = shortcut(QKeySequence("Ctrl+Q"), self, self.request_quit,
+                                      Qt.ShortcutContext.ApplicationShortcut)  # its dialogs too
+        self.quit_box: QMessageBox | None = None
         self._focus_page()  # not the first field of the chain when the window shows
 
     # ------------------------------------------------------------------ rig
@@ -107,6 +127,10 @@ class MainWindow(QMainWindow):
         self.watcher.watch(self.host.open(name), lambda _: self._rig_opened(),
                            lambda e: self.message.error(error_text(e)))
         self._refresh_status()
+
+    def open_last_rig(self) -> None:
+        """At start: the rig used last time if its config is still there, else the virtual rig."""
+        self.open_rig(startup_rig(self.settings.value("rig/last")))
 
     def _rig_opened(self) -> None:
         self.message.info(f"rig {self.host.rig_name!r} is open")
@@ -120,6 +144,23 @@ class MainWindow(QMainWindow):
 
     def train_dataset(self, path: str) -> None:
         self.train_page.set_dataset(path)
+        self.tabs.setCurrentWidget(self.train_page)
+
+    def show_dataset(self, path: str) -> None:
+        """The Dataset page with `path` loaded (a recording just finished into it)."""
+        self.dataset_page.path.setText(path)
+        self.dataset_page.open_dataset()
+        self.tabs.setCurrentWidget(self.dataset_page)
+
+    def record_more(self, dataset: str) -> None:
+        """More episodes into the dataset the evaluated policy was trained on."""
+        self.teleop_page.record.add_to(dataset)
+        self.tabs.setCurrentWidget(self.teleop_page)
+
+    def train_again(self, dataset: str, run: str) -> None:
+        self.train_page.set_dataset(dataset)
+        if run:
+            self.train_page.out.setText(run)
         self.tabs.setCurrentWidget(self.train_page)
 
     # ------------------------------------------------------------------ e-stop
@@ -144,8 +185,48 @@ class MainWindow(QMainWindow):
         session = self.host.session
         if session is None:
             return
-        self.watcher.watch(session.clear_estop(wait=False), lambda _: self.message.info("E-STOP cleared"),
+        self.watcher.watch(session.clear_estop(wait=False), lambda _: self._cleared(),
                            lambda e: self.message.error(error_text(e)))
+
+    def _cleared(self) -> None:
+        self._refresh_status()  # news only if the state agrees: a motor still at fault is shown as the fault
+        if not self.ctx.state.view().stopped:
+            self.message.info("E-STOP cleared")
+
+    # ------------------------------------------------------------------ quit
+    def busy_with(self) -> str:
+        """What quitting now would cut short ("" for nothing worth a question)."""
+        if self.ctx.state.view().recording or self.teleop_page.starting:
+            return "a recording is running (the episode in progress is saved)"
+        job = self.train_page.job
+        if job is not None and job.running:
+            return "a training run is going (it stops and saves a checkpoint)"
+        return ""
+
+    def request_quit(self) -> None:
+        """Ctrl+Q: close the window (which quits the app), asking first while something would be cut short."""
+        busy = self.busy_with()
+        if not busy:
+            self.close()
+            return
+        if self.quit_box is not None:  # already asking
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit robotapp?", f"Quit now? {busy[0].upper()}{busy[1:]}.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Quit")
+        box.button(QMessageBox.StandardButton.No).setText("Keep going")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda _: self._quit_answered(box.clickedButton() is
+                                                            box.button(QMessageBox.StandardButton.Yes)))
+        self.quit_box = box
+        box.open()  # not exec(): the window's timers, and the E-STOP, keep running while it asks
+
+    def _quit_answered(self, quit_now: bool) -> None:
+        if self.quit_box is not None:
+            self.quit_box.deleteLater()
+            self.quit_box = None
+        if quit_now:
+            self.close()
 
     # ------------------------------------------------------------------ focus
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt naming)
@@ -169,20 +250,39 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ timers
     def _dispatch_events(self) -> None:
-        for event in self.host.drain_events():
-            self.status.on_event(event)
+        events = self.host.drain_events()
+        for event in events:
+            self.ctx.state.on_event(event)  # first: a page handling the event sees the state it made
             for page in self.pages:
                 page.on_event(event)
+        if events:
+            self._refresh_status()  # the header and the status bar change with the pages, not up to 200 ms later
 
     def _refresh_status(self) -> None:
         host = self.host
         kind = "virtual rig" if host.is_virtual else f"rig {host.rig_name}" if host.rig_name else "no rig"
         self.rig_label.setText(f"robotapp · {kind}")
-        self.status.refresh(host)
-        snap = host.snapshot()
-        self.clear_button.setEnabled(snap is not None and snap.mode == Mode.ESTOP)
+        view = self.ctx.state.view()
+        self.status.render(view, host)
+        self._render_header(view)
         if host.state == "failed" and not self.message.is_error:
             self.message.error(host.error)
+
+    def _render_header(self, view) -> None:
+        self.clear_button.setEnabled(view.estop)
+        colour = "#c62828" if view.stopped or view.recording else "#ef6c00" if view.outside else \
+            "#2e7d32" if view.mode is not None else "#616161"
+        self.state_badge.setText(view.badge + (" · doctor: problem" if view.outside and not view.stopped else ""))
+        self.state_badge.setStyleSheet(BADGE_STYLE.format(colour))
+        problem = view.problem
+        if view.stopped and not self.message.is_error:
+            self.message.error(problem)  # a stop wins over news: "E-STOP cleared" never shows beside a fault
+        elif problem != self._problem_shown:  # announced once; news written later is not overwritten by it
+            if problem:
+                self.message.error(problem)
+            elif self.message.text() == self._problem_shown:
+                self.message.clear()  # the problem it named is gone
+        self._problem_shown = problem
 
     # ------------------------------------------------------------------ settings
     def _restore(self) -> None:
@@ -190,6 +290,9 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.tabs.setCurrentIndex(int(self.settings.value("window/page", 0)))
+        last_dataset = self.dataset_page.path.text().strip()
+        if last_dataset and is_dataset(last_dataset):
+            self.dataset_page.open_dataset()  # the dataset of last time, loaded again (its path alone is not)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -199,6 +302,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event):  # noqa: N802 (Qt naming)
+        if self.quit_box is not None:
+            self.quit_box.done(0)  # closed unanswered (counts as "keep going"): no dialog outlives the window
         QApplication.instance().removeEventFilter(self.space_stop)
         self.save_settings()
         for t in (self._events_timer, self._status_timer, self._heartbeat_timer):

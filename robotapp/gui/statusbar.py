@@ -1,16 +1,16 @@
-"""The status bar: which rig, the control loop's rate, the recording state and the last fault, redrawn from the
-session snapshot on the main window's timer."""
+"""The status bar: which rig, the mode, the control loop's rate, the recording state and the faults, redrawn on
+the main window's timer from the one shown state (shown_state.py) and the session's loop figures."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from robotapp.core.events import PROBLEMS, Event, Kind, ModeChanged, Reason
-from robotapp.core.modes import Mode
+from .shown_state import StateView
 
-FAULT_KINDS = PROBLEMS | {Kind.EPISODE_DISCARDED}  # shown as the last fault until the e-stop is cleared
 PHASES = {"warmup": "warm-up", "episode": "recording", "reset": "reset", "saving": "saving", "done": "finishing"}
+PLAIN = "padding: 0 8px;"
+ALERT = "padding: 0 8px; color: #b00020; font-weight: 600;"
 
 
 class StatusPanel(QWidget):
@@ -25,52 +25,41 @@ class StatusPanel(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         for w in (self.rig, self.mode, self.loop, self.recording, self.faults):
             layout.addWidget(w)
-            w.setStyleSheet("padding: 0 8px;")
+            w.setStyleSheet(PLAIN)
         layout.addStretch(1)
-        self.last_fault = ""
 
-    def refresh(self, host) -> None:
-        name = host.rig_name or "none"
-        self.rig.setText(f"rig: {name} ({host.state})")
-        snap = host.snapshot()
+    def render(self, view: StateView, host) -> None:
+        self.rig.setText(f"rig: {view.rig or 'none'} ({view.rig_state})")
+        self._show_faults(view)
+        snap = host.snapshot() if view.mode is not None else None
         if snap is None:
             self.mode.setText("mode: -")
             self.loop.setText("loop: -")
             self.recording.setText("not recording")
+            self.recording.setStyleSheet(PLAIN)
             return
-        self.mode.setText(f"mode: {snap.mode.value}")
-        target = host.config.control_hz
-        self.loop.setText(f"loop: {snap.loop_hz:.1f}/{target:g} Hz (p99 {snap.tick_ms_p99:.1f} ms)")
-        if snap.phase and snap.phase != "done":
-            self.recording.setText(f"{PHASES.get(snap.phase, snap.phase)}: episode "
-                                   f"{min(snap.episode + 1, snap.episodes_target)}/{snap.episodes_target} "
-                                   f"({snap.phase_remaining:.1f} s left)")
-            self.recording.setStyleSheet("padding: 0 8px; color: #b00020; font-weight: 600;")
+        self.mode.setText(f"mode: {view.mode.value}")
+        self.loop.setText(f"loop: {snap.loop_hz:.1f}/{host.config.control_hz:g} Hz (p99 {snap.tick_ms_p99:.1f} ms)")
+        if view.recording and view.phase in ("warmup", "episode", "reset"):
+            self.recording.setText(f"{PHASES[view.phase]}: episode "
+                                   f"{min(view.episode + 1, view.episodes_target)}/{view.episodes_target} "
+                                   f"({view.phase_remaining:.1f} s left)")
+        elif view.recording:
+            self.recording.setText(f"{PHASES.get(view.phase, 'finishing')}: {view.episode} episode(s) saved")
         else:
             self.recording.setText("not recording")
-            self.recording.setStyleSheet("padding: 0 8px;")
-        stopped = snap.mode in (Mode.FAULT, Mode.ESTOP)
-        if stopped and snap.message and not self.last_fault:
-            self.show_fault(snap.message)
-        if self.last_fault:
-            self._show(("fault: " if stopped else "last fault: ") + self.last_fault)
+        self.recording.setStyleSheet(ALERT if view.recording else PLAIN)
 
-    def on_event(self, event: Event) -> None:
-        if event.kind in FAULT_KINDS:
-            self.show_fault(event.message)
-        elif isinstance(event, ModeChanged) and event.reason == Reason.CLEARED:
-            self.last_fault = ""
-            self.faults.setText("faults: none")
-            self.faults.setStyleSheet("padding: 0 8px;")
-
-    def show_fault(self, message: str) -> None:
-        self.last_fault = message
-        self._show(f"fault: {message}")
-
-    def _show(self, text: str) -> None:
-        # elided to the room left in the status bar; the whole message is in the tooltip
+    def _show_faults(self, view: StateView) -> None:
+        text = view.fault_text
+        if not view.has_fault:
+            self.faults.setText(text)
+            self.faults.setToolTip("")
+            self.faults.setStyleSheet(PLAIN)
+            return
+        # elided to the room left in the status bar; the whole text is in the tooltip
         room = max(200, self.width() - sum(w.sizeHint().width() for w in (self.rig, self.mode, self.loop,
                                                                            self.recording)) - 40)
         self.faults.setText(self.faults.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room))
-        self.faults.setToolTip(self.last_fault)
-        self.faults.setStyleSheet("padding: 0 8px; color: #b00020; font-weight: 600;")
+        self.faults.setToolTip(text)
+        self.faults.setStyleSheet(ALERT)

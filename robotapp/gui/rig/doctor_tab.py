@@ -112,3 +112,9 @@ class DoctorTab(QWidget):
                 self.message.error(f"{r.problems} problem(s) found" + (f"; {notes}" if notes else ""))
             else:
                 self.message.info("no problems found" + (f"; {notes}" if notes else ""))
+            # the window's status bar and header show what the doctor found until a clean run
+            first = next((f"{arm} {h.motor}: {h.problem}" for arm, rows in r.health.items() for h in rows
+                          if h.problem), "")
+            found = r.error if r.state == "failed" else \
+                f"{r.problems} problem(s){f' ({first})' if first else ''}" if r.problems else ""
+            self.page.ctx.state.report("doctor", found)

@@ -1,5 +1,6 @@
 """Recording controls: the form (dataset, task, times, number of episodes), start / next / re-record / stop, the
-phase with its countdown, and one telemetry badge per saved episode (green, or amber when flagged)."""
+phase with its countdown, one telemetry badge per saved episode (green, or amber when flagged), and once a
+recording has saved episodes "Open in Dataset". The form is kept in the window's settings for the next start."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from robotapp.dataset.layout import is_dataset
 from robotapp.services.record_request import RecordRequest
 from robotapp.services.rig_host import default_dataset_dir
 
@@ -82,6 +84,10 @@ class RecordPanel(QGroupBox):
         self.next_button = QPushButton("Next →")
         self.rerecord_button = QPushButton("Re-record ←")
         self.stop_button = QPushButton("Stop (Esc)")
+        self.open_dataset_button = QPushButton("Open in Dataset")
+        self.open_dataset_button.setToolTip("the dataset just recorded, on the Dataset page")
+        self.open_dataset_button.hide()  # offered once a recording saved episodes
+        self.recorded = ""  # the dataset the last recording saved episodes into
         buttons = QHBoxLayout()
         for b in (self.start_button, self.next_button, self.rerecord_button, self.stop_button):
             buttons.addWidget(b)
@@ -105,6 +111,7 @@ class RecordPanel(QGroupBox):
         layout.addWidget(QLabel("Saved episodes (hover for telemetry):"))
         layout.addWidget(badge_scroll)
         layout.addWidget(self.message)
+        layout.addWidget(self.open_dataset_button)
         self.show_phase("", 0.0, 0, 0)
         self.set_recording(False)
 
@@ -122,6 +129,22 @@ class RecordPanel(QGroupBox):
     def set_virtual(self, virtual: bool) -> None:
         self.demonstrator.setEnabled(virtual and not self._recording)
         self.demonstrator.setVisible(virtual)
+
+    def recording_finished(self, dataset: str, saved: int) -> None:
+        """A recording into `dataset` ended: offer it on the Dataset page; more episodes go into it next time."""
+        if saved > 0 or is_dataset(dataset):
+            self.recorded = dataset
+            self.open_dataset_button.show()
+        if is_dataset(dataset) and self.dataset.text().strip() == dataset:
+            self.resume.setChecked(True)  # the folder holds a dataset now: a new one there would be refused
+
+    def add_to(self, dataset: str) -> None:
+        """Set the form to add episodes to `dataset` (Evaluate's "Record more")."""
+        if self._recording:
+            return
+        self.dataset.setText(dataset)
+        self.resume.setChecked(is_dataset(dataset))
+        self.message.info(f"more episodes go into {dataset}: press Start recording")
 
     def set_recording(self, recording: bool) -> None:
         self._recording = recording
@@ -166,6 +189,7 @@ class RecordPanel(QGroupBox):
 
     # -- settings -----------------------------------------------------------------------------------------------
     def restore(self, settings) -> None:
+        """The form as saved last time; a value that does not read back keeps the field's default."""
         def get(key, default, kind):
             value = settings.value(f"record/{key}")
             try:
@@ -178,11 +202,22 @@ class RecordPanel(QGroupBox):
         self.reset_time.setValue(get("reset_time", self.reset_time.value(), float))
         self.warmup_time.setValue(get("warmup_time", self.warmup_time.value(), float))
         self.episodes.setValue(get("episodes", self.episodes.value(), int))
-        self.demonstrator.setChecked(get("demonstrator", "false", str) == "true")
+        for key, box in self._checks():
+            box.setChecked(get(key, "true" if box.isChecked() else "false", str) == "true")
+        recorded = get("recorded", "", str)
+        if recorded and is_dataset(recorded):
+            self.recorded = recorded
+            self.open_dataset_button.show()
 
     def save(self, settings) -> None:
+        """Into the window's settings (also at each start, so a crash mid-recording keeps them)."""
         for key, value in (("dataset", self.dataset.text()), ("task", self.task.text()),
                            ("episode_time", self.episode_time.value()), ("reset_time", self.reset_time.value()),
                            ("warmup_time", self.warmup_time.value()), ("episodes", self.episodes.value()),
-                           ("demonstrator", "true" if self.demonstrator.isChecked() else "false")):
+                           ("recorded", self.recorded)):
             settings.setValue(f"record/{key}", value)
+        for key, box in self._checks():
+            settings.setValue(f"record/{key}", "true" if box.isChecked() else "false")
+
+    def _checks(self) -> tuple[tuple[str, QCheckBox], ...]:
+        return (("resume", self.resume), ("align", self.align), ("demonstrator", self.demonstrator))

@@ -1,13 +1,14 @@
 """Teleop & Record page: camera previews and leader-vs-follower plots on the left; teleop (with the align
 check), recording and, on the virtual rig, the virtual leader's hand on the right. In-window keys while the page
 is shown: → next episode (or skip the wait), ← re-record, Esc stop; Q/A … Y/H jog the virtual leader while the
-focus is in the page (a click on it; never while the focus is on another page)."""
+focus is in the page (a click on it; never while the focus is on another page). The mode, the alignment and
+whether a recording runs are rendered from the window's one shown state (shown_state.py), never kept here."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from robotapp.core.events import EpisodeSaved, Event, Kind, ModeChanged, Reason, RecordingDone
 from robotapp.core.modes import Mode
 from robotapp.core.telemetry import too_many_held
-from robotapp.gui.common import MessageLine, error_text
+from robotapp.gui.common import ERROR_STYLE, MessageLine, error_text
 from robotapp.gui.keys import shortcut
 from robotapp.gui.page import Page
 from robotapp.gui.teleop.joint_plots import JointPlots
@@ -32,9 +33,16 @@ from robotapp.gui.teleop.previews import CameraPreviews
 from robotapp.gui.teleop.record_panel import RecordPanel
 
 ENGAGED = {Mode.TELEOP, Mode.ALIGN, Mode.RECORD}
+MODE_WORDS = {  # what the follower does in each mode, under the mode's name
+    Mode.IDLE: "the follower is free", Mode.HOLD: "the follower holds its pose",
+    Mode.ALIGN: "moving the follower slowly onto the leader; it engages when aligned",
+    Mode.TELEOP: "the follower copies the leader", Mode.RECORD: "the follower copies the leader",
+    Mode.REPLAY: "a recorded episode drives the follower", Mode.POLICY: "a policy drives the follower"}
 
 
 class TeleopPage(Page):
+    open_dataset_requested = Signal(str)  # a dataset folder, for the Dataset page
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -70,6 +78,8 @@ class TeleopPage(Page):
         self.record.next_button.clicked.connect(self.next_episode)
         self.record.rerecord_button.clicked.connect(self.rerecord)
         self.record.stop_button.clicked.connect(self.stop_recording)
+        self.record.open_dataset_button.clicked.connect(
+            lambda: self.open_dataset_requested.emit(self.record.recorded))
         self.record.restore(ctx.settings)
         self.leader_panel = LeaderPanel(ctx)
 
@@ -98,13 +108,19 @@ class TeleopPage(Page):
         for k, (up, down) in enumerate(JOG_KEYS):
             for key, sign in ((up, 1), (down, -1)):
                 self.jog_shortcuts.append(shortcut(key, self, partial(self.leader_panel.jog, k, sign)))
-        self.recording = False
+        self.starting = False  # Start was pressed and the session has not answered yet
+        self._recording_into = ""  # the dataset of the recording started from this page
         self.timer = QTimer(self, interval=100, timeout=self.refresh)
         self.timer.start()
 
     @property
     def session(self):
         return self.ctx.host.session
+
+    @property
+    def recording(self) -> bool:
+        """A recording is starting or runs (the session's, as the whole window shows it)."""
+        return self.starting or self.ctx.state.view().recording
 
     def _command(self, what: str, fn, on_ok=None) -> None:
         """Send a session command without waiting; its refusal comes back as the one-line message."""
@@ -128,11 +144,8 @@ class TeleopPage(Page):
         self._command("Align check", lambda s: s.teleop(align=align, wait=False), lambda _: self._engaged())
 
     def _engaged(self) -> None:
-        snap = self.ctx.host.snapshot()  # a mode change publishes its snapshot at once
-        if snap is not None and snap.mode == Mode.ALIGN:
-            self.teleop_message.info("moving the follower slowly onto the leader; teleop engages when aligned")
-        else:
-            self.teleop_message.info("teleop engaged: the follower copies the leader")
+        self.teleop_message.clear()  # the mode line says what the follower does now
+        self.refresh()
 
     def disengage(self) -> None:
         self._command("Disengage", lambda s: s.hold(wait=False),
@@ -149,6 +162,9 @@ class TeleopPage(Page):
             self.record.message.error("Rig: no rig is open; open one on the Rig page")
             return
         self.record.message.info("starting…")
+        self.record.save(self.ctx.settings)  # kept now, not only when the window closes
+        self.starting = True
+        self._recording_into = request.dataset.strip()
         self.record.set_recording(True)
         self.record.clear_badges()
         self.setFocus()  # → ← Esc reach the page's shortcuts
@@ -156,10 +172,11 @@ class TeleopPage(Page):
                                self._start_failed)
 
     def _started(self, request) -> None:
-        self.recording = True
+        self.starting = False
         self.record.message.info(f"recording into {request.dataset}: → next, ← re-record, Esc stop")
 
     def _start_failed(self, e: BaseException) -> None:
+        self.starting = False
         self.record.set_recording(False)
         self.record.message.error(f"Start: {error_text(e)}")
 
@@ -177,9 +194,9 @@ class TeleopPage(Page):
 
     # -- events and timers --------------------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
-        if isinstance(event, ModeChanged) and event.kind == Kind.MODE and event.reason == Reason.ALIGNED:
-            self.teleop_message.info(f"{event.message}: the follower copies the leader")
-        elif isinstance(event, EpisodeSaved):
+        if isinstance(event, ModeChanged):  # a command's news is old once the mode changed: the mode line says it
+            self.teleop_message.clear()
+        if isinstance(event, EpisodeSaved):
             self.record.add_badge(event.episode, event.message, event.telemetry, event.flagged)
             held = int(event.telemetry.get("held_frames", 0))
             if too_many_held(event.frames, held):  # its time is right, but a tenth of it may be one still image
@@ -189,35 +206,43 @@ class TeleopPage(Page):
         elif event.kind == Kind.EPISODE_DISCARDED:
             self.record.message.error(event.message)
         elif isinstance(event, RecordingDone):
-            self.recording = False
             self.record.set_recording(False)
             text = f"{event.message}; {event.saved} episode(s) saved"
             if event.reason in (Reason.COMPLETED, Reason.STOPPED):  # finished, or stopped by the user
                 self.record.message.info(text)
             else:  # ended by an e-stop, a fault, the watchdog...
                 self.record.message.error(text)
-        elif event.kind in (Kind.FAULT, Kind.ESTOP, Kind.WATCHDOG):
-            self.teleop_message.error(event.message)
+            if self._recording_into:
+                self.record.recording_finished(self._recording_into, event.saved)
 
     def refresh(self) -> None:
         host = self.ctx.host
-        snap = host.snapshot()
         virtual = host.is_virtual
         self.record.set_virtual(virtual)
         self.leader_panel.setVisible(virtual)
         demo_recording = self.recording and self.record.demonstrator.isChecked()
         self.leader_panel.setEnabled(virtual and not demo_recording)
-        if snap is None:
+        view = self.ctx.state.view()
+        if view.mode is None:
             self.mode_label.setText(f"mode: - (rig {host.state})")
+            self.mode_label.setStyleSheet("font-weight: 600;")
             return
-        stopped = snap.mode in (Mode.FAULT, Mode.ESTOP)  # the message is the last fault's: only news while in it
-        self.mode_label.setText(f"mode: {snap.mode.value}" + (f" — {snap.message}" if stopped and snap.message else ""))
-        engaged = snap.mode in ENGAGED
-        self.engage_button.setEnabled(not engaged and not self.recording)
-        self.align_button.setEnabled(not engaged and not self.recording)
-        self.disengage_button.setEnabled(snap.mode in (Mode.TELEOP, Mode.ALIGN) and not self.recording)
-        self.record.show_phase(snap.phase if self.recording else "", snap.phase_remaining, snap.episode,
-                               snap.episodes_target)
+        if view.stopped:  # the fault (or e-stop) now, in red; never a fault that is over
+            words = view.session_fault or view.problem
+            self.mode_label.setStyleSheet(f"font-weight: 600; {ERROR_STYLE}")
+        else:
+            words = MODE_WORDS.get(view.mode, "")
+            self.mode_label.setStyleSheet("font-weight: 600;")
+        self.mode_label.setText(f"mode: {view.mode.value}" + (f" — {words}" if words else ""))
+        engaged = view.mode in ENGAGED
+        recording = self.starting or view.recording
+        self.engage_button.setEnabled(not engaged and not recording)
+        self.align_button.setEnabled(not engaged and not recording)
+        self.disengage_button.setEnabled(view.mode in (Mode.TELEOP, Mode.ALIGN) and not recording)
+        if recording == self.record.start_button.isEnabled():
+            self.record.set_recording(recording)  # the form follows the session, whoever started or ended it
+        self.record.show_phase(view.phase if view.recording else "", view.phase_remaining, view.episode,
+                               view.episodes_target)
 
     def save_settings(self, settings) -> None:
         self.record.save(settings)
