@@ -165,6 +165,7 @@ def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], No
         torch.manual_seed(opts.seed + 1000 * rank)
     model = policy
     if world > 1:
+        _grads_in_parameter_layout(policy)
         model = torch.nn.parallel.DistributedDataParallel(
             policy, device_ids=[device.index] if device.type == "cuda" else None)
 
@@ -215,6 +216,27 @@ def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], No
     return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
                        samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped,
                        budget_spent=spent)
+
+
+def _grads_in_parameter_layout(policy: torch.nn.Module) -> None:
+    """DDP copies each gradient into a bucket view with its parameter's strides, and warns ("Grad strides do not
+    match bucket view strides") when they differ. A 1x1 convolution's weight gradient comes back from the
+    convolution's backward with channels-last strides in its size-1 dimensions ([256, 128, 1, 1]: strides
+    (128, 1, 128, 128) against the weight's (128, 1, 1, 1)): the same elements in the same order, only the
+    strides of the size-1 dimensions differ. A hook gives such a gradient its parameter's strides, a free view."""
+    for p in policy.parameters():
+        if p.requires_grad and 1 in p.shape:
+            p.register_hook(lambda g, p=p: _with_strides_of(g, p))
+
+
+def _with_strides_of(grad: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    if grad.stride() == param.stride():
+        return grad
+    same_where_it_counts = all(n == 1 or a == b for n, a, b in zip(grad.shape, grad.stride(), param.stride(),
+                                                                  strict=True))
+    if same_where_it_counts:  # strides of size-1 dimensions address nothing: a view
+        return grad.as_strided(grad.shape, param.stride(), grad.storage_offset())
+    return torch.empty_strided(param.shape, param.stride(), dtype=grad.dtype, device=grad.device).copy_(grad)
 
 
 def _bf16_is_fast(device: torch.device) -> bool:
