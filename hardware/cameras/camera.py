@@ -8,6 +8,7 @@ consumers share one array, and a consumer drawing on it would corrupt everyone e
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -123,10 +124,19 @@ class Camera(ABC):
     def stats(self) -> CameraStats:
         now = time.monotonic()
         with self._cond:
-            recent = [t for t in self._arrivals if t >= now - self.FPS_WINDOW_S]
+            # newest first, stopping at the window's edge: ~fps items, not the whole history (the control loop
+            # asks every tick; scanning all 4096 arrivals took 8% of the interpreter under load)
+            recent = list(itertools.takewhile(lambda t: t >= now - self.FPS_WINDOW_S, reversed(self._arrivals)))
+            recent.reverse()
             span = recent[-1] - recent[0] if len(recent) >= 2 else 0.0
             fps = (len(recent) - 1) / span if span > 0 else 0.0
             return CameraStats(fps, self._frames, self._drops, self._reconnects, self._error)
+
+    @property
+    def drops(self) -> int:
+        """Frames the source should have produced that we failed to get (the cheap part of `stats`)."""
+        with self._cond:
+            return self._drops
 
     @property
     def is_connected(self) -> bool:

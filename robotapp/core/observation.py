@@ -84,7 +84,7 @@ class ObservationBuilder:
                 if name not in self._last_images:
                     raise
                 seqs[name] = CAMERA_GONE
-            drops[name] = cam.stats.drops
+            drops[name] = cam.drops
             values[image_key(name)] = self._last_images[name]
         return Observation(values, seqs, drops)
 
