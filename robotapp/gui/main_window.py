@@ -34,6 +34,7 @@ from .rig.rig_page import RigPage
 from .statusbar import StatusPanel
 from .teleop.teleop_page import TeleopPage
 from .train_page import TrainPage
+from .window_size import fit_to_screen, keep_on_screen
 
 BADGE_STYLE = "font-weight: 700; color: white; border-radius: 5px; padding: 3px 10px; background: {};"
 ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 800; font-size: 15px; "
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self.watcher = Watcher(self)
         self.ctx = AppContext(self.host, self.watcher, settings)
         self.setWindowTitle("robotapp")
-        self.resize(1360, 860)
+        fit_to_screen(self)  # a laptop's 1280×800 to a large monitor; a saved geometry replaces it (_restore)
 
         self.rig_label = QLabel()
         self.rig_label.setStyleSheet("font-size: 15px; font-weight: 600;")
@@ -289,6 +290,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            keep_on_screen(self)  # saved on a bigger monitor, or one that is gone
         self.tabs.setCurrentIndex(int(self.settings.value("window/page", 0)))
         last_dataset = self.dataset_page.path.text().strip()
         if last_dataset and is_dataset(last_dataset):

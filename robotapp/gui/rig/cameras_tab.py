@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,8 @@ class CameraCard(QFrame):
         super().__init__(parent)
         self.row = row
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # as big as its thumbnail and fields, whatever room the tab has: a stretched card is mostly gap
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.image = QLabel()
         self.image.setFixedSize(THUMB_W, THUMB_W * 3 // 4)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -62,6 +65,7 @@ class CamerasTab(QWidget):
         self.cards: list[CameraCard] = []
         self.strip = QWidget()
         self.strip_layout = QHBoxLayout(self.strip)
+        self.strip_layout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.strip_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(self.strip)

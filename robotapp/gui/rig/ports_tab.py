@@ -60,6 +60,7 @@ class PortsTab(QWidget):
             combo.setCurrentText(role)
             self.table.setCellWidget(r, len(COLUMNS) - 1, combo)
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()  # a role box is taller than a dense text row: never cut
         for r, p in enumerate(ports):
             if p.device == select:
                 self.table.selectRow(r)

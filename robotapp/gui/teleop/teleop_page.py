@@ -83,21 +83,26 @@ class TeleopPage(Page):
         self.record.restore(ctx.settings)
         self.leader_panel = LeaderPanel(ctx)
 
-        side = QWidget()
+        side = QWidget()  # scrolls on a short screen: the record form and the virtual leader's hand
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 6, 0)
-        for w in (teleop, self.record, self.leader_panel):
+        for w in (self.record, self.leader_panel):
             sl.addWidget(w)
         sl.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(470)
-        scroll.setMaximumWidth(520)
+        column = QWidget()  # the mode and the teleop buttons stay in view above what scrolls
+        cl = QVBoxLayout(column)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(teleop)
+        cl.addWidget(scroll, 1)
+        column.setMinimumWidth(470)
+        column.setMaximumWidth(520)
         layout = QHBoxLayout(self)
         layout.addWidget(left, 1)
-        layout.addWidget(scroll)
+        layout.addWidget(column)
 
         self.shortcuts = {}
         for key, fn in ((Qt.Key.Key_Right, self.next_episode), (Qt.Key.Key_Left, self.rerecord),
@@ -214,6 +219,8 @@ class TeleopPage(Page):
                 self.record.message.error(text)
             if self._recording_into:
                 self.record.recording_finished(self._recording_into, event.saved)
+        if isinstance(event, ModeChanged | RecordingDone):
+            self.refresh()  # with the header and the status bar, not up to a timer tick later
 
     def refresh(self) -> None:
         host = self.ctx.host
