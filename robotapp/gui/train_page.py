@@ -1,25 +1,32 @@
 """Train page: dataset, policy, preset and steps -> a training run in a separate process (the CLI's trainer, see
 robotapp/jobs/training_job.py). A timer tails its train_log.csv: the loss curve, it/s and ETA, the checkpoint
 list. Stop sends SIGTERM (the trainer saves the step it reached); Resume continues the run from its last
-checkpoint; "Evaluate this checkpoint" opens the Evaluate page with it selected."""
+checkpoint; "Evaluate this checkpoint" opens the Evaluate page with it selected.
+
+Before the first logged step (loading torch, the dataset, the frame cache) the progress line says what the
+trainer is doing, with the seconds so far. What the trainer prints (library warnings included) stays in the
+run's log file, named under the chart, never shown raw. The runs already on disk are listed with their curves,
+and the one shown last is shown again next time."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from robotapp.core.field_error import FieldError, raise_first
 from robotapp.jobs.training_job import (
+    OUTPUT_FILE,
     POLICIES,
     PRESETS,
     TrainingJob,
@@ -40,6 +48,7 @@ from robotapp.services.rig_host import default_dataset_dir
 from .common import MessageLine, error_text
 from .loss_plot import LossPlot
 from .page import Page
+from .train_runs import CompactList, RunsList
 
 POLL_MS = 250
 
@@ -75,7 +84,12 @@ class TrainPage(Page):
         self.out.setPlaceholderText(str(default_runs_dir() / "act-run"))
         self.overrides = QLineEdit()
         self.overrides.setPlaceholderText('config overrides as JSON, e.g. {"chunk_size": 50}')
+        for spin in (self.steps, self.save_every, self.log_every, self.processes):
+            spin.setMinimumWidth(110)  # 7-digit step counts fit without being cut
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels above their fields
+        form.setVerticalSpacing(8)
         form.addRow("Dataset", ds_row)
         form.addRow("Policy", self.policy)
         form.addRow("Preset", self.preset)
@@ -98,38 +112,52 @@ class TrainPage(Page):
         self.message = MessageLine()
         self.progress = QLabel("no run")
         self.progress.setStyleSheet("font-size: 14px; font-weight: 600;")
-        self.output = QLabel()
-        self.output.setStyleSheet("color: #555; font-family: monospace;")
-        self.output.setWordWrap(True)
+        self.progress.setWordWrap(True)
+        self.log_note = QLabel()  # where the trainer's own output (warnings included) is kept
+        self.log_note.setStyleSheet("color: #555;")
+        self.log_note.setWordWrap(True)
+        self.log_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.ckpt_list = QListWidget()
+        self.runs = RunsList()
+        self.runs.run_selected.connect(self.show_run)
+        self.ckpt_list = CompactList()
+        self.ckpt_list.setMinimumHeight(90)
         self.eval_button = QPushButton("Evaluate this checkpoint")
         self.eval_button.clicked.connect(self._evaluate_selected)
-        ckpt_box = QGroupBox("Checkpoints")
+        ckpt_box = QGroupBox("Checkpoints of this run")
         cb = QVBoxLayout(ckpt_box)
-        cb.addWidget(self.ckpt_list)
+        cb.addWidget(self.ckpt_list, 1)
         cb.addWidget(self.eval_button)
 
-        left = QVBoxLayout()
         run_box = QGroupBox("Training run")
         rb = QVBoxLayout(run_box)
         rb.addLayout(form)
         rb.addLayout(buttons)
         rb.addWidget(self.message)
-        left.addWidget(run_box)
-        left.addWidget(ckpt_box, 1)
         left_w = QWidget()
-        left_w.setLayout(left)
-        left_w.setMaximumWidth(460)
+        left = QVBoxLayout(left_w)
+        left.setContentsMargins(0, 0, 6, 0)
+        left.addWidget(run_box)
+        left.addWidget(self.runs, 1)
+        left.addWidget(ckpt_box, 1)
+        scroll = QScrollArea()  # a small screen scrolls the form instead of squeezing its fields
+        scroll.setWidget(left_w)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(400)
+        scroll.setMaximumWidth(540)
 
         self.loss = LossPlot()
         right = QVBoxLayout()
         right.addWidget(self.progress)
         right.addWidget(self.loss, 1)
-        right.addWidget(self.output)
+        right.addWidget(self.log_note)
         layout = QHBoxLayout(self)
-        layout.addWidget(left_w)
+        layout.addWidget(scroll)
         layout.addLayout(right, 1)
+        self._started_at = 0.0
+        self.shown_run = ""  # the run folder whose curve and checkpoints are shown
 
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self._restore()
@@ -174,9 +202,13 @@ class TrainPage(Page):
             self.message.error(error_text(e))
             return
         self.job = job
+        self.shown_run = spec.out
         self.loss.set_rows(job.rows)
         self.message.info(("resuming " if resume else "training ") + f"{spec.policy} into {spec.out}")
+        self._started_at = time.monotonic()
         self.progress.setText("starting the trainer…")
+        self.log_note.setText(f"the trainer's own output (warnings included): {job.output_path}")
+        self.runs.refresh(Path(spec.out).parent, select=spec.out)
         self._timer.start()
         self._update_buttons()
 
@@ -193,7 +225,6 @@ class TrainPage(Page):
         self.loss.add_rows(job.poll())
         self._show_progress()
         self._fill_checkpoints()
-        self.output.setText(job.tail(2))
         if not job.running:
             self.loss.add_rows(job.poll())
             self._timer.stop()
@@ -202,14 +233,20 @@ class TrainPage(Page):
             if code == 0:
                 self.message.info(f"training ended at step {int(job.rows[-1]['step']) if job.rows else 0}")
             else:
-                self.message.error(f"the trainer exited with code {code}: {job.tail(1)}")
+                self.message.error(f"the trainer exited with code {code}: {job.failure()}")
             self._show_progress()
             self._fill_checkpoints()
+            self.runs.refresh()
             self._update_buttons()
 
     def _show_progress(self) -> None:
         job = self.job
-        if job is None or not job.rows:
+        if job is None:
+            return
+        if not job.rows:  # loading: say what, and that time passes
+            if job.running:
+                seconds = time.monotonic() - self._started_at
+                self.progress.setText(f"{job.progress() or 'starting the trainer'}…  ({seconds:.0f} s)")
             return
         last = job.rows[-1]
         its = 1000 / last["step_ms"] if last.get("step_ms", 0) > 0 else math.nan
@@ -217,6 +254,29 @@ class TrainPage(Page):
         eta_text = "" if eta is None or not job.running else f"  ·  ETA {_duration(eta)}"
         self.progress.setText(f"step {int(last['step'])}/{job.spec.steps}  ·  loss {last['loss']:.4f}  ·  "
                               f"{its:.2f} it/s{eta_text}")
+
+    # ------------------------------------------------------------------ runs on disk
+    def show_run(self, path: str) -> None:
+        """Show a run on disk: its curve, its checkpoints, where it stopped; its folder becomes the run folder
+        (so Resume continues it). Not while a run trains: the chart is that run's."""
+        if self.job is not None and self.job.running:
+            self.runs.refresh(select=self.job.spec.out)
+            self.message.error("runs: a training run is going; its curve stays shown until it ends")
+            return
+        self.job = None
+        self.shown_run = path
+        self.out.setText(path)
+        rows = read_log(Path(path) / "train_log.csv")
+        self.loss.set_rows(rows)
+        if rows:
+            last = rows[-1]
+            self.progress.setText(f"{Path(path).name}: step {int(last['step'])}  ·  loss {last['loss']:.4f}  "
+                                  f"(on disk)")
+        else:
+            self.progress.setText(f"{Path(path).name}: no logged step")
+        output = Path(path) / OUTPUT_FILE
+        self.log_note.setText(f"the trainer's own output (warnings included): {output}" if output.is_file() else "")
+        self._fill_checkpoints()
 
     def _fill_checkpoints(self) -> None:
         out = self._run_dir()
@@ -234,7 +294,7 @@ class TrainPage(Page):
     def _run_dir(self) -> str:
         if self.job is not None:
             return self.job.spec.out
-        return self.out.text().strip() or self.out.placeholderText()
+        return self.shown_run
 
     def _evaluate_selected(self) -> None:
         item = self.ckpt_list.currentItem()
@@ -254,18 +314,21 @@ class TrainPage(Page):
     def _restore(self) -> None:
         s = self.ctx.settings if self.ctx is not None else None
         if s is None:
+            self.runs.refresh(default_runs_dir())
             return
         self.dataset.setText(str(s.value("train/dataset", "")))
         self.out.setText(str(s.value("train/out", "")))
         self.steps.setValue(int(s.value("train/steps", 2000)))
-        if self.out.text():
-            self.loss.set_rows(read_log(Path(self.out.text()) / "train_log.csv"))
-            self._fill_checkpoints()
+        run = str(s.value("train/run", "") or self.out.text())
+        self.runs.refresh(Path(run).parent if run else default_runs_dir(), select=run or None)
+        if run and Path(run).is_dir():
+            self.show_run(run)
 
     def save_settings(self, settings) -> None:
         settings.setValue("train/dataset", self.dataset.text())
         settings.setValue("train/out", self.out.text())
         settings.setValue("train/steps", self.steps.value())
+        settings.setValue("train/run", self._run_dir())
 
     def shutdown(self) -> None:
         """The window closes: a running trainer is asked to stop (it saves a checkpoint and exits)."""

@@ -1,6 +1,9 @@
 """A training run as a separate process: the same trainer as the CLI (its worker, `python -m robotapp.cli.train_worker`), started from a
 dataclass (an argument list, never a shell string), followed by tailing its train_log.csv, stopped with SIGTERM
-(the trainer finishes the step and saves a checkpoint) and resumed with --resume. Qt-free: the window polls it."""
+(the trainer finishes the step and saves a checkpoint) and resumed with --resume. Qt-free: the window polls it.
+
+The trainer's own output (its progress lines, library warnings, an error) goes to the run's log file,
+OUT/trainer_output.txt; the window shows what `progress()` makes of it, never the raw lines."""
 
 from __future__ import annotations
 
@@ -64,7 +67,7 @@ class TrainSpec:
     def argv(self) -> list[str]:
         args = [sys.executable, "-m", WORKER, "--dataset", str(self.dataset), "--out", str(self.out),
                 "--policy", self.policy, "--preset", self.preset, "--steps", str(self.steps),
-                "--save-every", str(self.save_every), "--log-every", str(self.log_every), "--no-progress"]
+                "--save-every", str(self.save_every), "--log-every", str(self.log_every)]
         for key, value in self.settings.items():
             args += ["--set", f"{key}={json.dumps(value)}"]
         if self.num_threads:
@@ -74,6 +77,69 @@ class TrainSpec:
         if self.resume:
             args.append("--resume")
         return args
+
+
+OUTPUT_FILE = "trainer_output.txt"
+# What the trainer prints before its first step -> what the window says (robotapp.cli.train_worker's
+# "progress: ..." lines and the trainer's frame-cache lines); the newest such line is the stage it is in.
+PROGRESS = (
+    ("progress: ", "{}"),
+    ("decoding videos into the frame cache: ", "building the frame cache: {}"),
+    ("frame cache: ", "building the policy and taking the first step"),
+)
+
+
+def progress_of(text: str) -> str:
+    """The stage the trainer's output `text` says it is in, or '' when it has said none yet."""
+    for line in reversed(text.splitlines()):
+        for prefix, words in PROGRESS:
+            if line.startswith(prefix):
+                return words.format(line[len(prefix):].strip())
+    return ""
+
+
+def failure_of(text: str) -> str:
+    """The line that says why the trainer failed: its own 'train: ...' line, else an exception's last line."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if line.startswith("train: "):
+            return line
+    for line in reversed(lines):
+        head = line.split(":", 1)[0]
+        if head.endswith(("Error", "Exception", "Interrupt")) and " " not in head:
+            return line
+    return lines[-1] if lines else ""
+
+
+@dataclass
+class RunSummary:
+    """A training run found on disk: its folder, the last logged step and loss, its checkpoints."""
+
+    path: Path
+    step: int
+    loss: float
+    checkpoints: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def find_runs(folder: str | Path) -> list[RunSummary]:
+    """The training runs directly inside `folder` (a train_log.csv or a checkpoint in them), newest first."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    runs = []
+    for d in root.iterdir():
+        log = d / "train_log.csv"
+        if not d.is_dir() or not (log.is_file() or checkpoints(d)):
+            continue
+        rows = read_log(log)
+        last = rows[-1] if rows else {}
+        runs.append((max(log.stat().st_mtime if log.is_file() else 0.0, d.stat().st_mtime),
+                     RunSummary(d, int(last.get("step", 0)), last.get("loss", math.nan), len(checkpoints(d)))))
+    return [r for _, r in sorted(runs, key=lambda t: t[0], reverse=True)]
 
 
 def read_log(path: str | Path) -> list[dict]:
@@ -118,6 +184,7 @@ class TrainingJob:
         self.rows: list[dict] = []
         self.output: deque[str] = deque(maxlen=50)  # the trainer's stderr/stdout lines, newest last
         self._out_file = None
+        self._output_start = 0
 
     def start(self) -> None:
         raise_first(self.spec.problems())
@@ -129,7 +196,8 @@ class TrainingJob:
             self._header = list(self.rows[0]) if self.rows else None
         else:
             self.log_path.unlink(missing_ok=True)
-        self._out_file = open(out / "trainer_output.txt", "ab")  # noqa: SIM115 - closed in poll/close
+        self._out_file = open(out / OUTPUT_FILE, "ab")  # noqa: SIM115 - closed in poll/close
+        self._output_start = self._out_file.tell()  # a resumed run's file holds the earlier runs' lines too
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         nice = self.spec.nice
         self._proc = subprocess.Popen(self.spec.argv(), stdout=self._out_file, stderr=subprocess.STDOUT,
@@ -175,14 +243,29 @@ class TrainingJob:
         self.rows += new
         return new
 
-    def tail(self, lines: int = 3) -> str:
-        p = Path(self.spec.out) / "trainer_output.txt"
+    @property
+    def output_path(self) -> Path:
+        """The run's log file: everything the trainer printed (warnings included)."""
+        return Path(self.spec.out) / OUTPUT_FILE
+
+    def _output_tail(self, size: int = 8000) -> str:
+        p = self.output_path
         if not p.is_file():
             return ""
         with open(p, "rb") as f:
-            f.seek(max(0, p.stat().st_size - 4000))
-            text = f.read().decode(errors="replace")
-        return "\n".join(text.strip().splitlines()[-lines:])
+            f.seek(max(self._output_start, p.stat().st_size - size))
+            return f.read().decode(errors="replace")
+
+    def tail(self, lines: int = 3) -> str:
+        return "\n".join(self._output_tail().strip().splitlines()[-lines:])
+
+    def progress(self) -> str:
+        """What the trainer is doing before its first logged step ('' when it has not said yet)."""
+        return progress_of(self._output_tail())
+
+    def failure(self) -> str:
+        """Why the trainer failed, in its own one line."""
+        return failure_of(self._output_tail())
 
     def eta_s(self) -> float | None:
         if not self.rows:
