@@ -119,6 +119,9 @@ class EvaluatePage(Page):
         left.addWidget(run_box)
         left.addWidget(self.mark_box)
         self.log = QListWidget()
+        self.log.setWordWrap(True)  # a long line wraps in the narrow column instead of running off its edge
+        self.log.setResizeMode(QListWidget.ResizeMode.Adjust)  # and wraps again when the window is resized
+        self.log.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left.addWidget(self.log, 1)
         left_w = QWidget()
         left_w.setLayout(left)

@@ -162,6 +162,12 @@ def test_named_controls_are_whole_on_a_laptop(qtbot, tmp_path, size):
         assert not whole_problem(evaluate.log, window, "Evaluate log"), whole_problem(evaluate.log, window, "log")
         lines = evaluate.log.viewport().height() // evaluate.log.fontMetrics().height()
         assert lines >= 5, f"the Evaluate log shows {lines} line(s)"
+        # a long line of the log wraps in its column: nothing runs off its right edge
+        evaluate.log.addItem("episode 10/10 (seed 9): fail (cube left 5.8 cm outside the zone) in 20.0 s [3/10, 2 s]")
+        qtbot.waitUntil(lambda: evaluate.log.visualItemRect(evaluate.log.item(0)).height() > 0, timeout=5000)
+        row = evaluate.log.visualItemRect(evaluate.log.item(0))
+        assert row.right() < evaluate.log.viewport().width(), f"a log line {row.width()} wide in a " \
+            f"{evaluate.log.viewport().width()} wide log"
     finally:
         window.close()
 
