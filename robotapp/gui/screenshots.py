@@ -1,14 +1,19 @@
-"""Save a screenshot of each page of the app, driven on the virtual rig as a user would, into a folder:
+"""Save a screenshot of each page of the app, driven on the virtual rig as a user would, into a folder per
+window size:
 
-    .venv/bin/python -m robotapp.gui.screenshots docs/screenshots
+    .venv/bin/python -m robotapp.gui.screenshots docs/screenshots                     # 1280x800 and 1920x1080
+    .venv/bin/python -m robotapp.gui.screenshots /tmp/shots --size 1600x1000
 
-Runs offscreen (QT_QPA_PLATFORM=offscreen unless a display is set). User files go to a temporary ROBOTAPP_HOME,
-so taking screenshots never touches your calibrations, rig configs or window settings. The virtual servos are served
-in-process rather than on ptys: on a busy machine a pty's server thread can miss a bus timeout, and a fault
-banner is not what these pictures are for (the window is the same either way)."""
+Each moment of the story is shot at every size (the window is resized, laid out again, grabbed), so the pictures
+at each size show the same state. Runs offscreen (QT_QPA_PLATFORM=offscreen unless a display is set). User files
+go to a temporary ROBOTAPP_HOME, so taking screenshots never touches your calibrations, rig configs or window
+settings. The virtual servos are served in-process rather than on ptys: on a busy machine a pty's server thread
+can miss a bus timeout, and a fault banner is not what these pictures are for (the window is the same either
+way)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -17,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-SIZE = (1440, 900)
+SIZES = ((1280, 800), (1920, 1080))  # the smallest screen the window is laid out for, and a common large one
 # a small ACT for the pictures: trains 120 steps in well under a minute on a laptop CPU
 SMALL_ACT = dict(image_size=(48, 64), vision_backbone="small_cnn", backbone_width=8, dim_model=32, n_heads=4,
                  dim_feedforward=64, n_encoder_layers=1, n_decoder_layers=1, n_vae_encoder_layers=1, latent_dim=8,
@@ -40,8 +45,8 @@ def _pump(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
-def take(out_dir: Path) -> list[Path]:
-    from PySide6.QtCore import QSettings
+def take(out_dir: Path, sizes=SIZES) -> list[Path]:
+    from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
     from robotapp.services.rig_host import RigHost
@@ -52,7 +57,8 @@ def take(out_dir: Path) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(Path(os.environ["ROBOTAPP_HOME"]) / "gui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(RigHost(virtual_options={"transport": "inprocess"}), settings=settings)
-    window.resize(*SIZE)
+    window.setWindowState(Qt.WindowState.WindowNoState)  # not maximized on the offscreen screen: sized below
+    window.resize(*sizes[0])
     window.show()
     window.open_rig("virtual")
     host = window.host
@@ -60,11 +66,16 @@ def take(out_dir: Path) -> list[Path]:
     saved: list[Path] = []
 
     def shot(name: str) -> None:
-        _pump(app, 0.3)
-        path = out_dir / f"{name}.png"
-        window.grab().save(str(path))
-        saved.append(path)
-        print(f"saved {path}", flush=True)
+        for width, height in sizes:
+            window.resize(width, height)
+            wait_until(app, lambda w=width, h=height: (window.width(), window.height()) == (w, h), 5,
+                       f"the window at {width}x{height} (its minimum is larger)")
+            _pump(app, 0.3)
+            path = out_dir / f"{width}x{height}" / f"{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(path))
+            saved.append(path)
+            print(f"saved {path}", flush=True)
 
     rig = window.rig_page
     window.tabs.setCurrentWidget(rig)
@@ -108,6 +119,10 @@ def take(out_dir: Path) -> list[Path]:
     rig.doctor.start()
     wait_until(app, lambda: rig.doctor.run is None and rig.doctor.health.rowCount() == 12, 30, "the doctor")
     shot("rig_doctor")
+    for _spec, box in rig.doctor.inject:  # a clean check again: the injected problems are not the story's
+        box.setChecked(False)
+    rig.doctor.start()
+    wait_until(app, lambda: rig.doctor.run is None and not window.ctx.state.view().outside, 30, "a clean doctor")
 
     teleop = window.teleop_page
     window.tabs.setCurrentWidget(teleop)
@@ -183,15 +198,28 @@ def take(out_dir: Path) -> list[Path]:
     return saved
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1280x800") from None
+    if width < 640 or height < 480:
+        raise argparse.ArgumentTypeError(f"{text} is smaller than 640x480")
+    return width, height
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0] if args else "docs/screenshots")
+    parser = argparse.ArgumentParser(prog="python -m robotapp.gui.screenshots", description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", default="docs/screenshots", help="folder (a subfolder per size)")
+    parser.add_argument("--size", action="append", type=parse_size, metavar="WxH",
+                        help="window size, repeatable (default: 1280x800 and 1920x1080)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("MUJOCO_GL", "egl")
     with tempfile.TemporaryDirectory(prefix="robotapp-screenshots-") as home:
         os.environ["ROBOTAPP_HOME"] = home
-        take(out.resolve())
+        take(Path(args.out).resolve(), tuple(args.size or SIZES))
     return 0
 
 
