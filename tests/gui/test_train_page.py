@@ -1,6 +1,7 @@
 """Train page: a tiny ACT run in a separate process (the CLI's trainer). The curve is the CSV, the window stays
 responsive while it trains, stop saves a checkpoint and resume continues, a checkpoint opens the Evaluate page,
-bad input names its field."""
+bad input names its field; progress shows before the first step, the trainer's warnings stay in its log file, the
+loss axis is logarithmic in plain numbers over whole steps, and the runs on disk are listed (the last one kept)."""
 
 import json
 import time
@@ -8,6 +9,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel
 
 from robotapp.jobs.training_job import read_log
 from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
@@ -114,3 +116,94 @@ def test_bad_input_names_the_field(qtbot, page_window, dataset, tmp_path, field,
     (page.resume_button if field == "resume" else page.start_button).click()
     assert page.message.is_error and page.message.text().startswith(message), page.message.text()
     assert page.job is None
+
+
+class LabelRecorder:
+    """Every text a label shows, sampled by a 20 ms timer (the page's own poll is 250 ms)."""
+
+    def __init__(self, parent, label, until):
+        self.texts: list[str] = []
+        self._label, self._until = label, until
+        self.timer = QTimer(parent, interval=20, timeout=self._tick)
+        self.timer.start()
+
+    def _tick(self):
+        if self._until():
+            self.timer.stop()
+        elif not self.texts or self.texts[-1] != self._label.text():
+            self.texts.append(self._label.text())
+
+
+def test_progress_before_the_first_step_and_no_library_warning_in_the_window(qtbot, page_window, dataset, tmp_path):
+    page = page_window.train_page
+    fill(page, dataset, tmp_path / "run", steps=4)
+    page.processes.setValue(2)  # data parallel: where torch's DDP warned about gradient strides
+    seen = LabelRecorder(page, page.progress, lambda: page.job is not None and bool(page.job.rows))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.job is not None and not page.job.running and not page._timer.isActive(),
+                    timeout=TRAIN_TIMEOUT_MS)
+    assert "training ended at step 4" in page.message.text(), page.job.tail(5)
+    said = [t for t in seen.texts if t.endswith(" s)")]  # "<what the trainer does>…  (N s)"
+    assert any(w in t for t in said for w in ("training processes", "loading the trainer", "opening the dataset",
+                                              "frame cache", "first step")), seen.texts
+    output = (tmp_path / "run" / "trainer_output.txt").read_text()
+    assert "progress: " in output and "Grad strides" not in output  # the DDP warning is fixed at its cause
+    shown = " ".join(w.text() for w in page.findChildren(QLabel))
+    assert "Warning" not in shown and "warn(" not in shown  # the trainer's own lines stay in its log file
+    assert str(tmp_path / "run" / "trainer_output.txt") in page.log_note.text()
+
+
+def test_loss_axis_is_logarithmic_with_plain_labels_and_whole_steps(qtbot, page_window, tmp_path):
+    page = page_window.train_page
+    page.loss.set_rows([{"step": s, "loss": 3.0 * 0.5 ** (s / 2)} for s in range(1, 10)])
+    plot = page.loss.plot.getPlotItem()
+    assert page.loss.loss_axis.logMode
+    (x0, x1), (y0, y1) = plot.vb.viewRange()
+    for axis, low, high in ((page.loss.loss_axis, y0, y1), (page.loss.step_axis, x0, x1)):
+        levels = axis.tickValues(low, high, 400)
+        values = [v for _, vs in levels for v in vs]
+        assert len(values) >= 2
+        labels = axis.tickStrings(values, 1.0, levels[0][0])
+        assert all("e" not in s and "×" not in s and "⁻" not in s for s in labels), labels
+        [float(s) for s in labels]  # plain numbers
+        if axis is page.loss.step_axis:
+            assert all(float(v).is_integer() for v in values), values
+    assert "×" not in page.loss.loss_axis.labelString()
+
+
+def write_run(folder, losses, checkpoint_steps=()):
+    folder.mkdir(parents=True)
+    rows = ["step,epoch,loss,step_ms"] + [f"{s},0,{loss},100" for s, loss in enumerate(losses, start=1)]
+    (folder / "train_log.csv").write_text("\n".join(rows) + "\n")
+    for step in checkpoint_steps:
+        (folder / "checkpoints" / f"{step:06d}").mkdir(parents=True)
+        (folder / "checkpoints" / f"{step:06d}" / "config.json").write_text("{}")
+    return folder
+
+
+def test_lists_the_runs_on_disk_with_their_curves_and_remembers_the_last(qtbot, tmp_path):
+    runs = tmp_path / "runs"
+    first = write_run(runs / "act-first", [2.0, 1.5, 1.2])
+    second = write_run(runs / "act-second", [0.9, 0.7, 0.4, 0.3, 0.25], checkpoint_steps=(2, 5))
+    w = make_window(qtbot, tmp_path / "gui.ini", open_rig=False)
+    page = w.train_page
+    page.runs.refresh(runs)
+    assert sorted(page.runs.paths()) == [str(first), str(second)]
+    item = next(page.runs.list.item(i) for i in range(page.runs.list.count())
+                if page.runs.list.item(i).text().startswith("act-second"))
+    page.runs.list.setCurrentItem(item)  # as a click does
+    x, y = page.loss.data()
+    csv_rows = read_log(second / "train_log.csv")
+    assert list(x) == [r["step"] for r in csv_rows]
+    np.testing.assert_allclose(y, [r["loss"] for r in csv_rows])
+    assert page.progress.text().startswith("act-second: step 5") and "no run" not in page.progress.text()
+    assert [page.ckpt_list.item(i).text() for i in range(page.ckpt_list.count())] == ["step 2", "step 5"]
+    assert page.out.text() == str(second)  # Resume continues the run shown
+    w.close()
+
+    again = make_window(qtbot, tmp_path / "gui.ini", open_rig=False)  # the same settings file: the next start
+    page = again.train_page
+    assert page.runs.selected() == str(second)
+    assert list(page.loss.data()[0]) == [1, 2, 3, 4, 5]
+    assert page.progress.text().startswith("act-second: step 5")
+    again.close()
