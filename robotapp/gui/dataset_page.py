@@ -172,8 +172,8 @@ class DatasetPage(Page):
         self.open_dataset()
 
     def open_dataset(self, note: str | None = None, select: int | None = None) -> None:
-        """Open the folder in the path field; `note` replaces the summary message ("" keeps the message);
-        `select`: the episode to select (else the first)."""
+        """Open the folder in the path field; `note` replaces the summary ("" keeps the message); `select`: the
+        episode to select (else the first)."""
         root = self._root()
         if not root:
             self.message.error("dataset: give a folder")
@@ -200,11 +200,13 @@ class DatasetPage(Page):
         for r, text in enumerate(flag_texts):  # the flags in full, on hover
             self.table.item(r, COLUMNS.index("flags")).setToolTip(text)
         self.trash.clear()
-        for t in trash:
+        for t in trash:  # named as it was, and when it was recorded: its old number is taken now
             recorded = recorded_label(t.recorded_at)
             self.trash.addItem(f"was episode {t.original_index}" + (f" · recorded {recorded}" if recorded else "")
                                + f" · {t.length} frames")
-            self.trash.item(self.trash.count() - 1).setData(256, t.id)
+            item = self.trash.item(self.trash.count() - 1)
+            item.setData(256, t.id)
+            item.setData(257, f"episode {t.original_index}" + (f" (recorded {recorded})" if recorded else ""))
         flagged = sum(1 for r in rows if r[COLUMNS.index("flags")])
         if note:
             self.message.info(note)
@@ -270,16 +272,15 @@ class DatasetPage(Page):
         from robotapp.dataset.trash import restore
 
         ids = [i.data(256) for i in items]
-        was = [i.text().split(" · ")[0].removeprefix("was ") for i in items]
+        was = [i.data(257) for i in items]
         self._forget_undo()
         self._job("restoring from the trash", lambda: restore(root, ids),
-                  lambda eps: self.open_dataset(note=f"{', '.join(was)} (from the trash) restored as "
-                                                     f"{numbers(eps)}, at the end; no other episode was renumbered",
+                  lambda eps: self.open_dataset(note=f"{'; '.join(was)} back from the trash as {numbers(eps)}, "
+                                                     "at the end; no other episode was renumbered",
                                                 select=eps[0]), edits=True)
 
     def trim(self, episode: int, start: int, end: int) -> None:
-        """Confirmed in the player's preview (which checks the marks): cut the frames on disk, keeping what Undo
-        trim needs."""
+        """Confirmed in the player's preview (which checks the marks): cut on disk, keeping what Undo needs."""
         from robotapp.dataset.trim import trim_episode_undoable
 
         root, before = self._root(), self.player.frame_count()
@@ -289,8 +290,7 @@ class DatasetPage(Page):
 
     def _trimmed(self, episode: int, start: int, end: int, before: int, n: int, undo) -> None:
         self.trim_undo = undo
-        if undo is not None:
-            self.player.show_undo(f"Undo trim of episode {episode}")
+        self.player.show_undo(f"Undo trim of episode {episode}" if undo is not None else None)
         self.open_dataset(note=f"episode {episode} trimmed: {before} → {n} frames (cut {start} at the start, "
                                f"{end} at the end); Undo trim puts them back", select=episode)
 

@@ -55,7 +55,7 @@ class EpisodePlayer(QWidget):
         self.plot.setLabel("bottom", "frame")
         for side in ("left", "bottom"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" scale: degrees and frames as they are
-        self.legend = self.plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+        self.legend = self.plot.addLegend(offset=(5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 200))
         self.plot.scene().sigMouseClicked.connect(self._plot_clicked)
         self.cursor = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#333", width=1))
         self.plot.addItem(self.cursor)
@@ -172,6 +172,7 @@ class EpisodePlayer(QWidget):
         for box in (self.trim_start, self.trim_end):
             box.setMaximum(max(0, n - 2))
             box.setValue(0)
+        self._show_cuts()
         self._set_range()
         self._timer.setInterval(int(1000 / episode["fps"]))
         self.slider.setValue(0)
@@ -236,6 +237,8 @@ class EpisodePlayer(QWidget):
         n = self.frame_count()
         self.cut_start.setRegion((0, self.trim_start.value()))
         self.cut_end.setRegion((n - 1 - self.trim_end.value(), n - 1))
+        self.cut_start.setVisible(self.trim_start.value() > 0)  # an empty region still draws its edges
+        self.cut_end.setVisible(self.trim_end.value() > 0)
 
     # ------------------------------------------------------------------ trim preview
     def preview_trim(self) -> None:

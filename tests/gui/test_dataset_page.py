@@ -81,7 +81,7 @@ def test_delete_restore_merge_validate(qtbot, page_window, tmp_path):
     assert page.table.rowCount() == 2 and page.trash.count() == 1
     page.trash.setCurrentRow(0)
     page.restore_button.click()
-    qtbot.waitUntil(lambda: "restored as episode 2" in page.message.text() and not page.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "back from the trash as episode 2" in page.message.text() and not page.busy, timeout=TIMEOUT_MS)
     assert page.table.rowCount() == 3 and page.trash.count() == 0
 
     other = write(tmp_path / "other", n=2, flagged=())
