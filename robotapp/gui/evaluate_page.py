@@ -192,6 +192,7 @@ class EvaluatePage(Page):
         self.message.info(f"evaluating {job.spec.checkpoint} on {job.spec.episodes} episode(s)…")
         self.ctx.watcher.watch(job.start(), self._finished, self._failed)
         self._timer.start()
+        self._tick()  # the header says which episode runs from the start, not "no evaluation yet"
 
     def stop(self) -> None:
         if self.job is not None:

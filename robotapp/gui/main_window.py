@@ -107,18 +107,19 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
 
         self._events_timer = QTimer(self, interval=50, timeout=self._dispatch_events)
-        self._status_timer = QTimer(self, interval=200, timeout=self._refresh_status)
+        self._status_timer = QTimer(self, interval=200, timeout=self.render_state)
         self._heartbeat_timer = QTimer(self, interval=250, timeout=self.host.heartbeat)
         for t in (self._events_timer, self._status_timer, self._heartbeat_timer):
             t.start()
         self._restore()
-        self._refresh_status()
+        self.render_state()
         # Space reaches the E-STOP before any focused widget; a text field or QShortcut cannot swallow it
         self.space_stop = SpaceStop(self, self.estop, self.follower_driven)
         QApplication.instance().installEventFilter(self.space_stop)
         self.quit_shortcut = shortcut(QKeySequence("Ctrl+Q"), self, self.request_quit,
                                       Qt.ShortcutContext.ApplicationShortcut)  # its dialogs too
         self.quit_box: QMessageBox | None = None
+        self._closed = False
         self._focus_page()  # not the first field of the chain when the window shows
 
     # ------------------------------------------------------------------ rig
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
         self.message.info(f"opening rig {name!r}...")
         self.watcher.watch(self.host.open(name), lambda _: self._rig_opened(),
                            lambda e: self.message.error(error_text(e)))
-        self._refresh_status()
+        self.render_state()
 
     def open_last_rig(self) -> None:
         """At start: the rig used last time if its config is still there, else the virtual rig."""
@@ -149,8 +150,7 @@ class MainWindow(QMainWindow):
 
     def show_dataset(self, path: str) -> None:
         """The Dataset page with `path` loaded (a recording just finished into it)."""
-        self.dataset_page.path.setText(path)
-        self.dataset_page.open_dataset()
+        self.dataset_page.open_folder(path)
         self.tabs.setCurrentWidget(self.dataset_page)
 
     def record_more(self, dataset: str) -> None:
@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
             self.message.error("E-STOP: evaluation stopped; its follower is held")
         else:
             self.message.error("E-STOP: no rig is open")
-        self._refresh_status()
+        self.render_state()
 
     def follower_driven(self) -> bool:
         """Something drives a follower now (then Space is the E-STOP in a text field as well; keys.py)."""
@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
                            lambda e: self.message.error(error_text(e)))
 
     def _cleared(self) -> None:
-        self._refresh_status()  # news only if the state agrees: a motor still at fault is shown as the fault
+        self.render_state()  # news only if the state agrees: a motor still at fault is shown as the fault
         if not self.ctx.state.view().stopped:
             self.message.info("E-STOP cleared")
 
@@ -257,9 +257,10 @@ class MainWindow(QMainWindow):
             for page in self.pages:
                 page.on_event(event)
         if events:
-            self._refresh_status()  # the header and the status bar change with the pages, not up to 200 ms later
+            self.render_state()  # the header and the status bar change with the pages, not up to 200 ms later
 
-    def _refresh_status(self) -> None:
+    def render_state(self) -> None:
+        """The header and the status bar, drawn from the one shown state (timers call it; so may a test)."""
         host = self.host
         kind = "virtual rig" if host.is_virtual else f"rig {host.rig_name}" if host.rig_name else "no rig"
         self.rig_label.setText(f"robotapp · {kind}")
@@ -304,6 +305,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event):  # noqa: N802 (Qt naming)
+        if self._closed:  # closed already (Ctrl+Q, then the owner's close): nothing left to shut down
+            super().closeEvent(event)
+            return
+        self._closed = True
         if self.quit_box is not None:
             self.quit_box.done(0)  # closed unanswered (counts as "keep going"): no dialog outlives the window
         QApplication.instance().removeEventFilter(self.space_stop)
