@@ -14,6 +14,7 @@ import sys
 
 from robotapp.cli.argtypes import ArgumentParser
 from robotapp.cli.cmd_train import add_train_arguments, run_train
+from robotapp.dataset.layout import is_dataset
 
 PROG = "robotapp.cli.train_worker"
 
@@ -43,7 +44,8 @@ PROGRESS_PREFIX = "progress: "  # robotapp.jobs.training_job reads these lines (
 
 
 def _progress_lines(args):
-    quiet = args.no_progress or int(os.environ.get("RANK", "0")) != 0
+    # a folder that is no dataset is refused in the trainer's one error line, with no progress said before it
+    quiet = args.no_progress or int(os.environ.get("RANK", "0")) != 0 or not is_dataset(args.dataset)
 
     def say(what: str) -> None:
         if not quiet:
