@@ -129,6 +129,7 @@ class EvaluatePage(Page):
 
         self.tally = QLabel("no evaluation yet")
         self.tally.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.tally.setWordWrap(True)  # a long checkpoint name wraps instead of running off the column
         self.previews = QHBoxLayout()
         self.preview_labels: dict[str, QLabel] = {}
         self.table = make_table(TABLE_COLUMNS)
@@ -328,7 +329,9 @@ class EvaluatePage(Page):
         self._fill_table()
         if self.results:
             last = self.results[-1]
-            self.tally.setText(f"last evaluation: {last.summary()} — {_short(last.policy)}")
+            lo, hi = last.interval
+            self.tally.setText(f"last evaluation: {success_text(last.successes, len(last.episodes), lo, hi)} — "
+                               f"{_short(last.policy)}")
             self._offer_next_steps(last.policy)
 
     def _save_results(self) -> str:
@@ -358,12 +361,16 @@ class EvaluatePage(Page):
             self.job.stop()
 
 
+def success_text(s: int, n: int, lo: float, hi: float) -> str:
+    return f"{s}/{n} success ({100 * s / n:.0f}%, 95% CI [{100 * lo:.0f}%, {100 * hi:.0f}%])"
+
+
 def tally_text(job) -> str:
     """The header while a run goes: which episode runs (or waits for a mark) and the successes so far, counted
     over the episodes judged; at the end, the tally with its interval."""
     s, n, lo, hi = job.tally()
     total, waiting = job.spec.episodes, job.waiting_for_mark
-    so_far = f"{s}/{n} success ({100 * s / n:.0f}%, 95% CI [{100 * lo:.0f}%, {100 * hi:.0f}%])" if n else ""
+    so_far = success_text(s, n, lo, hi) if n else ""
     if waiting is not None:
         return f"episode {waiting + 1}/{total}: press S, F or P" + (f"  ·  {so_far} so far" if so_far else "")
     if n < total and not (job.future is not None and job.future.done()):

@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
                            lambda e: self.message.error(error_text(e)))
 
     def _cleared(self) -> None:
+        self._dispatch_events()  # the clear's own event first: the state shown is the one after it
         self.render_state()  # news only if the state agrees: a motor still at fault is shown as the fault
         if not self.ctx.state.view().stopped:
             self.message.info("E-STOP cleared")

@@ -4,7 +4,7 @@ the main window's timer from the one shown state (shown_state.py) and the sessio
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from .shown_state import StateView
 
@@ -23,10 +23,14 @@ class StatusPanel(QWidget):
         self.faults = QLabel("faults: none")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        for w in (self.rig, self.mode, self.loop, self.recording, self.faults):
+        for w in (self.rig, self.mode, self.loop, self.recording):
             layout.addWidget(w)
             w.setStyleSheet(PLAIN)
-        layout.addStretch(1)
+            w.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)  # never squeezed
+        # the faults take the room left and give way first: a long one is elided (whole in the tooltip)
+        self.faults.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.faults.setStyleSheet(PLAIN)
+        layout.addWidget(self.faults, 1)
 
     def render(self, view: StateView, host) -> None:
         self.rig.setText(f"rig: {view.rig or 'none'} ({view.rig_state})")
@@ -57,9 +61,7 @@ class StatusPanel(QWidget):
             self.faults.setToolTip("")
             self.faults.setStyleSheet(PLAIN)
             return
-        # elided to the room left in the status bar; the whole text is in the tooltip
-        room = max(200, self.width() - sum(w.sizeHint().width() for w in (self.rig, self.mode, self.loop,
-                                                                           self.recording)) - 40)
-        self.faults.setText(self.faults.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room))
+        room = self.faults.contentsRect().width() - 16  # its padding
+        self.faults.setText(self.faults.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(room, 80)))
         self.faults.setToolTip(text)
         self.faults.setStyleSheet(ALERT)

@@ -128,7 +128,7 @@ def test_evaluation_results_are_kept_on_disk_and_offer_the_next_step(qtbot, tmp_
         page = second.evaluate_page
         assert not page.message.is_error, page.message.text()
         assert table_texts(page.table, 1) == ["2"] and table_texts(page.table, 2) == ["1"]
-        assert page.tally.text().startswith("last evaluation: success: 0/1")
+        assert page.tally.text() == "last evaluation: 0/1 success (0%, 95% CI [0%, 79%]) — run/000002"
         assert page.checkpoint.text() == str(run_dir / "checkpoints" / "000002")
         assert (page.episodes.value(), page.episode_time.value()) == (1, 1.0)
         assert not page.next_steps.isHidden()  # the last run's next steps are offered again
