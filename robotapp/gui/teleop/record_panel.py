@@ -141,6 +141,7 @@ class RecordPanel(QGroupBox):
     def add_to(self, dataset: str) -> None:
         """Set the form to add episodes to `dataset` (Evaluate's "Record more")."""
         if self._recording:
+            self.message.error(f"Dataset folder: a recording is running; stop it to record into {dataset}")
             return
         self.dataset.setText(dataset)
         self.resume.setChecked(is_dataset(dataset))
