@@ -5,6 +5,9 @@ reason the session's watchdog and heartbeat limits are wider than the app's: a t
 by other jobs would hold the follower (tests/core cover those limits; these tests cover the window)."""
 
 import gc
+import json
+import os
+import tempfile
 
 import pytest
 from pyqtgraph.util.garbage_collector import GarbageCollector
@@ -16,6 +19,16 @@ from robotapp.services.rig_host import RigHost
 
 OPEN_TIMEOUT_MS = 60_000
 VIRTUAL = {"width": 160, "height": 120, "transport": "inprocess"}
+
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    # the offscreen platform's one screen is 800×800, smaller than any the window is laid out for (1280×800 up);
+    # a desktop's 1920×1080 instead, set before the tests' QApplication starts (test_layout.py sizes its own)
+    _screen = {"name": "desktop", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96,
+               "logicalBaseDpi": 96, "dpr": 1}
+    _config = os.path.join(tempfile.mkdtemp(prefix="robotapp-test-screen-"), "screen.json")
+    with open(_config, "w") as f:
+        json.dump({"screens": [_screen]}, f)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_config}"
 
 
 def make_window(qtbot, settings_file, open_rig=True) -> MainWindow:
