@@ -147,6 +147,11 @@ class RecordPanel(QGroupBox):
         self.resume.setChecked(is_dataset(dataset))
         self.message.info(f"more episodes go into {dataset}: press Start recording")
 
+    @property
+    def locked(self) -> bool:
+        """The form is locked for a recording (set_recording)."""
+        return self._recording
+
     def set_recording(self, recording: bool) -> None:
         self._recording = recording
         for w in self.form_widgets:

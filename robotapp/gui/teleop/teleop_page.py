@@ -246,7 +246,7 @@ class TeleopPage(Page):
         self.engage_button.setEnabled(not engaged and not recording)
         self.align_button.setEnabled(not engaged and not recording)
         self.disengage_button.setEnabled(view.mode in (Mode.TELEOP, Mode.ALIGN) and not recording)
-        if recording == self.record.start_button.isEnabled():
+        if recording != self.record.locked:
             self.record.set_recording(recording)  # the form follows the session, whoever started or ended it
         self.record.show_phase(view.phase if view.recording else "", view.phase_remaining, view.episode,
                                view.episodes_target)
