@@ -38,8 +38,12 @@ def engage_teleop(window, qtbot) -> None:
 
 def give_focus(qtbot, window, page, widget) -> None:
     window.tabs.setCurrentWidget(page)
-    widget.setFocus(Qt.FocusReason.MouseFocusReason)  # as a click on it would
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=2000)
+
+    def focused() -> bool:  # asked again until it holds: a page refresh may take the focus back in between
+        if QApplication.focusWidget() is not widget:
+            widget.setFocus(Qt.FocusReason.MouseFocusReason)  # as a click on it would
+        return QApplication.focusWidget() is widget
+    qtbot.waitUntil(focused, timeout=10_000)
 
 
 def text_of(widget) -> str | None:

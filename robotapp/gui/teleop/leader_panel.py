@@ -82,10 +82,10 @@ class LeaderPanel(QGroupBox):
         leader = self.leader
         if leader is None:
             return
-        self._setup_names()
         q = leader.positions()
-        self._updating = True
+        self._updating = True  # also while the ranges are set: a clamped value is no command to the hand
         try:
+            self._setup_names()
             for k, slider in enumerate(self.sliders):
                 if not slider.isSliderDown():
                     slider.setValue(int(round(q[k])))
