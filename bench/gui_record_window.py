@@ -23,7 +23,8 @@ def record_in_window(plan, work: Path, timeout: float, drive, size_fps) -> dict:
 
     app = QApplication.instance() or QApplication(["robotapp-bench"])
     width, height, fps = size_fps
-    host = RigHost(virtual_options={"cameras": CAMS, "width": width, "height": height, "camera_fps": fps})
+    host = RigHost(virtual_options={"cameras": CAMS, "width": width, "height": height, "camera_fps": fps,
+                                    "transport": os.environ.get("BENCH_TRANSPORT", "pty")})
     window = MainWindow(host, QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat))
     window.show()
     window.tabs.setCurrentWidget(window.teleop_page)

@@ -5,6 +5,7 @@
 import json
 
 from robotapp.gui.common import table_texts
+from robotapp.gui.dataset_rows import COLUMNS
 from robotapp.jobs.training_job import read_log
 from tests.policies.helpers import TINY_ACT
 
@@ -28,7 +29,7 @@ def test_record_train_evaluate(window, qtbot, tmp_path):
     ds.path.setText(str(root))
     ds.open_button.click()
     qtbot.waitUntil(lambda: ds.reader is not None and not ds.busy, timeout=30_000)
-    assert ds.table.rowCount() == 3 and table_texts(ds.table, 6) == ["pick up the red cube"] * 3
+    assert ds.table.rowCount() == 3 and table_texts(ds.table, COLUMNS.index("task")) == ["pick up the red cube"] * 3
     qtbot.waitUntil(lambda: ds.player.episode is not None, timeout=30_000)  # episode 0 plays
 
     ds._train()  # "Train on it"
