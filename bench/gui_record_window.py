@@ -23,8 +23,9 @@ def record_in_window(plan, work: Path, timeout: float, drive, size_fps) -> dict:
 
     app = QApplication.instance() or QApplication(["robotapp-bench"])
     width, height, fps = size_fps
+    transport = {"transport": os.environ["BENCH_TRANSPORT"]} if os.environ.get("BENCH_TRANSPORT") else {}
     host = RigHost(virtual_options={"cameras": CAMS, "width": width, "height": height, "camera_fps": fps,
-                                    "transport": os.environ.get("BENCH_TRANSPORT", "pty")})
+                                    **transport})
     window = MainWindow(host, QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat))
     window.show()
     window.tabs.setCurrentWidget(window.teleop_page)

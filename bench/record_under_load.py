@@ -55,8 +55,8 @@ LOADED = ("b", "c")
 # The targets
 QUIET_JITTER_MS, LOADED_JITTER_MS, LOADED_RATE, LOADED_HELD = 2.0, 4.0, 0.97, 0.005
 FRAME_SLACK = 1.0
-# How the emulated servos meet the bus: "pty" (as the app opens the virtual rig) or "inprocess" (--transport)
-TRANSPORT = os.environ.get("BENCH_TRANSPORT", "pty")
+# How the emulated servos meet the bus: the app's default (in-process), or BENCH_TRANSPORT=pty to compare
+TRANSPORT_OPTION = {"transport": os.environ["BENCH_TRANSPORT"]} if os.environ.get("BENCH_TRANSPORT") else {}
 WAIT = threading.Event()  # never set: .wait(s) is an interruptible pause between polls
 
 
@@ -110,7 +110,7 @@ def record_headless(plan, timeout: float) -> dict:
     from robotapp.core.rig_opener import open_rig
     from robotapp.core.session import Session
 
-    rig = open_rig(cameras=CAMS, width=WIDTH, height=HEIGHT, camera_fps=FPS, transport=TRANSPORT)
+    rig = open_rig(cameras=CAMS, width=WIDTH, height=HEIGHT, camera_fps=FPS, **TRANSPORT_OPTION)
     try:
         session = Session(rig, SessionConfig(control_hz=HZ, fps=FPS)).start()
         try:

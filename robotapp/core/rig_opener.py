@@ -23,8 +23,12 @@ ROLES = ("leader", "follower")
 
 def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320,
              height: int = 240, camera_fps: float = 30.0, realtime: bool = True, seed: int = 0,
-             wire_timing: bool = False, transport: str = "pty") -> Rig:
-    """The camera/size/realtime options apply to the virtual rig; a real rig takes them from its config."""
+             wire_timing: bool = False, transport: str = "inprocess") -> Rig:
+    """The camera/size/realtime options apply to the virtual rig; a real rig takes them from its config.
+    The virtual arms' servos meet the bus in this process by default (the same bytes through pyserial, no
+    thread hop): over a pty each packet and reply waits for the kernel's tty worker, which runs at normal priority
+    and on a busy machine held the control loop ~10 ms per tick (bench/record_under_load.py, docs/benchmarks.md
+    P7). transport="pty" puts them on a pseudo-terminal any process can open."""
     if name == VIRTUAL:
         return open_virtual_rig(cameras=cameras, width=width, height=height, camera_fps=camera_fps,
                                 realtime=realtime, seed=seed, wire_timing=wire_timing, transport=transport)
@@ -61,7 +65,7 @@ def connect_arm(profile: ArmProfile | str, port: str, arm_id: str, *, latency_ms
 
 
 def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camera_fps=30.0, realtime=True,
-                     seed=0, wire_timing=False, transport="pty") -> Rig:
+                     seed=0, wire_timing=False, transport="inprocess") -> Rig:
     from hardware.virtual.arms import run_scripted_calibration
     from hardware.virtual.sim import SimRig
 

@@ -147,7 +147,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if own_rig:
         shape = policy.config.input_features[keys[0]]["shape"] if keys else [3, 240, 320]
         rig = open_rig(cameras=tuple(k.rsplit(".", 1)[-1] for k in keys), height=shape[1], width=shape[2],
-                       realtime=not fast, seed=seed, transport="inprocess" if fast else "pty")
+                       realtime=not fast, seed=seed)
     if fast and rig.sim is None:
         raise ValueError("lock-step evaluation needs the virtual rig; use real time (--realtime) on hardware")
     judge = judge or (WorldJudge(rig.sim) if rig.sim is not None else None)

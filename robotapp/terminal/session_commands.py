@@ -33,7 +33,7 @@ def _open(rig_name: str, fps: int, hz: float | None, seed: int = 0, fast: bool =
         raise ValueError(problem)
     config = SessionConfig(control_hz=hz or (fps if fast else 3 * fps), fps=fps, realtime=not fast)
     # lock-step: the servos answer in-process, in the caller's thread, so nothing depends on the machine's load
-    rig = open_rig(rig_name, seed=seed, realtime=not fast, transport="inprocess" if fast else "pty")
+    rig = open_rig(rig_name, seed=seed, realtime=not fast)
     return rig, Session(rig, config)
 
 

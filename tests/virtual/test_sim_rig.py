@@ -17,7 +17,7 @@ from .test_world import centroid, red_mask
 
 @pytest.fixture(scope="module")
 def rig():
-    rig = open_rig(cameras=("front",), realtime=False, seed=3)  # pty ports, as the app opens them
+    rig = open_rig(cameras=("front",), realtime=False, seed=3, transport="pty")  # real ptys: any process opens them
     yield rig
     rig.close()
 
