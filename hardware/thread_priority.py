@@ -50,5 +50,3 @@ def raise_priority(level: int) -> bool:
                 _hint_given = True
                 print(HINT.format(python=sys.executable), file=sys.stderr)
         return False
-
-

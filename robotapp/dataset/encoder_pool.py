@@ -164,8 +164,9 @@ class EncoderPool:
         self._outbox.put([(msg, None)])
 
     def _feed(self) -> None:
-        """Copies images into their slots and sends every message, in order. At a slightly lower priority, so
-        that waking it from add_frame does not preempt the control loop (measured: fewer calls over 1 ms)."""
+        """Copies images into their slots and sends every message, in order. Real-time below the loop where
+        allowed (so no other program preempts it holding the interpreter lock); else at a slightly lower priority,
+        so that waking it from add_frame does not preempt the control loop (measured: fewer calls over 1 ms)."""
         if not raise_priority(BACKGROUND):  # real-time below the loop: it cannot preempt the loop either way
             with contextlib.suppress(AttributeError, OSError):
                 tid = threading.get_native_id()

@@ -73,7 +73,7 @@ def keep_normal_scheduling(before: set[int]) -> None:
     """libsvtav1 run as root puts the thread that opens an encoder, and every worker thread it starts, at
     SCHED_FIFO 99 (a whole test process, or the app's encoder process, would then starve the machine and the
     control loop): threads that became real-time since `before` go back to the normal policy. Threads that were
-    real-time already (the control loop, where ROBOTAPP_REALTIME=1) keep it."""
+    real-time already (the control loop and its helpers, hardware/thread_priority.py) keep it."""
     for tid in _real_time_threads() - before:
         with contextlib.suppress(OSError):
             os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
