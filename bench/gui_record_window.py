@@ -1,5 +1,7 @@
 """Condition (c) of bench/record_under_load.py: a recording in the main window's own session while the window
-runs its event loop (Teleop page showing, plots and camera previews redrawing), as a person records."""
+runs its event loop (Teleop page showing, plots and camera previews redrawing), as a person records. The window's
+host is the one the app uses (its rig and session in the control process; BENCH_HOST=inprocess keeps them in the
+window's process, as before issue 19's fix, for comparison)."""
 
 from __future__ import annotations
 
@@ -12,19 +14,21 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 
-def record_in_window(plan, work: Path, timeout: float, drive, size_fps) -> dict:
+def record_in_window(plan, work: Path, timeout: float, size_fps) -> dict:
     """The main window (offscreen unless a display is set) on the Teleop page, its rig opened as the Rig page does;
     the recording runs in that window's session on a thread while this one runs the Qt event loop."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from record import CAMS
 
     from robotapp.gui.main_window import MainWindow
+    from robotapp.services.process_rig_host import ProcessRigHost
     from robotapp.services.rig_host import RigHost
 
     app = QApplication.instance() or QApplication(["robotapp-bench"])
     width, height, fps = size_fps
     transport = {"transport": os.environ["BENCH_TRANSPORT"]} if os.environ.get("BENCH_TRANSPORT") else {}
-    host = RigHost(virtual_options={"cameras": CAMS, "width": width, "height": height, "camera_fps": fps,
+    in_window_process = os.environ.get("BENCH_HOST") == "inprocess"
+    host = (RigHost if in_window_process else ProcessRigHost)(virtual_options={"cameras": CAMS, "width": width, "height": height, "camera_fps": fps,
                                     **transport})
     window = MainWindow(host, QSettings(str(work / "gui.ini"), QSettings.Format.IniFormat))
     window.show()
@@ -48,8 +52,11 @@ def record_in_window(plan, work: Path, timeout: float, drive, size_fps) -> dict:
 
         def recording():
             try:
-                host.virtual_leader.release()  # as RigHost.start_recording does for the demonstrator
-                out.update(drive(host.session, host.rig, plan, timeout))
+                if in_window_process:
+                    out.update(drive_host(host, plan, timeout))
+                else:  # the session is in the control process: drive it there
+                    out.update(host.call_in_control("gui_record_window:drive_host", plan, timeout)
+                               .result(timeout + 60))
             except BaseException as e:  # noqa: BLE001 - reported by the caller
                 out["error"] = e
 
@@ -69,3 +76,12 @@ def record_in_window(plan, work: Path, timeout: float, drive, size_fps) -> dict:
     finally:
         window.close()
         app.processEvents()
+
+
+def drive_host(host, plan, timeout: float) -> dict:
+    """The recording, driven where the session is (this process, or the control process through call_in_control)."""
+    from record_under_load import drive
+
+    host.virtual_leader.release()  # as RigHost.start_recording does for the demonstrator
+    return drive(host.session, host.rig, plan, timeout)
+

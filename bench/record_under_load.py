@@ -9,9 +9,9 @@ and joint plots drawing.
 
 (b) and (c): the training run is the Train page's own (robotapp.jobs.training_job: `robotapp train --procs N` as a
 separate process at the page's nice level) on a small dataset recorded first with `robotapp record --fast`; the
-recording starts once it logs steps, and it is stopped (SIGTERM) when the recording ends. (c) runs the main window in
-the recording's process on the real Qt event loop, with the app's heartbeat limit; the recording runs in the
-window's own session (its RigHost), with the bench's scene (the demonstrator, then the leader resting until the
+recording starts once it logs steps, and it is stopped (SIGTERM) when the recording ends. (c) runs the main window
+on the real Qt event loop, with the app's heartbeat limit; the recording runs in the window's own session, in the
+control process the app gives it (BENCH_HOST=inprocess: in the window's process instead), with the bench's scene (the demonstrator, then the leader resting until the
 episode's time is up: every episode lasts --seconds, as in bench/record.py). Each condition runs in a fresh process.
 
 Figures come from the telemetry stored with each episode (meta/robotapp/episodes.jsonl, read back through
@@ -124,7 +124,7 @@ def record_headless(plan, timeout: float) -> dict:
 def record_in_window(plan, work: Path, timeout: float) -> dict:
     from gui_record_window import record_in_window as in_window  # Qt stays in bench/gui_*.py
 
-    return in_window(plan, work, timeout, drive, (WIDTH, HEIGHT, FPS))
+    return in_window(plan, work, timeout, (WIDTH, HEIGHT, FPS))
 
 
 def episodes_of(root: Path) -> list[dict]:
@@ -409,7 +409,9 @@ def main() -> int:
         f"Virtual rig, 3 cameras ({WIDTH}×{HEIGHT}, {FPS} fps, AV1 encoded while recording), control loop "
         f"{HZ:g} Hz, the scripted demonstrator on the leader. (b) and (c): the Train page's training run "
         f"(`robotapp train --procs {procs}`, ACT cpu-small, nice {train_nice()}) on a small "
-        f"dataset recorded with `--fast`. (c): the main window in the recording's process on the Teleop page.",
+        f"dataset recorded with `--fast`. (c): the main window on the Teleop page, the recording in its "
+        + ("own process (BENCH_HOST=inprocess)." if os.environ.get("BENCH_HOST") == "inprocess"
+           else "control process (as the app runs it)."),
         "",
         f"- **Command:** `{command}`",
         f"- **Machine:** {cpu_model()}, {cores} cores, Linux {platform.release()}, "

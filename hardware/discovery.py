@@ -46,6 +46,11 @@ def unregister_virtual_port(device: str) -> None:
     _virtual_ports.pop(device, None)
 
 
+def virtual_ports() -> list[SerialPortInfo]:
+    """The emulated arms' ports registered in this process (the window mirrors its control process's)."""
+    return list(_virtual_ports.values())
+
+
 def list_serial_ports(include_all: bool = False) -> list[SerialPortInfo]:
     """Serial ports sorted by device, the virtual rig's included. Ports pyserial knows nothing about (hwid "n/a":
     the phantom /dev/ttyS* UARTs every Linux PC lists) are left out unless `include_all`; an arm's adapter is

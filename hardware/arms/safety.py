@@ -14,6 +14,9 @@ class AlignmentError(RuntimeError):
         super().__init__(message)
         self.errors = errors
 
+    def __reduce__(self):  # pickles with both parts (it crosses from the control process to the window)
+        return type(self), (str(self), self.errors)
+
 
 class GoalClamp:
     """Limits each goal to `max_step` away from the previous goal and to [lower, upper] (calibrated units).

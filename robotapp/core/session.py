@@ -222,6 +222,11 @@ class Session:
                 lambda: self.recording is None and self.mode not in (Mode.REPLAY, Mode.POLICY, Mode.RECORD),
                 timeout)
 
+    @property
+    def source(self) -> ActionSource | None:
+        """The replay or policy source being played (None in the other modes)."""
+        return self._source
+
     def snapshot(self) -> Snapshot:
         with self._snap_lock:
             return self._snapshot

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from robotapp.core.modes import ACTIVE
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.dataset.layout import is_dataset
+from robotapp.services.process_rig_host import window_host
 from robotapp.services.rig_host import RigHost, saved_rig_exists, settings_path
 
 from .common import AppContext, MessageLine, Watcher, error_text
@@ -49,7 +50,7 @@ def startup_rig(last: str | None) -> str:
 class MainWindow(QMainWindow):
     def __init__(self, host: RigHost | None = None, settings: QSettings | None = None):
         super().__init__()
-        self.host = host or RigHost()
+        self.host = host or window_host()
         if settings is None:
             settings_path().parent.mkdir(parents=True, exist_ok=True)
             settings = QSettings(str(settings_path()), QSettings.Format.IniFormat)

@@ -1,4 +1,4 @@
-"""The main window on the virtual rig, with its settings in a temporary INI file. Small camera images (the tests
+"""The main window on the virtual rig (its rig in a control process, as in the app), with its settings in a temporary INI file. Small camera images (the tests
 look at behaviour, not pixels) and in-process servo ports: a pty's server thread can miss the bus timeouts on a
 machine loaded by other jobs, and the GUI does not care which transport the emulated servos use. For the same
 reason the session's watchdog and heartbeat limits are wider than the app's: a thread starved of CPU for 200 ms
@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings
 
 from robotapp.core.modes import SessionConfig
 from robotapp.gui.main_window import MainWindow
+from robotapp.services.process_rig_host import ProcessRigHost
 from robotapp.services.rig_host import RigHost
 
 OPEN_TIMEOUT_MS = 60_000
@@ -31,10 +32,12 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_config}"
 
 
-def make_window(qtbot, settings_file, open_rig=True) -> MainWindow:
+def make_window(qtbot, settings_file, open_rig=True, in_process=False) -> MainWindow:
+    """The window as the app makes it: its rig in a control process (ProcessRigHost). in_process=True keeps the
+    rig in this process (RigHost, same face) for the tests that look inside the session or break its servos."""
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
     config = SessionConfig(heartbeat_timeout_s=5.0, watchdog_s=1.0)
-    window = MainWindow(RigHost(config, virtual_options=VIRTUAL), settings)
+    window = MainWindow((RigHost if in_process else ProcessRigHost)(config, virtual_options=VIRTUAL), settings)
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()
@@ -62,6 +65,13 @@ def collect_garbage_in_the_gui_thread(qapp):
 @pytest.fixture
 def window(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path / "gui.ini")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def inprocess_window(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path / "gui.ini", in_process=True)
     yield w
     w.close()
 

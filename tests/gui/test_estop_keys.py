@@ -2,6 +2,9 @@
 (stopped within one control tick, the focused field unchanged, a focused button not clicked); the focus never
 falls into a text field by itself; jog keys act only in the teleop view; Space never clears an E-STOP."""
 
+import os
+import time
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -54,7 +57,8 @@ def text_of(widget) -> str | None:
 
 
 @pytest.mark.parametrize("kind", list(FOCUSED))
-def test_space_stops_teleop_within_one_tick_whatever_has_the_focus(window, qtbot, kind):
+def test_space_stops_teleop_within_one_tick_whatever_has_the_focus(inprocess_window, qtbot, kind):
+    window = inprocess_window  # the session's own events and tick count: the window and its rig in one process
     engage_teleop(window, qtbot)
     page, widget = FOCUSED[kind](window)
     give_focus(qtbot, window, page, widget)
@@ -79,6 +83,32 @@ def test_space_stops_teleop_within_one_tick_whatever_has_the_focus(window, qtbot
         unsubscribe()
     assert text_of(widget) == text and not clicks  # no space typed, no button pressed
     assert mode_of(window) == "estop"
+
+
+def test_space_reaches_the_control_process_and_the_follower_stops(window, qtbot):
+    """The app's own arrangement: the rig in the control process. Space in a field sends the stop at once; the
+    control process applies it (the follower's torque off, E-STOP mode) and the window shows it."""
+    assert window.host.pid not in (None, os.getpid())
+    engage_teleop(window, qtbot)
+    page = window.teleop_page
+    give_focus(qtbot, window, page, page.record.task)
+    text = page.record.task.text()
+    seen = []
+
+    def keep(drain=window.host.drain_events):  # a copy of the events the window takes, for the asserts below
+        events = drain()
+        seen.extend(events)
+        return events
+    window.host.drain_events = keep
+    pressed = time.monotonic()
+    qtbot.keyClick(page.record.task, Qt.Key.Key_Space)
+    assert window.message.text().startswith("E-STOP: follower stopped")  # said in the key handler itself
+    wait_for(qtbot, window, lambda: mode_of(window) == "estop", 5000, "the E-STOP mode")
+    assert page.record.task.text() == text
+    qtbot.waitUntil(lambda: any(e.kind == Kind.ESTOP for e in seen), timeout=5000)
+    stopped = [e for e in seen if e.kind == Kind.ESTOP]
+    assert stopped and stopped[0].t >= pressed  # applied over there after the key (one clock: CLOCK_MONOTONIC)
+    assert "torque off" in stopped[0].message
 
 
 def test_space_in_a_text_field_types_a_space_only_while_nothing_drives_the_follower(window, qtbot):

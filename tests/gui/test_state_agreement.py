@@ -72,7 +72,8 @@ def test_a_motor_still_at_fault_after_a_clear_is_shown_as_the_fault_not_as_clear
     window.estop_button.click()
     wait_for(qtbot, window, lambda: mode_of(window) == "estop", 5000, "e-stop")
     qtbot.waitUntil(window.clear_button.isEnabled, timeout=2000)
-    window.host.rig.sim.follower.chain.unplug(4)  # wrist_flex, while stopped: noticed once the loop drives again
+    # wrist_flex, while stopped: noticed once the loop drives again (the servos are in the window's control process)
+    window.host.call_in_control("tests.gui.control_side:unplug_follower_motor", 4).result(10)
     window.clear_button.click()
     wait_for(qtbot, window, lambda: mode_of(window) == "fault", 10_000, "the fault after the clear")
     qtbot.waitUntil(lambda: window.state_badge.text() == "FAULT", timeout=2000)
