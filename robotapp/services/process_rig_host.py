@@ -12,6 +12,7 @@ its last goal under torque, i.e. it holds."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -29,7 +30,6 @@ from robotapp.core.rig_opener import VIRTUAL
 from robotapp.services.frame_slots import FrameReader
 from robotapp.services.record_request import RecordRequest
 from robotapp.services.rig_host import HEARTBEAT_TIMEOUT_S
-
 
 
 def window_host(config: SessionConfig | None = None, virtual_options: dict | None = None):
@@ -223,10 +223,8 @@ class ProcessRigHost:
             return
         with self._lock:
             self._process_ending = True
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 conn.send("exit")
-            except (OSError, ValueError):
-                pass
         process.join(timeout)
         if process.is_alive():
             process.kill()
