@@ -49,14 +49,14 @@ def take(out_dir: Path, sizes=SIZES) -> list[Path]:
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
-    from robotapp.services.rig_host import RigHost
+    from robotapp.services.process_rig_host import window_host
 
     from .main_window import MainWindow
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     settings = QSettings(str(Path(os.environ["ROBOTAPP_HOME"]) / "gui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(RigHost(virtual_options={"transport": "inprocess"}), settings=settings)
+    window = MainWindow(window_host(), settings=settings)  # as the app makes it
     window.setWindowState(Qt.WindowState.WindowNoState)  # not maximized on the offscreen screen: sized below
     window.resize(*sizes[0])
     window.show()
