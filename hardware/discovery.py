@@ -135,6 +135,11 @@ def _v4l_links() -> dict[str, str]:
     return links
 
 
+def stable_camera_path(source: str) -> str | None:
+    """The /dev/v4l/by-id/... link to a /dev/videoN node, if any: it survives replugging and renumbering."""
+    return _v4l_links().get(os.path.realpath(source))
+
+
 def list_cameras(max_index: int = 10, sources: Iterable[int | str] | None = None) -> list[CameraInfo]:
     """Cameras that open and deliver a frame, each with a snapshot. On Linux the /dev/video* nodes are probed
     (nodes that are metadata or busy are skipped quietly); elsewhere indexes 0..max_index-1. `sources`

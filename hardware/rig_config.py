@@ -63,8 +63,43 @@ def resolve_port(arm: ArmConfig, ports: list[SerialPortInfo] | None = None) -> s
                          f"`robotapp find-port`")
 
 
+def rigs_dir() -> Path:
+    return user_data_dir() / "rigs"
+
+
 def rig_path(name: str) -> Path:
-    return user_data_dir() / "rigs" / f"{name}.json"
+    return rigs_dir() / f"{name}.json"
+
+
+def saved_rig_names() -> list[str]:
+    """The names of the saved rigs, sorted (an unreadable file is still listed: `rig show` says what is wrong)."""
+    folder = rigs_dir()
+    return sorted(p.stem for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
+
+
+def unknown_rig_message(name: str) -> str:
+    """What to say for a rig name with no saved config: what is saved, and how to make this one."""
+    saved = saved_rig_names()
+    listing = f"saved: {', '.join(saved)}" if saved else "none saved yet"
+    return (f"no saved rig {name!r} ({listing}); make one with: robotapp rig new {name} --leader PORT --follower PORT "
+            f"(or on the Rig page)")
+
+
+def saved_rig_path(name: str) -> Path:
+    """The file of the rig called `name`; refuses a name that is a path (`rig remove ../x` must stay in rigs/)."""
+    if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
+        raise RigConfigError(f"{name!r} is not a rig name: use letters, digits, '-', '_' and '.'")
+    return rig_path(name)
+
+
+def remove_rig(name: str) -> Path:
+    """Deletes the saved config only (calibrations are keyed by arm id and outlive it); returns the file."""
+    path = saved_rig_path(name)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        raise RigConfigError(unknown_rig_message(name)) from None
+    return path
 
 
 def save_rig(config: RigConfig, path: Path | None = None) -> Path:
@@ -79,12 +114,15 @@ def save_rig(config: RigConfig, path: Path | None = None) -> Path:
 
 def load_rig(name_or_path: str | Path) -> RigConfig:
     path = Path(name_or_path)
-    if path.suffix != ".json":
+    by_name = path.suffix != ".json"
+    if by_name:
         path = rig_path(str(name_or_path))
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise RigConfigError(f"no rig config at {path}") from None
+        # a name gets what is saved and how to make it; a path the user gave is taken as given
+        message = unknown_rig_message(str(name_or_path)) if by_name else f"no rig config at {path}"
+        raise RigConfigError(message) from None
     except json.JSONDecodeError as e:
         raise RigConfigError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
     try:

@@ -63,7 +63,8 @@ def test_doctor_is_clean_after_calibration_and_names_injected_faults(capsys):
 @pytest.mark.parametrize("argv,message", [
     (["calibrate", "--rig", "virtual", "--auto", "--drive-mode", "knee"], "--drive-mode knee: no such joint"),
     (["doctor", "--rig", "virtual", "--inject", "melt:gripper"], "bad injection 'melt:gripper'"),
-    (["calibrate", "--rig", "nosuchrig", "--arm", "follower"], "no rig config at"),
+    (["calibrate", "--rig", "nosuchrig", "--arm", "follower"],
+     "no saved rig 'nosuchrig' (none saved yet); make one with: robotapp rig new nosuchrig --leader PORT"),
     (["calibrate", "--port", "/dev/ttyUSB9"], "--port needs --profile"),
 ])
 def test_bad_input_is_one_line(capsys, argv, message):

@@ -15,6 +15,7 @@ from robotapp.cli import (
     cmd_emulate,
     cmd_eval,
     cmd_gui,
+    cmd_rig,
     cmd_session,
     cmd_setup,
     cmd_sim,
@@ -22,7 +23,8 @@ from robotapp.cli import (
 )
 from robotapp.cli.argtypes import ArgumentParser
 
-COMMANDS = (cmd_gui, cmd_emulate, cmd_setup, cmd_session, cmd_dataset, cmd_train, cmd_eval, cmd_demo, cmd_sim)
+COMMANDS = (cmd_gui, cmd_emulate, cmd_setup, cmd_rig, cmd_session, cmd_dataset, cmd_train, cmd_eval, cmd_demo,
+            cmd_sim)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,6 +68,7 @@ class CameraRow:
     width: int
     height: int
     thumbnail: np.ndarray | None = None  # RGB
+    fps: int = 0  # 0: the rig config's default (30)
 
 
 def scan_cameras() -> list[CameraRow]:

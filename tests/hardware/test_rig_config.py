@@ -9,8 +9,10 @@ from hardware.rig_config import (
     RigConfig,
     RigConfigError,
     load_rig,
+    remove_rig,
     resolve_port,
     save_rig,
+    saved_rig_names,
 )
 
 
@@ -48,5 +50,22 @@ def test_bad_files_are_refused_naming_the_problem(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(RigConfigError, match=message):
         load_rig(path)
-    with pytest.raises(RigConfigError, match="no rig config at"):
+    with pytest.raises(RigConfigError, match="no rig config at"):  # a path is taken as given
         load_rig(tmp_path / "missing.json")
+
+
+def test_an_unknown_name_lists_the_saved_rigs_and_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBOTAPP_HOME", str(tmp_path))
+    make = "make one with: robotapp rig new koch --leader PORT --follower PORT (or on the Rig page)"
+    with pytest.raises(RigConfigError) as e:
+        load_rig("koch")
+    assert str(e.value) == f"no saved rig 'koch' (none saved yet); {make}"
+    for name in ("lab", "desk"):
+        save_rig(RigConfig(name, [ArmConfig("follower", "koch-v1.1-follower", f"{name}-follower", "/dev/ttyACM0")]))
+    with pytest.raises(RigConfigError) as e:
+        load_rig("koch")
+    assert str(e.value) == f"no saved rig 'koch' (saved: desk, lab); {make}"
+    assert saved_rig_names() == ["desk", "lab"]
+    assert remove_rig("lab") == tmp_path / "rigs" / "lab.json" and saved_rig_names() == ["desk"]
+    with pytest.raises(RigConfigError, match="not a rig name"):
+        remove_rig("../desk")
