@@ -1,11 +1,15 @@
 """`robotapp emulate`: serve emulated servos on a pseudo-terminal until interrupted, so any Dynamixel tool
-(dynamixel-sdk scripts, lerobot, Dynamixel Wizard under a serial bridge) can talk to a virtual arm."""
+(dynamixel-sdk scripts, lerobot, Dynamixel Wizard under a serial bridge) can talk to a virtual arm. With a hand
+(hand.py), commands read from stdin move the joints as a person would: a leader moved by hand, a calibration
+sweep, a cable pulled out."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from typing import TextIO
 
 from .chain import ServoChain
 from .faults import FaultConfig
@@ -14,10 +18,18 @@ from .transports import PtyServer
 
 def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = True,
                  faults: str | None = None, out: Callable[[str], None] = print,
-                 stop: threading.Event | None = None) -> int:
+                 stop: threading.Event | None = None, hand: bool = False, commands: TextIO | None = None) -> int:
+    """hand: read hand commands (hardware/virtual/hand.py) from `commands` (default stdin), one a line; the joints
+    start in the middle of their ranges. At the end of the commands the servos keep serving until stopped."""
     chain = ServoChain(motors, baudrate=baudrate, wire_timing=wire_timing,
                        faults=FaultConfig.parse(faults) if faults else None)
     stop = stop or threading.Event()
+    the_hand = None
+    if hand:
+        from .hand import Hand
+
+        the_hand = Hand(chain, out, stop)
+        the_hand.power_up_at_middle()
     if threading.current_thread() is threading.main_thread():
         # Ctrl-C and SIGTERM both stop it cleanly, even when started from a shell that ignores SIGINT in the
         # background (Python then installs no KeyboardInterrupt handler of its own)
@@ -28,6 +40,10 @@ def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = 
         ids = ", ".join(f"{s.id}:{s.spec.name}" for s in chain.servos)
         out(f"serving {len(chain.servos)} servos ({ids}) at {baudrate} bps, wire timing "
             f"{'on' if wire_timing else 'off'}; Ctrl-C to stop")
+        if the_hand is not None:
+            out("hand: ready for commands on stdin (help lists them)")
+            threading.Thread(target=_read_commands, args=(the_hand, commands or sys.stdin), name="hand",
+                             daemon=True).start()
         try:
             while not stop.wait(0.5):
                 pass
@@ -36,3 +52,10 @@ def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = 
     injected = dict(chain.faults.injected)
     out(f"stopped after {chain.packets_in} instruction packets" + (f"; faults injected: {injected}" if injected else ""))
     return 0
+
+
+def _read_commands(hand, commands: TextIO) -> None:
+    for line in commands:
+        if hand.stop.is_set():
+            return
+        hand.command(line)

@@ -45,6 +45,7 @@ class VirtualServo:
         # reading into one turn at all times, so it jumps 4095 <-> 0 as the joint passes the encoder zero.
         self.single_turn = False
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
+        self.held: float | None = None  # a hand holds a current-limited joint here (see hand_move)
         self._factory(keep_id=False, keep_baud=False)
         self.set("ID", servo_id)
         self.set("Baud_Rate", baud_value)
@@ -180,6 +181,26 @@ class VirtualServo:
         self.velocity = 0.0
         self._publish(now)
 
+    @property
+    def backdrivable(self) -> bool:
+        """Can a hand turn the horn? With torque off, yes; under torque only a current-limited spring (current-based
+        position mode, a leader's gripper trigger) gives way; position modes hold against the hand."""
+        return not self.torque_on or self.mem[11] == MODE_CURRENT_POSITION
+
+    def hand_move(self, actual_ticks: float, now: float) -> bool:
+        """A person moves the joint: False (nothing moves) when the motor holds against it. A torque-off joint stays
+        where it is put; a spring (current-based position under torque) is held there until release()."""
+        self.update(now)
+        if not self.backdrivable:
+            return False
+        self.held = float(actual_ticks) if self.torque_on else None
+        self.move_by_hand(actual_ticks, now)
+        return True
+
+    def release(self) -> None:
+        """The hand lets go: a spring returns to its goal."""
+        self.held = None
+
     def set_present(self, actual_ticks: float, velocity: float, current_ma: float, now: float) -> None:
         """Used by an external world that owns the physics."""
         self.actual, self.velocity, self.current = float(actual_ticks), float(velocity), float(current_ma)
@@ -203,6 +224,11 @@ class VirtualServo:
             self.velocity, self.current = 0.0, 0.0
             return
         target = self.goal_actual()
+        if self.held is not None and self.mem[11] == MODE_CURRENT_POSITION:  # the hand overpowers the spring
+            self.actual, self.velocity = self.held, 0.0
+            limit = self._current_limit()
+            self.current = max(-limit, min(limit, _CURRENT_PER_TICK * (target - self.actual)))
+            return
         vmax = self.spec.no_load_rpm * RESOLUTION / 60.0
         pv = self.get("Profile_Velocity")
         if pv:

@@ -12,13 +12,23 @@ from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
 
 
 class PersonJudge(Judge):
-    """On a real rig: after each episode (time limit reached) the person types s / f / p and an optional note."""
+    """On a real rig: after each episode (time limit reached) the person types s / f / p and an optional note;
+    without a terminal (a script), one such line per episode comes on stdin."""
 
     def outcome(self, episode: int) -> tuple[str, str]:
-        if sys.stdin is None or not sys.stdin.isatty():
-            raise RuntimeError("judging a real-rig episode needs a person at the keyboard (no TTY here)")
+        tty = sys.stdin is not None and sys.stdin.isatty()
         while True:
-            answer = input(f"episode {episode + 1}: [s]uccess, [f]ail or [p]artial, then an optional note: ").strip()
+            prompt = (f"episode {episode + 1}: mark it, one line: s (success), f (fail) or p (partial), then an "
+                      f"optional note: ")
+            if tty:
+                answer = input(prompt).strip()
+            else:
+                print(prompt, flush=True)
+                answer = sys.stdin.readline() if sys.stdin is not None else ""
+                if not answer:
+                    raise RuntimeError(f"episode {episode + 1} has no mark: stdin ended (give one line per episode: "
+                                       f"s, f or p)")
+                answer = answer.strip()
             mark, _, note = answer.partition(" ")
             outcome = {o[0]: o for o in OUTCOMES}.get(mark[:1].lower())
             if outcome:

@@ -13,14 +13,19 @@ class Prompter:
         print(text, flush=True)
 
     def wait(self, instruction: str, action: str | None = None) -> None:
-        """Ask for a physical step and wait until it is done."""
+        """Ask for a physical step and wait until it is done: Enter at a terminal; without one (a pipe, a script
+        driving the command) a line on stdin. Stdin at its end refuses the step with one line."""
         self.say(instruction)
-        if sys.stdin is None or not sys.stdin.isatty():
-            raise RuntimeError(f"this step needs a person at the keyboard: {instruction}")
-        input("  press Enter when done ")
+        if sys.stdin is not None and sys.stdin.isatty():
+            input("  press Enter when done ")
+            return
+        self.say("  press Enter when done (no terminal: waiting for a line on stdin)")
+        if sys.stdin is None or not sys.stdin.readline():
+            raise RuntimeError(f"this step needs a person: stdin ended before it was done: {instruction}")
 
     def until_enter(self) -> threading.Event:
-        """An Event set when the user presses Enter (for live loops such as the calibration sweep)."""
+        """An Event set when the user presses Enter, or a line comes on stdin (for live loops such as the
+        calibration sweep)."""
         done = threading.Event()
         threading.Thread(target=lambda: (sys.stdin.readline(), done.set()), daemon=True).start()
         return done

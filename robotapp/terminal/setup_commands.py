@@ -93,8 +93,10 @@ def calibrate(rig: str, role: str, port: str | None, profile: str | None, arm_id
             prompter = Prompter()
             drive = lambda proc: run_scripted_calibration(opened.virtual, proc, {"wrist_roll": 0.12})  # noqa: E731
         else:
+            from robotapp.terminal.tty import block_view
+
             prompter = Prompter()
-            drive = flows.interactive_sweep(prompter)
+            drive = flows.interactive_sweep(prompter, show=block_view())
         flows.calibrate(opened, drive, prompter, drive_modes)
     finally:
         opened.close()

@@ -1,6 +1,7 @@
 """The terminal side of a running session: keys read from the TTY (n = next, r = re-record, q = stop; no
 global keyboard hook, so it works over SSH, on Wayland and on macOS) and a live status line with rich. Without
-a TTY (CI, a pipe) there are no keys and events are printed as plain lines."""
+a TTY (CI, a pipe) events are printed as plain lines, and the keys are the characters that come on stdin (a
+script can send "n" or "q" through a pipe; stdin at its end, e.g. /dev/null, sends none)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import select
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from rich.console import Console
@@ -20,17 +22,20 @@ from robotapp.core.modes import Snapshot
 
 
 class KeyReader:
-    """Calls on_key(char) for each key pressed in the controlling terminal, in cbreak mode, on its own thread."""
+    """Calls on_key(char) for each key pressed in the controlling terminal (cbreak mode), or for each character
+    but whitespace that comes on stdin when it is no terminal (a pipe), on its own thread."""
 
     def __init__(self, on_key: Callable[[str], None]):
         self.on_key = on_key
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.active = sys.stdin is not None and sys.stdin.isatty()
+        self.tty = sys.stdin is not None and sys.stdin.isatty()
+        self.active = self.tty or _stdin_fd() is not None
 
     def start(self) -> KeyReader:
         if self.active:
-            self._thread = threading.Thread(target=self._run, name="tty-keys", daemon=True)
+            self._thread = threading.Thread(target=self._run if self.tty else self._run_pipe, name="tty-keys",
+                                            daemon=True)
             self._thread.start()
         return self
 
@@ -51,10 +56,52 @@ class KeyReader:
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
+    def _run_pipe(self) -> None:
+        fd = _stdin_fd()
+        while fd is not None and not self._stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            data = os.read(fd, 64).decode(errors="ignore")
+            if not data:
+                return  # end of stdin: no more keys
+            for ch in data:
+                if not ch.isspace() and not self._stop.is_set():
+                    self.on_key(ch)
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)
+
+
+def _stdin_fd() -> int | None:
+    try:
+        return sys.stdin.fileno() if sys.stdin is not None else None
+    except (OSError, ValueError):  # closed, or replaced by an object with no descriptor (a test runner's)
+        return None
+
+
+def block_view(every_s: float = 5.0) -> Callable[[str], None]:
+    """Shows a block of lines that changes many times a second (the calibration's range bars): redrawn in place
+    on a terminal; without one, printed at most every `every_s` seconds, so a log stays readable."""
+    if sys.stdout.isatty():
+        height = 0
+
+        def redraw(text: str) -> None:
+            nonlocal height
+            clear = f"\x1b[{height}F\x1b[J" if height else ""
+            sys.stdout.write(clear + text + "\n")
+            sys.stdout.flush()
+            height = text.count("\n") + 1
+        return redraw
+    last = [float("-inf")]
+
+    def log(text: str) -> None:
+        if time.monotonic() - last[0] >= every_s:
+            last[0] = time.monotonic()
+            print(text, flush=True)
+    return log
 
 
 def status_text(snap: Snapshot) -> str:
