@@ -9,6 +9,7 @@ from pathlib import Path
 from robotapp.cli.argtypes import positive_float, positive_int, seed, setting
 from robotapp.eval.checkpoint_table import format_table, policy_folders, write_table
 from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
+from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
 
 
 class PersonJudge(Judge):
@@ -44,6 +45,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from robotapp.core.rig_opener import open_rig
 
         rig, judge = open_rig(args.rig), PersonJudge()
+    if rig is None:  # the virtual rig: say which scenes, and whether the training data holds any of them
+        print(seeds_line(args.seed, args.episodes), flush=True)
+        for line in _overlap(folders, args):
+            print(line, flush=True)
     results = []
     try:
         for folder in folders:
@@ -65,20 +70,35 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overlap(folders: list[Path], args: argparse.Namespace) -> list[str]:
+    """The training-data check, once per dataset (a training run's checkpoints all name the same one)."""
+    if args.train_dataset:
+        return overlap_lines(args.seed, args.episodes, folders[0], args.train_dataset)
+    lines: list[str] = []
+    for folder in folders:
+        lines += [line for line in overlap_lines(args.seed, args.episodes, folder) if line not in lines]
+    return lines
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("eval", help="run a policy on the follower and count successes",
                               description="Evaluate a policy folder, several, or every checkpoint of a training "
-                                          "run on the same seeds. Ends with 'success: K/N (rate X%%, 95%% CI [a, b])'.")
+                                          "run on the same scenes. Ends with 'success: K/N (rate X%, 95% CI [a, b])'.")
     p.add_argument("--policy", action="append", required=True, metavar="DIR",
                    help="policy folder or training run (repeatable)")
     p.add_argument("--rig", default="virtual", help="'virtual' (default; the world judges success) or a saved rig "
                                                    "(you judge each episode: s / f / p and a note)")
-    p.add_argument("--episodes", type=positive_int, default=10)
-    p.add_argument("--seed", type=seed, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy (default 10)")
+    p.add_argument("--seed", type=seed, default=EVAL_SEED_BASE,
+                   help=f"virtual rig: episode k starts from world seed S+k (default {EVAL_SEED_BASE}; recordings "
+                        f"start at 0, so these scenes were never demonstrated)")
+    p.add_argument("--train-dataset", default=None, metavar="DIR",
+                   help="the dataset the policy was trained on (default: the one its checkpoint names): a warning "
+                        "when evaluation scenes were recorded in it")
     p.add_argument("--episode-time", type=positive_float, default=20.0, help="seconds before an episode counts as failed")
     p.add_argument("--record", default=None, metavar="DIR", help="record the evaluation episodes into a dataset")
     p.add_argument("--realtime", action="store_true",
-                   help="virtual rig: run on the wall clock instead of lock-step (as fast as possible)")
+                   help="virtual rig: run on the wall clock (default: lock-step, as fast as the machine allows)")
     p.add_argument("--fps", type=positive_int, default=30, help="the policy's frame rate (the dataset's fps)")
     p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="an inference setting, e.g. ACT's temporal ensembling: --set n_action_steps=1 "

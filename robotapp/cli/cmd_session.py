@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from robotapp.cli.argtypes import nonneg_float, nonneg_int, positive_float, positive_int, seed
+from robotapp.eval.seeds import EVAL_SEED_BASE, RECORD_SEED_BASE
 
 
 def register(sub) -> None:
@@ -25,7 +26,9 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="add episodes to an existing dataset")
     p.add_argument("--demonstrator", action="store_true",
                    help="virtual rig: the scripted demonstrator moves the leader (training data, headless)")
-    p.add_argument("--seed", type=seed, default=0, help="virtual rig: episode k starts from world seed S+k")
+    p.add_argument("--seed", type=seed, default=RECORD_SEED_BASE,
+                   help=f"virtual rig: episode k starts from world seed S+k (default {RECORD_SEED_BASE}; each "
+                        f"episode's seed is stored in the dataset; `robotapp eval` starts at {EVAL_SEED_BASE})")
     p.add_argument("--codec", choices=["av1", "h264"], default="av1")
     p.add_argument("--fast", action="store_true",
                    help="virtual rig + demonstrator: lock-step with the world, as fast as the machine allows")
@@ -35,7 +38,9 @@ def register(sub) -> None:
     p = sub.add_parser("replay", help="send a recorded episode's actions to the follower")
     _session_args(p, fps=False)
     p.add_argument("--dataset", required=True)
-    p.add_argument("--episode", type=nonneg_int, required=True)
+    p.add_argument("--episode", type=nonneg_int, required=True,
+                   help="which episode, counting from 0 (as recording and `robotapp dataset info DIR --episodes` "
+                        "number them)")
     p.set_defaults(func=lambda a: _commands().replay(a.rig, a.dataset, a.episode, a.hz))
 
 

@@ -1,6 +1,7 @@
 """The evaluation bench: a policy drives the follower for N episodes through the session's policy mode (same
 clamp, e-stop and watchdog as teleop). On the virtual rig the world resets each episode to seed S+k and judges
-success itself; on a real rig a Judge asks the person (success / fail / partial, and a note).
+success itself (S defaults to robotapp.eval.seeds.EVAL_SEED_BASE in every front end, scenes no default
+recording holds); on a real rig a Judge asks the person (success / fail / partial, and a note).
 
 Lock-step (`fast=True`, virtual rig only): the session ticks once per frame and the world waits for every
 inference, so a result does not depend on the machine's speed and runs faster than real time.
@@ -178,7 +179,9 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
                              float(np.percentile(inf, 50)), float(np.percentile(inf, 99)))
             result.episodes.append(ep)
             if writer is not None and source.frame >= 0:
-                writer.save_episode(extra={"eval": asdict(ep), "policy": str(policy_dir)})
+                # "scene" as a recording stores it: replay resets the world to it, the seed checks read it
+                scene = {"virtual_seed": ep_seed} if ep_seed is not None else {}
+                writer.save_episode(extra={"eval": asdict(ep), "policy": str(policy_dir), "scene": scene})
             out(f"episode {k + 1}/{episodes}" + (f" (seed {ep_seed})" if ep_seed is not None else "") +
                 f": {outcome}{f' ({note})' if note else ''} in {ep.seconds:.1f} s [{result.successes}/{k + 1}, "
                 f"{time.perf_counter() - t0:.0f} s]")

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.eval.checkpoint_table import read_table, training_origin, write_table
 from robotapp.eval.checkpoint_table import rows as table_rows
+from robotapp.eval.seeds import EVAL_SEED_BASE
 from robotapp.jobs.eval_job import EvalJob, EvalSpec, EvalStopped
 
 from .common import MessageLine, error_text, fill_table, make_table, thumbnail
@@ -41,6 +42,9 @@ from .replay_panel import ReplayPanel
 PREVIEW_MS = 66
 PREVIEW_WIDTH = 300
 MARK_KEYS = {"S": "success", "F": "fail", "P": "partial"}
+# A new key: "evaluate/seed" held the old default 0 for every window saved before, which would keep the window
+# evaluating on the scenes recordings start from.
+SEED_KEY = "first_seed"
 TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate", "95% CI", "mean s"]
 
 
@@ -65,7 +69,8 @@ class EvaluatePage(Page):
         self.rig.addItem("virtual rig (lock-step, the world judges)", (VIRTUAL, False))
         self.rig.addItem("virtual rig (real time, judged by hand)", (VIRTUAL, True))
         self.episodes = QSpinBox(minimum=1, maximum=1000, value=10)
-        self.seed = QSpinBox(minimum=0, maximum=1_000_000)
+        # the first scene: as `robotapp eval`, past every default recording's seeds (robotapp.eval.seeds)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=EVAL_SEED_BASE)
         self.episode_time = QDoubleSpinBox(minimum=0.5, maximum=600, value=20.0, suffix=" s", decimals=1)
         form = QFormLayout()
         form.addRow("Checkpoint", ck_row)
@@ -311,7 +316,7 @@ class EvaluatePage(Page):
     def _restore(self) -> None:
         s = self.ctx.settings
         self.checkpoint.setText(str(s.value("evaluate/checkpoint", "") or ""))
-        for key, box, kind in (("episodes", self.episodes, int), ("seed", self.seed, int),
+        for key, box, kind in (("episodes", self.episodes, int), (SEED_KEY, self.seed, int),
                                ("episode_time", self.episode_time, float)):
             with contextlib.suppress(TypeError, ValueError):  # else the field keeps its default
                 box.setValue(kind(s.value(f"evaluate/{key}", box.value())))
@@ -351,7 +356,7 @@ class EvaluatePage(Page):
     def save_settings(self, settings) -> None:
         settings.setValue("evaluate/checkpoint", self.checkpoint.text().strip())
         settings.setValue("evaluate/episodes", self.episodes.value())
-        settings.setValue("evaluate/seed", self.seed.value())
+        settings.setValue(f"evaluate/{SEED_KEY}", self.seed.value())
         settings.setValue("evaluate/episode_time", self.episode_time.value())
         settings.setValue("evaluate/virtual_choice", self.rig.currentIndex() if self.rig.currentIndex() < 2 else 0)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from robotapp.core.field_error import FieldError, raise_first
 from robotapp.core.rig_opener import VIRTUAL
 from robotapp.eval.evaluate import OUTCOMES, EvalResult, Judge, WorldJudge
+from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
 from robotapp.eval.success_rate import wilson_interval
 
 
@@ -23,7 +24,7 @@ class EvalStopped(RuntimeError):
 class EvalSpec:
     checkpoint: str
     episodes: int = 10
-    seed: int = 0
+    seed: int = EVAL_SEED_BASE  # as `robotapp eval`: scenes no default recording holds
     episode_time: float = 20.0
     rig: str = VIRTUAL  # VIRTUAL or a saved rig's name
     by_hand: bool = False  # a person judges (always on a real rig)
@@ -141,6 +142,9 @@ class EvalJob:
         self.rig = rig
         world = WorldJudge(rig.sim) if rig.sim is not None and not spec.by_hand else None
         try:
+            if rig.sim is not None:  # the same lines `robotapp eval` prints first
+                self.lines.append(seeds_line(spec.seed, spec.episodes))
+                self.lines.extend(overlap_lines(spec.seed, spec.episodes, spec.checkpoint))
             return evaluate(spec.checkpoint, rig=rig, episodes=spec.episodes, seed=spec.seed, fast=fast,
                             episode_time=spec.episode_time, judge=_Judge(self, world), out=self.lines.append,
                             policy=policy, on_session=lambda s: setattr(self, "session", s))

@@ -2,7 +2,8 @@
 
 1. record N episodes of the scripted demonstrator (lock-step, world seeds 1000+k),
 2. train a policy on them (ACT cpu-small by default),
-3. evaluate it on unseen world seeds 0..M-1 and print `success: K/M (rate X%, 95% CI [a, b])`.
+3. evaluate it on unseen world seeds EVAL_SEED_BASE.. (1000000.., as `robotapp eval`) and print
+   `success: K/M (rate X%, 95% CI [a, b])`.
 An existing dataset in OUT/dataset is reused (topped up when it holds fewer episodes); --skip-train reuses
 OUT/train-<policy>/last."""
 
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 TASK = "pick and place the cube"
-TRAIN_SEED_BASE = 1000  # evaluation uses seeds 0.., so the evaluation scenes were never demonstrated
+TRAIN_SEED_BASE = 1000  # the demo's datasets so far used these; evaluation starts at EVAL_SEED_BASE, far past
 
 
 def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
@@ -22,6 +23,7 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     from robotapp.dataset import DatasetReader
     from robotapp.dataset.layout import is_dataset
     from robotapp.eval.evaluate import evaluate
+    from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
     from robotapp.jobs.train_launch import train_in_processes
     from robotapp.terminal import session_commands as commands
 
@@ -61,8 +63,11 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
         t_train = time.perf_counter() - t1
         print(_training_summary(run, t_train), flush=True)
     print(f"== evaluating {run / 'last'} on {eval_episodes} unseen scenes", flush=True)
+    print(seeds_line(EVAL_SEED_BASE, eval_episodes), flush=True)
+    for line in overlap_lines(EVAL_SEED_BASE, eval_episodes, run / "last", dataset):  # e.g. a hand-made dataset
+        print(line, flush=True)
     t2 = time.perf_counter()
-    res = evaluate(run / "last", episodes=eval_episodes, seed=0, fast=True,
+    res = evaluate(run / "last", episodes=eval_episodes, seed=EVAL_SEED_BASE, fast=True,
                    out=lambda line: print(line, flush=True))
     print(f"record {t_record / 60:.1f} min · train {t_train / 60:.1f} min · evaluate "
           f"{(time.perf_counter() - t2) / 60:.1f} min")

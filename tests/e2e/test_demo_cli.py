@@ -1,5 +1,5 @@
 """Issue 8's one command for the whole loop, at toy size: `robotapp demo` records demonstrations, trains in two
-processes and evaluates on unseen scenes, ending with the success line."""
+processes and evaluates on unseen scenes (seeds the dataset says it never recorded), ending with the success line."""
 
 import json
 import os
@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+from robotapp.eval.seeds import recorded_seeds
 from tests.policies.helpers import TINY_ACT
 
 
@@ -22,7 +23,10 @@ def test_demo_records_trains_and_evaluates(tmp_path):
     text = run.stdout
     assert "== recording 2 demonstrator episodes" in text
     assert "2 processes" in text and re.search(r"^trained 3 steps in [\d.]+ min", text, re.M)
-    assert re.search(r"^episode 1/1 \(seed 0\): (success|fail)", text, re.M)
+    # demonstrations from seeds 1000.., stored per episode; evaluation on 1000000.., which none of them is
+    assert recorded_seeds(out / "dataset") == {1000, 1001}
+    assert re.search(r"^seed 1000000\n", text, re.M) and "warning:" not in text
+    assert re.search(r"^episode 1/1 \(seed 1000000\): (success|fail)", text, re.M)
     assert re.search(r"^success: [01]/1 \(rate \d+\.\d%, 95% CI \[\d+\.\d%, \d+\.\d%\]\)$", text.strip(), re.M)
     state = json.loads((out / "train-act" / "last" / "training_state.json").read_text())
     assert state["world_size"] == 2 and state["step"] == 3

@@ -27,17 +27,20 @@ def test_eval_prints_episodes_and_the_success_line(run_dir, tmp_path, capsys):
     assert main(["eval", "--policy", str(run_dir / "last"), "--episodes", "2", "--seed", "3",
                  "--episode-time", "1.5", "--record", str(tmp_path / "evals")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail \(cube [a-z0-9. ]+\)) in 1\.5 s \[\d/1, \d+ s\]", out[0])
+    # the seeds, then why they could not be checked: the synthetic training dataset stores no scene seeds
+    assert out[0] == "seeds 3-4" and out[1].startswith(f"note: the training dataset {run_dir.parent / 'ds'} stores no")
+    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail \(cube [a-z0-9. ]+\)) in 1\.5 s \[\d/1, \d+ s\]", out[2])
     assert re.fullmatch(r"success: 0/2 \(rate 0\.0%, 95% CI \[0\.0%, 65\.8%\]\)", out[-1])
     with DatasetReader(tmp_path / "evals") as r:
         assert r.num_episodes == 2 and r.episodes[0].length == 45  # 1.5 s at 30 fps
-        assert r.extra(1)["eval"]["seed"] == 4
+        assert r.extra(1)["eval"]["seed"] == 4 and r.extra(1)["scene"] == {"virtual_seed": 4}  # replay's scene
 
 
 def test_eval_of_a_training_run_writes_the_checkpoint_table(run_dir, capsys):
     assert main(["eval", "--policy", str(run_dir), "--episodes", "1", "--episode-time", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "== " in out and out.count("success: 0/1") == 2  # checkpoints 2 and 4
+    assert out.count("note: the training dataset") == 1 and out.startswith("seed 1000000\n")  # once for the run
     table = json.loads((run_dir / "eval_table.json").read_text())["table"]
     assert [row["step"] for row in table] == [2, 4]
     assert (run_dir / "eval_table.csv").read_text().splitlines()[0].startswith("policy,step,episodes,successes")

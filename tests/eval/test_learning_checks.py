@@ -164,3 +164,10 @@ def test_loop_keeps_its_rate_while_a_slow_policy_infers():
     # the frames before the first chunk (~4) and a few refills a busy core delays; a fixed 2-frame margin: ~40
     assert runner.late <= 20
     assert end[0] - start[0] > 5  # the planned chunks reached the follower
+
+
+def test_a_recording_stores_each_episodes_world_seed(demos):
+    """`robotapp record` on the virtual rig: the seed of every episode's scene, for the evaluation's check."""
+    from robotapp.eval.seeds import recorded_seeds
+
+    assert recorded_seeds(demos) == {SEED, SEED + 1}
