@@ -14,10 +14,26 @@ SEED_MAX = 2**32 - 1  # numpy's legacy seeding and most tools take 32-bit seeds;
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, with errors on one line (`prog: error: argument --steps: ... (prog -h for help)`) instead of the
-    usage block followed by the message; subparsers made from it inherit this."""
+    usage block followed by the message; subparsers made from it inherit this, and open their --help with what
+    the command does."""
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (`{self.prog} -h` for help)\n")
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("action", _Commands)
+        return super().add_subparsers(**kwargs)
+
+
+class _Commands(argparse._SubParsersAction):
+    """A command's one-line help (shown in its parent's list) is also its own --help's description, unless it
+    has one: argparse would otherwise open `robotapp record --help` with the usage and options alone."""
+
+    def add_parser(self, name, **kwargs):
+        if kwargs.get("help") and not kwargs.get("description"):
+            text = kwargs["help"][:1].upper() + kwargs["help"][1:]
+            kwargs["description"] = text if text.endswith((".", "?", "!")) else text + "."
+        return super().add_parser(name, **kwargs)
 
 
 def integer(lo: int | None = None, hi: int | None = None, what: str | None = None) -> Callable[[str], int]:
