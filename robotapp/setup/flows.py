@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -119,9 +120,22 @@ def calibrate(opened: OpenArm, drive: Callable[[CalibrationProcedure], Calibrati
     return path
 
 
+def calibrate_command(role: str, rig: str = "virtual", port: str | None = None, profile: str | None = None) -> str:
+    """The `robotapp calibrate` line for one arm, to be typed as printed: the same rig (or port and profile) the
+    doctor opened, and --auto on the virtual rig, whose joints no hand can move."""
+    if port is not None:
+        where = f"--port {shlex.quote(port)} --profile {shlex.quote(profile or f'koch-v1.1-{role}')}"
+    else:
+        where = f"--rig {shlex.quote(rig)}"
+    auto = " --auto" if port is None and rig == "virtual" else ""
+    return f"robotapp calibrate {where} --arm {role}{auto}"
+
+
 def doctor(prompter: Prompter, follower: OpenArm, leader: OpenArm | None = None,
-           poses: list[Callable[[], None]] | None = None, settle: Callable[[], None] | None = None) -> int:
-    """Health tables, range reports and (with a leader) the mirror test. Returns the number of problems."""
+           poses: list[Callable[[], None]] | None = None, settle: Callable[[], None] | None = None,
+           calibrate_hint: Callable[[str], str] = calibrate_command) -> int:
+    """Health tables, range reports and (with a leader) the mirror test. Returns the number of problems.
+    calibrate_hint(role) is the command suggested for an uncalibrated arm."""
     problems = 0
     for opened in (leader, follower):
         if opened is None:
@@ -130,8 +144,8 @@ def doctor(prompter: Prompter, follower: OpenArm, leader: OpenArm | None = None,
         problems += sum(1 for r in rows if r.problem)
         prompter.say(format_rows(rows, f"Motor health: {opened.arm.arm_id} on {opened.arm.bus.port}"))
         if opened.arm.calibration is None:
-            prompter.say(f"{opened.arm.arm_id} is not calibrated: run `robotapp calibrate --arm "
-                         f"{opened.profile.role}` first")
+            prompter.say(f"{opened.arm.arm_id} is not calibrated: run `{calibrate_hint(opened.profile.role)}` "
+                         f"first")
             problems += 1
             continue
         if all(not r.problem.startswith("not answering") for r in rows):

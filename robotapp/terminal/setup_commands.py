@@ -31,12 +31,15 @@ def find_port(rig: str | None) -> int:
 
 def find_cameras(rig: str | None, snapshots: str | None) -> int:
     if rig == "virtual":
-        from hardware.cameras import VirtualCamera
+        from hardware.virtual.world import World
 
-        infos = []
-        for name in ("front", "wrist"):
-            with VirtualCamera(name, 320, 240, 30) as cam:
-                infos.append((f"virtual:{name}", name, cam.read_latest(timeout=2.0).image))
+        # what the virtual rig's cameras (open_rig's default two, at its default size) see in a fresh scene
+        cameras = ("front", "wrist")
+        world = World(cameras=cameras, width=320, height=240, seed=0)
+        try:
+            infos = [(f"virtual:{name}", name, world.render(name)) for name in cameras]
+        finally:
+            world.close()
     else:
         infos = [(str(c.source), c.name or "camera", c.snapshot) for c in list_cameras()]
     if not infos:
@@ -112,7 +115,9 @@ def doctor(rig: str, port: str | None, profile: str | None, inject: str | None) 
     if port is not None:  # a single arm on a port: health and ranges only
         follower = open_arm("manual", "follower", port=port, profile=profile, configure=False, handshake=False)
         try:
-            return 1 if flows.doctor(Prompter(), follower) else 0
+            # opened as the follower whatever its profile: that role names its calibration file, so the hint keeps it
+            hint = lambda _role: flows.calibrate_command("follower", port=port, profile=profile)  # noqa: E731
+            return 1 if flows.doctor(Prompter(), follower, calibrate_hint=hint) else 0
         finally:
             follower.close()
     leader = open_arm(rig, "leader", configure=False, handshake=False)
@@ -123,7 +128,8 @@ def doctor(rig: str, port: str | None, profile: str | None, inject: str | None) 
         raise
     try:
         poses = flows.virtual_mirror_poses(leader) if leader.virtual is not None else None
-        return 1 if flows.doctor(Prompter(), follower, leader, poses) else 0
+        hint = lambda role: flows.calibrate_command(role, rig)  # noqa: E731
+        return 1 if flows.doctor(Prompter(), follower, leader, poses, calibrate_hint=hint) else 0
     finally:
         leader.close()
         follower.close()
