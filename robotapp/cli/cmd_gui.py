@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from robotapp.cli.argtypes import positive_float
 
@@ -15,6 +16,12 @@ def register(sub) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from robotapp.gui.system_libraries import startup_problem
+
+    problem = startup_problem()  # before PySide6 is imported: Qt's own abort names the wrong file
+    if problem:
+        print(f"robotapp gui: {problem}", file=sys.stderr)
+        return 1
     from robotapp.gui.app import run_gui
 
     return run_gui(quit_after=args.quit_after)
