@@ -7,7 +7,8 @@ from __future__ import annotations
 import struct
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 
 import hardware.virtual.protocol as p
 from hardware.motors.tables import BAUD_TABLE, baud_value, get_model
@@ -52,6 +53,8 @@ class ServoChain:
         self.faults = FaultInjector(faults)
         self.wire_timing = wire_timing
         self.lock = threading.RLock()
+        if faults is not None and faults.voltage is not None:
+            self.set_supply(faults.voltage)
         self._parser = p.PacketParser()
         self.packets_in = 0
 
@@ -76,6 +79,18 @@ class ServoChain:
     def set_faults(self, config: FaultConfig | None) -> None:
         with self.lock:
             self.faults = FaultInjector(config)
+            if config is not None and config.voltage is not None:
+                self.set_supply(config.voltage)
+
+    def set_supply(self, volts: float, ids: Collection[int] | None = None) -> None:
+        """The supply these servos see (a 12 V adapter on a 5 V arm): Present_Input_Voltage reads it, and a reboot
+        keeps it, as it is the wire's voltage and not a register setting. Nothing else changes: real servos keep
+        answering out of range (their Input Voltage error bit is not modelled)."""
+        with self.lock:
+            for s in self.servos:
+                if ids is None or s.id in ids:
+                    s.spec = replace(s.spec, supply_decivolts=int(round(volts * 10)))
+                    s.set("Present_Input_Voltage", s.spec.supply_decivolts)
 
     # ------------------------------------------------------------ the wire
     def handle(self, data: bytes, baudrate: int, line_free_in: float = 0.0) -> tuple[list[tuple[float, bytes]], float]:

@@ -1,7 +1,8 @@
 """Fault injection on status packets: what a bad cable, a noisy supply or a loose connector does to replies.
 
 Each reply packet gets at most one fault, drawn with the configured probabilities, so the injected counts are
-exact and a test can reconcile them with the bus's counters."""
+exact and a test can reconcile them with the bus's counters. `voltage` is not a probability: it is the supply the
+servos see (a 12 V adapter on a 5 V arm), read back in Present_Input_Voltage; the chain applies it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 FAULT_KINDS = ("lost_reply", "corrupt_crc", "truncated_reply", "stray_bytes")
+MAX_VOLTAGE = 30.0  # no Dynamixel supply comes near it; a typo (voltage=120) is refused
 
 
 @dataclass
@@ -19,6 +21,7 @@ class FaultConfig:
     truncated_reply: float = 0.0  # the reply stops part-way
     stray_bytes: float = 0.0  # noise bytes arrive before the reply
     seed: int | None = None
+    voltage: float | None = None  # every servo's supply in volts; None: each model's own (tables.py)
 
     def __post_init__(self):
         for kind in FAULT_KINDS:
@@ -27,6 +30,8 @@ class FaultConfig:
                 raise ValueError(f"fault probability {kind}={v} must be within 0..1")
         if sum(getattr(self, k) for k in FAULT_KINDS) > 1.0:
             raise ValueError("fault probabilities add up to more than 1")
+        if self.voltage is not None and not 0.0 < self.voltage <= MAX_VOLTAGE:
+            raise ValueError(f"supply voltage={self.voltage} must be above 0 and at most {MAX_VOLTAGE:g} V")
 
     @classmethod
     def parse(cls, text: str) -> FaultConfig:
@@ -34,16 +39,21 @@ class FaultConfig:
         kw: dict[str, float | int] = {}
         for part in filter(None, (s.strip() for s in text.split(","))):
             key, sep, value = (s.strip() for s in part.partition("="))
-            if key not in (*FAULT_KINDS, "seed"):
-                raise ValueError(f"bad fault setting {part!r}: unknown key {key!r}; use {', '.join(FAULT_KINDS)} "
-                                 f"or seed, e.g. corrupt_crc=0.01,lost_reply=0.005")
+            if key not in (*FAULT_KINDS, "seed", "voltage"):
+                raise ValueError(f"bad fault setting {part!r}: unknown key {key!r}; use {', '.join(FAULT_KINDS)}, "
+                                 f"seed or voltage, e.g. corrupt_crc=0.01,lost_reply=0.005")
             if key in kw:
                 raise ValueError(f"bad fault setting {part!r}: {key} is given twice")
             if not sep or not value:
-                raise ValueError(f"bad fault setting {part!r}: {key} needs a value, e.g. {key}="
-                                 f"{'1' if key == 'seed' else '0.01'}")
-            kw[key] = _seed(part, value) if key == "seed" else _probability(part, key, value)
-        total = sum(v for k, v in kw.items() if k != "seed")
+                example = {"seed": "1", "voltage": "12.0"}.get(key, "0.01")
+                raise ValueError(f"bad fault setting {part!r}: {key} needs a value, e.g. {key}={example}")
+            if key == "seed":
+                kw[key] = _seed(part, value)
+            elif key == "voltage":
+                kw[key] = _voltage(part, value)
+            else:
+                kw[key] = _probability(part, key, value)
+        total = sum(v for k, v in kw.items() if k in FAULT_KINDS)
         if total > 1.0:
             raise ValueError(f"bad fault settings {text!r}: the probabilities add up to {total:g}, more than 1")
         return cls(**kw)
@@ -58,6 +68,17 @@ def _probability(part: str, key: str, value: str) -> float:
     if not 0.0 <= p <= 1.0:  # nan fails this too
         raise ValueError(f"bad fault setting {part!r}: {key} is a probability, within 0..1, got {value}")
     return p
+
+
+def _voltage(part: str, value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        raise ValueError(f"bad fault setting {part!r}: {value!r} is not a number (the supply in volts, "
+                         f"e.g. voltage=12.0)") from None
+    if not 0.0 < v <= MAX_VOLTAGE:  # nan fails this too
+        raise ValueError(f"bad fault setting {part!r}: the supply must be above 0 and at most {MAX_VOLTAGE:g} V")
+    return v
 
 
 def _seed(part: str, value: str) -> int:

@@ -20,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--baud", type=_baud, default=1_000_000, help="baud rate the servos start at (default 1000000)")
     p.add_argument("--no-timing", action="store_true", help="answer at once instead of at wire speed")
     p.add_argument("--faults", type=_faults, default=None, metavar="SPEC",
-                   help="inject faults, e.g. corrupt_crc=0.01,lost_reply=0.005,seed=1")
+                   help="inject faults, e.g. corrupt_crc=0.01,lost_reply=0.005,seed=1; voltage=12.0 is the supply "
+                        "every servo reads (a 12 V adapter on a 5 V arm)")
     p.add_argument("--hand", action="store_true",
                    help="move the joints by hand with commands on stdin (see below), as a person moves a real arm")
     p.set_defaults(func=_run)

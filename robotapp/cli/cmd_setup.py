@@ -32,7 +32,20 @@ def register(sub) -> None:
     _rig_args(p, arm=False)
     p.add_argument("--inject", default=None, metavar="FAULTS",
                    help="virtual rig only: break something first, e.g. hot:wrist_flex,unplug:elbow_flex")
-    p.set_defaults(func=lambda a: _commands().doctor(a.rig, a.port, a.profile, a.inject))
+    p.add_argument("--host", action="store_true",
+                   help="check the host instead: port permissions, USB latency timer, each arm's supply voltage, "
+                        "missing or shared motor ids, cameras sharing a USB 2 bus (exit code 1 on a problem)")
+    p.set_defaults(func=_doctor)
+
+
+def _doctor(a: argparse.Namespace) -> int:
+    if a.host:
+        if a.inject:
+            raise ValueError("--inject breaks emulated servos for the motor doctor; --host checks the host as it is")
+        from robotapp.terminal.host_commands import doctor_host
+
+        return doctor_host(a.rig, a.port, a.profile)
+    return _commands().doctor(a.rig, a.port, a.profile, a.inject)
 
 
 def _commands():

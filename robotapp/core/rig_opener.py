@@ -1,7 +1,9 @@
 """Open a Rig by name: "virtual" (emulated servos on ptys, the MuJoCo world, rendered cameras) or a saved rig
 config (real arms found by USB serial number, OpenCV cameras); or one arm of a rig on its own (open_arm: the
 setup wizards and the doctor). Every arm is connected by connect_arm. Calibrations come from the user's files;
-the virtual arms calibrate themselves with the scripted hand the first time, like a new user would once."""
+the virtual arms calibrate themselves with the scripted hand the first time, like a new user would once.
+Real arms pass the host check first (hardware/host_check: port, latency timer, supply, ids; the cameras' USB
+buses): what would hurt an arm is refused in one line before anything is written to it. The virtual rig skips it."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from calibration.calibrate_arm import calibrate_and_save
 from calibration.files import calibration_path, load_calibration
 from hardware.arms import Arm, ArmProfile, load_profile
 from hardware.cameras import OpenCVCamera
+from hardware.host_check import ArmTarget, CameraTarget, preflight
 from hardware.motors import DynamixelBus
 from hardware.rig import Rig
-from hardware.rig_config import load_rig, resolve_port
+from hardware.rig_config import RigConfig, load_rig, resolve_port
 
 VIRTUAL = "virtual"
 ROLES = ("leader", "follower")
@@ -103,11 +106,13 @@ def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camer
 
 def open_real_rig(name: str) -> Rig:
     config = load_rig(name)
+    ports = {cfg.role: resolve_port(cfg) for cfg in config.arms}
+    preflight(*host_targets(config, ports))
     arms: dict[str, Arm] = {}
     cams = {}
     try:
         for cfg in config.arms:
-            arm = arms[cfg.role] = connect_arm(cfg.profile, resolve_port(cfg), cfg.arm_id)
+            arm = arms[cfg.role] = connect_arm(cfg.profile, ports[cfg.role], cfg.arm_id)
             arm.configure()
         if "follower" not in arms:
             raise ValueError(f"rig {name!r} has no follower arm")
@@ -122,6 +127,18 @@ def open_real_rig(name: str) -> Rig:
             with contextlib.suppress(Exception):
                 arm.disconnect()
         raise
+
+
+def host_targets(config: RigConfig, ports: dict[str, str]) -> tuple[list[ArmTarget], list[CameraTarget]]:
+    """What the host check looks at in a saved rig: its arms on their resolved ports (those in `ports`), its
+    cameras at their configured size and rate."""
+    arms = [ArmTarget(cfg.role, ports[cfg.role], load_profile(cfg.profile),
+                      f"robotapp setup-motors --rig {config.name} --arm {cfg.role}")
+            for cfg in config.arms if cfg.role in ports]
+    # a config without a pixel format leaves the camera's default, which V4L2 cameras make YUYV
+    cams = [CameraTarget(c.name, c.source, c.width, c.height, c.fps, getattr(c, "fourcc", None) or "YUYV")
+            for c in config.cameras]
+    return arms, cams
 
 
 @dataclass
@@ -162,9 +179,14 @@ def open_arm(rig: str, role: str, *, port: str | None = None, profile: str | Non
         if not profile:
             raise ValueError("--port needs --profile (e.g. koch-v1.1-follower)")
         prof, arm_id = load_profile(profile), arm_id or f"{profile}-{role}"
+        # named by the profile's role: --port arms are opened as "follower" whatever they are
+        preflight([ArmTarget(prof.role, port, prof, f"robotapp setup-motors --port {port} --profile {profile}")],
+                  handshake=handshake)
     else:
         cfg = load_rig(rig).arm(role)
         prof, arm_id, port = load_profile(profile or cfg.profile), arm_id or cfg.arm_id, resolve_port(cfg)
+        preflight([ArmTarget(role, port, prof, f"robotapp setup-motors --rig {rig} --arm {role}")],
+                  handshake=handshake)
     try:
         arm = connect_arm(prof, port, arm_id, handshake=handshake, calibration="if_saved" if load_saved else "none")
     except BaseException:
