@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
+from hardware.thread_priority import BACKGROUND, raise_priority
+
 from .chain import ServoChain
 from .faults import FaultConfig
 from .transports import PtyServer
@@ -55,6 +57,9 @@ def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = 
 
 
 def _read_commands(hand, commands: TextIO) -> None:
+    # the hand takes the interpreter lock 100 times a second while it moves a joint: preempted at normal priority
+    # while holding it, it would make the servos' thread wait for whatever program ran instead (thread_priority.py)
+    raise_priority(BACKGROUND)
     for line in commands:
         if hand.stop.is_set():
             return

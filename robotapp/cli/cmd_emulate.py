@@ -12,7 +12,7 @@ def register(sub) -> None:
     from hardware.virtual.hand import COMMANDS
 
     p = sub.add_parser("emulate", help="serve emulated Dynamixel servos on a pseudo-terminal",
-                       description="Serve emulated Dynamixel servos on a pseudo-terminal: it prints 'port: /dev/pts/N', "
+                       description="Serve emulated Dynamixel servos on a pseudo-terminal. It prints 'port: /dev/pts/N',\n"
                                    "a port any Dynamixel tool (or a saved rig config) can open.",
                        epilog="--hand: " + COMMANDS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--motors", type=_motors, default="1:xl430-w250,2:xl430-w250,3:xl330-m288,4:xl330-m288,5:xl330-m288,"
