@@ -38,6 +38,21 @@ def recorded_seeds(dataset: str | Path) -> set[int]:
         return {s for s in seeds if s is not None}
 
 
+def resume_seed(dataset: str | Path, seed: int, episodes: int) -> tuple[int, str]:
+    """Adding episodes to a dataset: the first seed of a range none of its episodes was recorded from, and a line
+    saying so when that is not `seed` ("" when it is). Without this a resumed recording starts at seed 0 again and
+    repeats the scenes the dataset already holds."""
+    try:
+        recorded = recorded_seeds(dataset)
+    except Exception:  # no dataset yet, or one that does not say: nothing to avoid
+        return seed, ""
+    start = free_seed(recorded, episodes, start=seed)
+    if start == seed:
+        return seed, ""
+    return start, (f"{len(recorded)} scene seed(s) are in {dataset} already: the new episodes start at seed "
+                   f"{start} ({seeds_line(start, episodes)})")
+
+
 def free_seed(recorded: set[int], episodes: int, start: int = EVAL_SEED_BASE) -> int:
     """A first seed whose `episodes` seeds are all unrecorded: `start` if it is, else just past the last one."""
     if not any(start + k in recorded for k in range(episodes)):

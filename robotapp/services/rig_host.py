@@ -207,11 +207,16 @@ class RigHost:
         scene = None
         if rig.sim is not None:
             from robotapp.core.scenes import DemonstratorScene
+            from robotapp.eval.seeds import resume_seed
 
+            seed, note = resume_seed(request.dataset, request.seed, request.episodes) if request.resume \
+                else (request.seed, "")
+            if note:
+                self._events.append(Event(Kind.INFO, note))
             if request.demonstrator:
                 self.virtual_leader.release()
-                scene = DemonstratorScene(rig.sim, request.seed)
+                scene = DemonstratorScene(rig.sim, seed)
             else:
-                scene = self.virtual_leader.reset_scene(request.seed)
+                scene = self.virtual_leader.reset_scene(seed)
         session.record(request.plan(), scene=scene, resume=request.resume,
                        align=request.align or request.demonstrator, wait=True, timeout=10.0)

@@ -101,6 +101,12 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
         from robotapp.dataset.recovery import preflight
 
         check_compatible(preflight(plan.dataset), fps=fps, what=f"--fps {fps}")
+        if rig == VIRTUAL:
+            from robotapp.eval.seeds import resume_seed
+
+            seed, note = resume_seed(plan.dataset, seed, episodes)
+            if note:
+                print(note, flush=True)
     rig_obj, session = _open(rig, fps, hz, seed, fast)
     try:
         scene = None

@@ -194,3 +194,18 @@ def test_lock_step_recording_with_the_demonstrator_has_no_drops(tmp_path, capsys
         assert r.decode_episode_video(0, "observation.images.wrist").shape[0] == r.episodes[0].length
     assert main(["record", "--rig", "virtual", "--fast", "--dataset", str(tmp_path / "x"), "--task", "t"]) == 2
     assert "only the --demonstrator can keep up" in capsys.readouterr().err
+
+
+def test_a_resumed_recording_continues_with_scenes_not_yet_recorded(tmp_path, capsys):
+    from robotapp.cli.main import main
+    from robotapp.eval.seeds import recorded_seeds
+
+    ds = tmp_path / "more"
+    args = ["record", "--rig", "virtual", "--demonstrator", "--fast", "--dataset", str(ds), "--task", "pick",
+            "--episodes", "2", "--episode-time", "12", "--warmup-time", "0", "--reset-time", "0"]
+    assert main(args) == 0
+    assert recorded_seeds(ds) == {0, 1}
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 0  # the same --seed (the default): the dataset's scenes are not repeated
+    assert "the new episodes start at seed 2" in capsys.readouterr().out
+    assert recorded_seeds(ds) == {0, 1, 2, 3}
