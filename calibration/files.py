@@ -83,7 +83,8 @@ def load_calibration(path: Path, profile: ArmProfile | None = None) -> dict[str,
     try:
         text = Path(path).read_text()
     except FileNotFoundError:
-        raise CalibrationFileError(f"no calibration file at {path}: run `robotapp calibrate` first") from None
+        raise CalibrationFileError(f"no calibration file at {path}: calibrate the arm first (`robotapp "
+                                   f"calibrate --rig NAME --arm leader|follower`, or the Rig page)") from None
     except OSError as e:
         raise CalibrationFileError(f"cannot read {path}: {e.strerror}") from None
     try:

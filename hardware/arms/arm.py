@@ -106,6 +106,8 @@ class Arm:
 
     def _cals(self) -> list[MotorCalibration]:
         if self.calibration is None:
-            raise NotCalibratedError(f"arm {self.arm_id} is not calibrated: run `robotapp calibrate --arm "
-                                     f"{self.profile.role}` first")
+            raise NotCalibratedError(  # a command that works as printed: this arm's own port, profile and id
+                f"arm {self.arm_id} is not calibrated: run `robotapp calibrate --arm {self.profile.role} --port "
+                f"{getattr(self.bus, 'port', 'PORT')} --profile {self.profile.name} --arm-id {self.arm_id}` first "
+                f"(or with --rig NAME for a saved rig; the Rig page's Calibration tab does the same)")
         return [self.calibration[n] for n in self.names]

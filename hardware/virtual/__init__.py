@@ -1,8 +1,11 @@
 """The virtual rig: emulated Dynamixel servos speaking real Protocol 2.0 bytes, and (later) the world behind them."""
 
 import os
+import sys
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must be set before anything imports mujoco
+# offscreen rendering, set before anything imports mujoco: EGL exists on Linux only; macOS has CGL, Windows WGL
+HEADLESS_GL = "cgl" if sys.platform == "darwin" else "wgl" if sys.platform == "win32" else "egl"
+os.environ.setdefault("MUJOCO_GL", HEADLESS_GL)
 
 import serial  # noqa: E402
 

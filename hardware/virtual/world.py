@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("MUJOCO_GL", "egl")  # headless by default; must be set before mujoco is imported
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+import mujoco  # MUJOCO_GL is set by hardware/virtual/__init__.py, which Python runs before this module
+import numpy as np
 
 JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
 TIMESTEP = 0.002

@@ -57,7 +57,7 @@ def test_without_a_profile_the_id_must_still_fit_its_register(tmp_path):
 def test_not_json_and_missing_file(tmp_path):
     with pytest.raises(CalibrationFileError, match=r"not valid JSON \(line 1"):
         load_calibration(_write(tmp_path, "{oops"), PROFILE)
-    with pytest.raises(CalibrationFileError, match="no calibration file at .*run `robotapp calibrate` first"):
+    with pytest.raises(CalibrationFileError, match="no calibration file at .*calibrate the arm first"):
         load_calibration(tmp_path / "none.json", PROFILE)
 
 
