@@ -1,8 +1,8 @@
 """Exchanges with the servos: an instruction and its status packet(s), tried up to 1 + retries times, every failed
 attempt counted by cause in the bus's BusStats.
 
-DynamixelBus runs every instruction (ping, read, write, sync read, reboot, factory reset) through the one retry
-loop here. The sync-read receivers live here too because they count: they account for every motor's reply (the
+Both buses (DynamixelBus, FeetechBus) run every instruction through the one retry loop here; the two SDKs share
+their result codes (COMM_SUCCESS 0, COMM_RX_TIMEOUT -6, COMM_RX_CORRUPT -7). The sync-read receivers live here too because they count: they account for every motor's reply (the
 SDK's receiver stops at the first bad one, which hides the others and makes the counters impossible to reconcile).
 """
 
@@ -24,9 +24,14 @@ T = TypeVar("T")
 
 
 class Exchanges:
-    def __init__(self, ph: PacketHandler, stats: BusStats):
+    def __init__(self, ph: PacketHandler, stats: BusStats, *, rx: Callable | None = None, id_index: int = 4,
+                 error_index: int = _PARAM0):
+        """rx(port) -> (packet, result) receives one status packet (default: dynamixel-sdk's); in a status packet
+        the id is at id_index and the error byte at error_index, the data right after it."""
         self.ph = ph
         self.stats = stats
+        self.rx = rx or (lambda port: ph.rxPacket(port, False))
+        self.id_index, self.error_index = id_index, error_index
 
     def run(self, port: UrlPortHandler, attempt: Callable[[], tuple[int | None, T]], tries: int, *,
             settle_bytes: int | None = None, fail: Callable[[int | None, T | None], Exception] | None = None
@@ -72,11 +77,11 @@ class Exchanges:
         got: dict[int, tuple[int, bytes]] = {}
         bad = 0
         while len(got) + bad < len(ids):
-            pkt, result = self.ph.rxPacket(port, False)
+            pkt, result = self.rx(port)
             if result == COMM_SUCCESS:
-                motor_id = pkt[4]
+                motor_id, e = pkt[self.id_index], self.error_index
                 if motor_id in ids and motor_id not in got:
-                    got[motor_id] = pkt[_PARAM0], bytes(pkt[_PARAM0 + 1:_PARAM0 + 1 + size])
+                    got[motor_id] = pkt[e], bytes(pkt[e + 1:e + 1 + size])
                 continue
             if result == COMM_RX_CORRUPT and port.packet_timeout != 0:  # a whole packet with a bad CRC
                 self.stats.crc_errors += 1

@@ -1,4 +1,4 @@
-"""dynamixel-sdk's PortHandler with two changes that matter in practice:
+"""The vendor SDKs' PortHandlers (dynamixel-sdk's, and feetech-servo-sdk's, which is its fork) with two changes that matter in practice:
 
 - ports open through pyserial's URL mechanism (serial.serial_for_url), so besides /dev/ttyUSB0 and COM3 a bus can
   sit on `socket://host:port` or `rfc2217://` serial bridges, and on the in-process servo emulator's `emu://name`;
@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import scservo_sdk
 import serial
 from dynamixel_sdk import PortHandler
 
 
-class UrlPortHandler(PortHandler):
+class _UrlPort:
+    """The shared changes; mixed in before either SDK's PortHandler."""
+
     def __init__(self, port_name: str, latency_ms: float = 16.0):
         super().__init__(port_name)
         self.latency_ms = latency_ms
@@ -32,3 +35,15 @@ class UrlPortHandler(PortHandler):
     def setPacketTimeout(self, packet_length):  # noqa: N802
         self.packet_start_time = self.getCurrentTime()
         self.packet_timeout = self.tx_time_per_byte * packet_length + self.latency_ms * 2.0 + 2.0
+
+
+class UrlPortHandler(_UrlPort, PortHandler):
+    """dynamixel-sdk's port."""
+
+
+class FeetechPortHandler(_UrlPort, scservo_sdk.PortHandler):
+    """feetech-servo-sdk's port. Its clearPort only flushes output; like dynamixel-sdk's, this one drops what has
+    arrived, so a late reply left from a failed attempt is never read as the answer to the next instruction."""
+
+    def clearPort(self):  # noqa: N802
+        self.ser.reset_input_buffer()

@@ -45,6 +45,9 @@ class Register:
     writable: bool = True
     lo: int | None = None  # valid range for writes; None = whatever the size allows
     hi: int | None = None
+    # Feetech stores some signed values as sign and magnitude: this bit holds the sign (None: two's complement
+    # when `signed`, as Dynamixel does)
+    sign_bit: int | None = None
 
     @property
     def eeprom(self) -> bool:
@@ -54,12 +57,16 @@ class Register:
     def min_value(self) -> int:
         if self.lo is not None:
             return self.lo
+        if self.sign_bit is not None:
+            return -((1 << self.sign_bit) - 1)
         return -(1 << (8 * self.size - 1)) if self.signed else 0
 
     @property
     def max_value(self) -> int:
         if self.hi is not None:
             return self.hi
+        if self.sign_bit is not None:
+            return (1 << self.sign_bit) - 1
         return (1 << (8 * self.size - 1)) - 1 if self.signed else (1 << (8 * self.size)) - 1
 
     def check(self, value: int, where: str = "") -> int:
@@ -74,17 +81,22 @@ class Register:
         return v
 
     def encode(self, value: int) -> int:
-        """Signed value -> unsigned wire integer (two's complement in `size` bytes)."""
+        """Signed value -> unsigned wire integer (two's complement in `size` bytes, or sign and magnitude)."""
+        if self.sign_bit is not None:
+            return -value | (1 << self.sign_bit) if value < 0 else value
         return value & ((1 << (8 * self.size)) - 1)
 
     def decode(self, raw: int) -> int:
+        if self.sign_bit is not None:
+            magnitude = raw & ((1 << self.sign_bit) - 1)
+            return -magnitude if raw >> self.sign_bit & 1 else magnitude
         if self.signed and raw >= 1 << (8 * self.size - 1):
             return raw - (1 << (8 * self.size))
         return raw
 
 
-def _r(name, address, size, signed=False, writable=True, lo=None, hi=None) -> Register:
-    return Register(name, address, size, signed, writable, lo, hi)
+def _r(name, address, size, signed=False, writable=True, lo=None, hi=None, sign_bit=None) -> Register:
+    return Register(name, address, size, signed, writable, lo, hi, sign_bit)
 
 
 # The registers every X-series model here shares (e-manual, X-series "Control Table").
@@ -159,6 +171,7 @@ class ModelSpec:
     defaults: dict[str, int]
     baudrates: dict[int, int]  # Baud_Rate value -> bps supported by this model
     fast_sync_read: bool = True
+    eeprom_end: int = EEPROM_END  # registers below this address live in EEPROM
     no_load_rpm: float = 100.0  # top speed, for the emulator's motor model
     supply_decivolts: int = 50  # what Present_Input_Voltage reads at rest (0.1 V units)
     by_address: dict[int, Register] = field(init=False, repr=False, compare=False)
