@@ -1,5 +1,6 @@
 from .bus import BusStats, Motor, MotorsBus
 from .dynamixel import DynamixelBus
+from .feetech import FeetechBus
 from .motor_errors import (
     CommError,
     ConfigError,
@@ -16,7 +17,7 @@ from .motor_errors import (
 from .tables import MODELS, get_model
 
 __all__ = [
-    "BusStats", "Motor", "MotorsBus", "DynamixelBus", "CommError", "ConfigError", "HardwareAlertError",
+    "BusStats", "Motor", "MotorsBus", "DynamixelBus", "FeetechBus", "CommError", "ConfigError", "HardwareAlertError",
     "MotorsError", "MotorStatusError", "NotConnectedError", "PortError", "UnknownModelError", "UnknownMotorError",
     "UnknownRegisterError", "ValueRangeError", "MODELS", "get_model",
 ]

@@ -1,8 +1,8 @@
 """Exchanges with the servos: an instruction and its status packet(s), tried up to 1 + retries times, every failed
 attempt counted by cause in the bus's BusStats.
 
-Both buses (DynamixelBus, FeetechBus) run every instruction through the one retry loop here; the two SDKs share
-their result codes (COMM_SUCCESS 0, COMM_RX_TIMEOUT -6, COMM_RX_CORRUPT -7). The sync-read receivers live here too because they count: they account for every motor's reply (the
+Both buses (DynamixelBus, FeetechBus) run every instruction through the one retry loop here. The SDKs agree on
+COMM_SUCCESS (0) only: each bus gives its SDK's codes for a timeout and a corrupt packet. The sync-read receivers live here too because they count: they account for every motor's reply (the
 SDK's receiver stops at the first bad one, which hides the others and makes the counters impossible to reconcile).
 """
 
@@ -25,9 +25,11 @@ T = TypeVar("T")
 
 class Exchanges:
     def __init__(self, ph: PacketHandler, stats: BusStats, *, rx: Callable | None = None, id_index: int = 4,
-                 error_index: int = _PARAM0):
+                 error_index: int = _PARAM0, codes: tuple[int, int] = (COMM_RX_TIMEOUT, COMM_RX_CORRUPT)):
         """rx(port) -> (packet, result) receives one status packet (default: dynamixel-sdk's); in a status packet
-        the id is at id_index and the error byte at error_index, the data right after it."""
+        the id is at id_index and the error byte at error_index, the data right after it; codes: the SDK's
+        results for a timeout and a corrupt packet."""
+        self.rx_timeout, self.rx_corrupt = codes
         self.ph = ph
         self.stats = stats
         self.rx = rx or (lambda port: ph.rxPacket(port, False))
@@ -59,9 +61,9 @@ class Exchanges:
         raise fail(result, payload)
 
     def count(self, result: int | None) -> None:
-        if result == COMM_RX_TIMEOUT:
+        if result == self.rx_timeout:
             self.stats.timeouts += 1
-        elif result == COMM_RX_CORRUPT:
+        elif result == self.rx_corrupt:
             self.stats.crc_errors += 1
 
     @staticmethod
@@ -83,11 +85,11 @@ class Exchanges:
                 if motor_id in ids and motor_id not in got:
                     got[motor_id] = pkt[e], bytes(pkt[e + 1:e + 1 + size])
                 continue
-            if result == COMM_RX_CORRUPT and port.packet_timeout != 0:  # a whole packet with a bad CRC
+            if result == self.rx_corrupt and port.packet_timeout != 0:  # a whole packet with a bad CRC
                 self.stats.crc_errors += 1
                 bad += 1
                 continue
-            if result == COMM_RX_CORRUPT:  # the time ran out with part of a packet in hand
+            if result == self.rx_corrupt:  # the time ran out with part of a packet in hand
                 self.stats.corrupt += 1
                 bad += 1
             break

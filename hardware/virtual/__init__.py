@@ -1,4 +1,4 @@
-"""The virtual rig: emulated Dynamixel servos speaking real Protocol 2.0 bytes, and (later) the world behind them."""
+"""The virtual rig: emulated servos speaking real bytes (Dynamixel Protocol 2.0, Feetech STS), and the world behind them."""
 
 import os
 import sys
@@ -11,11 +11,12 @@ import serial  # noqa: E402
 
 from .chain import ServoChain, parse_motor_spec  # noqa: E402
 from .faults import FaultConfig, FaultInjector  # noqa: E402
+from .feetech_chain import FeetechChain  # noqa: E402
 from .servo import VirtualServo  # noqa: E402
 from .transports import InProcessLink, PtyServer, serve_inprocess  # noqa: E402
 
 if "hardware.virtual" not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append("hardware.virtual")  # makes emu://<name> openable by pyserial
 
-__all__ = ["ServoChain", "parse_motor_spec", "FaultConfig", "FaultInjector", "VirtualServo", "InProcessLink",
-           "PtyServer", "serve_inprocess"]
+__all__ = ["ServoChain", "FeetechChain", "parse_motor_spec", "FaultConfig", "FaultInjector", "VirtualServo",
+           "InProcessLink", "PtyServer", "serve_inprocess"]

@@ -9,9 +9,10 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
+from types import ModuleType
 
 import hardware.virtual.protocol as p
-from hardware.motors.tables import BAUD_TABLE, baud_value, get_model
+from hardware.motors import tables as dxl_tables
 
 from .faults import FaultConfig, FaultInjector
 from .servo import VirtualServo
@@ -19,19 +20,21 @@ from .servo import VirtualServo
 _CLEAR_KEY = bytes([0x01, 0x44, 0x58, 0x4C, 0x22])
 
 
-def parse_motor_spec(text: str) -> dict[int, str]:
-    """'1:xl430-w250,2:xl330-m288' -> {1: 'xl430-w250', 2: 'xl330-m288'}, with one-line errors."""
+def parse_motor_spec(text: str, tables: ModuleType = dxl_tables) -> dict[int, str]:
+    """'1:xl430-w250,2:xl330-m288' -> {1: 'xl430-w250', 2: 'xl330-m288'}, with one-line errors; models are looked
+    up in `tables` (a control-table module: Dynamixel's, or feetech_tables)."""
     out: dict[int, str] = {}
+    example = next(iter(tables.MODELS))
     for part in filter(None, (s.strip() for s in text.split(","))):
         ident, sep, model = part.partition(":")
         if not sep or not ident.strip().isdigit():
-            raise ValueError(f"bad motor entry {part!r}: expected ID:MODEL, e.g. 1:xl430-w250")
+            raise ValueError(f"bad motor entry {part!r}: expected ID:MODEL, e.g. 1:{example}")
         motor_id = int(ident)
         if not 0 <= motor_id <= 252:
             raise ValueError(f"motor id {motor_id} is outside 0..252")
         if motor_id in out:
             raise ValueError(f"motor id {motor_id} is listed twice")
-        get_model(model.strip())  # raises UnknownModelError naming the model
+        tables.get_model(model.strip())  # raises UnknownModelError naming the model
         out[motor_id] = model.strip().lower()
     if not out:
         raise ValueError("no motors given")
@@ -39,23 +42,28 @@ def parse_motor_spec(text: str) -> dict[int, str]:
 
 
 class ServoChain:
+    # what another servo family (feetech_chain.py) replaces: its control tables, servo model and packet parser
+    tables: ModuleType = dxl_tables
+    servo_class: type[VirtualServo] = VirtualServo
+    parser_class: type = p.PacketParser
+
     def __init__(self, motors: Mapping[int, str] | str, *, baudrate: int = 1_000_000,
                  faults: FaultConfig | None = None, wire_timing: bool = False,
                  clock: Callable[[], float] = time.monotonic):
         if isinstance(motors, str):
-            motors = parse_motor_spec(motors)
+            motors = parse_motor_spec(motors, self.tables)
         self.clock = clock
         now = clock()
         self.servos: list[VirtualServo] = []
         for motor_id, model in motors.items():
-            spec = get_model(model)
-            self.servos.append(VirtualServo(spec, motor_id, baud_value(baudrate, spec), now))
+            spec = self.tables.get_model(model)
+            self.servos.append(self.servo_class(spec, motor_id, self.tables.baud_value(baudrate, spec), now))
         self.faults = FaultInjector(faults)
         self.wire_timing = wire_timing
         self.lock = threading.RLock()
         if faults is not None and faults.voltage is not None:
             self.set_supply(faults.voltage)
-        self._parser = p.PacketParser()
+        self._parser = self.parser_class()
         self.packets_in = 0
 
     # ------------------------------------------------------------ test and GUI hooks
@@ -90,7 +98,7 @@ class ServoChain:
             for s in self.servos:
                 if ids is None or s.id in ids:
                     s.spec = replace(s.spec, supply_decivolts=int(round(volts * 10)))
-                    s.set("Present_Input_Voltage", s.spec.supply_decivolts)
+                    s.set(s.VOLTAGE_REGISTER, s.spec.supply_decivolts)
 
     # ------------------------------------------------------------ the wire
     def handle(self, data: bytes, baudrate: int, line_free_in: float = 0.0) -> tuple[list[tuple[float, bytes]], float]:
@@ -106,7 +114,8 @@ class ServoChain:
             for ins in self._parser.feed(data):
                 self.packets_in += 1
                 t += ins.wire_length * byte_time
-                listeners = [s for s in self.servos if s.plugged and BAUD_TABLE.get(s.baud_value) == baudrate]
+                listeners = [s for s in self.servos
+                             if s.plugged and self.tables.BAUD_TABLE.get(s.baud_value) == baudrate]
                 for servo, reply, after in self._dispatch(ins, listeners, now):
                     start = t + servo.get("Return_Delay_Time") * 2e-6
                     damaged = self.faults.apply(reply)

@@ -1,5 +1,6 @@
 """`robotapp emulate`: serve emulated servos on a pseudo-terminal until interrupted, so any Dynamixel tool
-(dynamixel-sdk scripts, lerobot, Dynamixel Wizard under a serial bridge) can talk to a virtual arm. With a hand
+(dynamixel-sdk scripts, lerobot, Dynamixel Wizard under a serial bridge) or Feetech tool (scservo_sdk, lerobot's
+FeetechMotorsBus) can talk to a virtual arm. With a hand
 (hand.py), commands read from stdin move the joints as a person would: a leader moved by hand, a calibration
 sweep, a cable pulled out."""
 
@@ -15,16 +16,21 @@ from hardware.thread_priority import BACKGROUND, raise_priority
 
 from .chain import ServoChain
 from .faults import FaultConfig
+from .feetech_chain import FeetechChain
 from .transports import PtyServer
+
+PROTOCOLS = {"dynamixel": ServoChain, "feetech": FeetechChain}
 
 
 def run_emulator(motors: str, baudrate: int = 1_000_000, *, wire_timing: bool = True,
                  faults: str | None = None, out: Callable[[str], None] = print,
-                 stop: threading.Event | None = None, hand: bool = False, commands: TextIO | None = None) -> int:
+                 stop: threading.Event | None = None, hand: bool = False, commands: TextIO | None = None,
+                 protocol: str = "dynamixel") -> int:
     """hand: read hand commands (hardware/virtual/hand.py) from `commands` (default stdin), one a line; the joints
-    start in the middle of their ranges. At the end of the commands the servos keep serving until stopped."""
-    chain = ServoChain(motors, baudrate=baudrate, wire_timing=wire_timing,
-                       faults=FaultConfig.parse(faults) if faults else None)
+    start in the middle of their ranges. At the end of the commands the servos keep serving until stopped.
+    protocol: the servos' family, 'dynamixel' (Protocol 2.0) or 'feetech' (STS series)."""
+    chain = PROTOCOLS[protocol](motors, baudrate=baudrate, wire_timing=wire_timing,
+                                faults=FaultConfig.parse(faults) if faults else None)
     stop = stop or threading.Event()
     the_hand = None
     if hand:

@@ -35,6 +35,8 @@ _CURRENT_PER_TICK = 4.0  # mA of holding current per tick of tracking error
 
 
 class VirtualServo:
+    VOLTAGE_REGISTER = "Present_Input_Voltage"  # what reads the supply
+
     def __init__(self, spec: ModelSpec, servo_id: int, baud_value: int = 1, now: float = 0.0):
         self.spec = spec
         self.mem = bytearray(MEMORY_SIZE)
@@ -87,7 +89,7 @@ class VirtualServo:
         for name, value in self.spec.defaults.items():
             self.set(name, value)
         self.set("Model_Number", self.spec.number)
-        self.set("Present_Input_Voltage", self.spec.supply_decivolts)
+        self.set(self.VOLTAGE_REGISTER, self.spec.supply_decivolts)
         if keep_id:
             self.mem[7] = saved_id
         if keep_baud:
@@ -185,7 +187,7 @@ class VirtualServo:
     def backdrivable(self) -> bool:
         """Can a hand turn the horn? With torque off, yes; under torque only a current-limited spring (current-based
         position mode, a leader's gripper trigger) gives way; position modes hold against the hand."""
-        return not self.torque_on or self.mem[11] == MODE_CURRENT_POSITION
+        return not self.torque_on or self._spring()
 
     def hand_move(self, actual_ticks: float, now: float) -> bool:
         """A person moves the joint: False (nothing moves) when the motor holds against it. A torque-off joint stays
@@ -218,23 +220,36 @@ class VirtualServo:
         self._thermal_and_faults(dt, now)
         self._publish(now)
 
-    def _integrate(self, dt: float) -> None:
-        holding = self.torque_on and self.mem[11] in (MODE_POSITION, MODE_EXTENDED_POSITION, MODE_CURRENT_POSITION)
-        if not holding:
-            self.velocity, self.current = 0.0, 0.0
-            return
-        target = self.goal_actual()
-        if self.held is not None and self.mem[11] == MODE_CURRENT_POSITION:  # the hand overpowers the spring
-            self.actual, self.velocity = self.held, 0.0
-            limit = self._current_limit()
-            self.current = max(-limit, min(limit, _CURRENT_PER_TICK * (target - self.actual)))
-            return
+    # The motor model below is shared with other makers' servos (feetech_servo.py): what differs between families
+    # is asked of these three methods (and of the register-level ones above).
+    def _holding(self) -> bool:
+        """Does the motor drive towards a goal position now?"""
+        return self.torque_on and self.mem[11] in (MODE_POSITION, MODE_EXTENDED_POSITION, MODE_CURRENT_POSITION)
+
+    def _spring(self) -> bool:
+        """Is it a current-limited spring a hand can overpower (current-based position mode)?"""
+        return self.mem[11] == MODE_CURRENT_POSITION
+
+    def _motion_limits(self) -> tuple[float, float]:
+        """(top speed in ticks/s, acceleration in ticks/s^2) from the profile registers."""
         vmax = self.spec.no_load_rpm * RESOLUTION / 60.0
         pv = self.get("Profile_Velocity")
         if pv:
             vmax = min(vmax, pv * 0.229 * RESOLUTION / 60.0)
         pa = self.get("Profile_Acceleration")
-        amax = pa * 214.577 * RESOLUTION / 3600.0 if pa else vmax * 50.0
+        return vmax, (pa * 214.577 * RESOLUTION / 3600.0 if pa else vmax * 50.0)
+
+    def _integrate(self, dt: float) -> None:
+        if not self._holding():
+            self.velocity, self.current = 0.0, 0.0
+            return
+        target = self.goal_actual()
+        if self.held is not None and self._spring():  # the hand overpowers the spring
+            self.actual, self.velocity = self.held, 0.0
+            limit = self._current_limit()
+            self.current = max(-limit, min(limit, _CURRENT_PER_TICK * (target - self.actual)))
+            return
+        vmax, amax = self._motion_limits()
         steps = max(1, math.ceil(dt / 0.002))
         h = dt / steps
         for _ in range(steps):
