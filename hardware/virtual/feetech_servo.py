@@ -36,6 +36,7 @@ class FeetechServo(VirtualServo):
     def __init__(self, spec: ModelSpec, servo_id: int, baud_value: int = 0, now: float = 0.0):
         super().__init__(spec, servo_id, baud_value, now)
         self.flash = bytes(self.mem[:EEPROM_END])  # what survives a power cycle
+        self.set("Goal_Position", self.get("Present_Position"))  # powers up holding where it is, as reboot() does
 
     @property
     def id(self) -> int:
