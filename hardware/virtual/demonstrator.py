@@ -16,15 +16,7 @@ import mujoco
 import numpy as np
 
 from .task import PickPlaceTask
-from .world import (
-    CUBE_SIZE,
-    GRIPPER_CLOSED,
-    GRIPPER_OPEN,
-    HOME_Q,
-    JOINT_RANGES,
-    JOINTS,
-    World,
-)
+from .world import ARMS, CUBE_SIZE, JOINTS, ArmModel, World
 
 GRASP_Z = CUBE_SIZE / 2 + 0.003  # grasp site height when closing: jaw tips stay clear of the table
 HOVER_Z = 0.065  # above the cube / zone: the held cube's bottom clears the table by ~5 cm
@@ -54,8 +46,9 @@ class Waypoint:
 class ArmIK:
     """Damped-least-squares IK for the grasp site, gripper pointing straight down, on a private MjData."""
 
-    def __init__(self, model: mujoco.MjModel):
+    def __init__(self, model: mujoco.MjModel, arm: ArmModel = ARMS["koch"]):
         self.model = model
+        self.ranges = arm.joint_ranges
         self.data = mujoco.MjData(model)
         self.qadr = np.array([model.jnt_qposadr[model.joint(j).id] for j in JOINTS[:5]])
         self.dadr = np.array([model.jnt_dofadr[model.joint(j).id] for j in JOINTS[:5]])
@@ -75,7 +68,7 @@ class ArmIK:
         c, s = np.cos(yaw), np.sin(yaw)
         want = np.array([[0.0, c, s], [0.0, s, -c], [-1.0, 0.0, 0.0]])
         q = np.array(q0, dtype=float)
-        lo, hi = JOINT_RANGES[:5, 0], JOINT_RANGES[:5, 1]
+        lo, hi = self.ranges[:5, 0], self.ranges[:5, 1]
         for _ in range(iters):
             p, rot = self.forward(q)
             err = np.concatenate([pos - p, 0.5 * 0.1 * sum(np.cross(rot[:, i], want[:, i]) for i in range(3))])
@@ -98,11 +91,19 @@ class Demonstrator:
         if isinstance(world, PickPlaceTask):
             world = world.world
         model = world.model if isinstance(world, World) else world
-        self.ik = ArmIK(model)
+        self.arm = world.arm if isinstance(world, World) else ARMS["koch"]  # a bare model: the Koch's
+        self.home = self.arm.home_q
+        self.ik = ArmIK(model, self.arm)
+        # arms differ in shoulder_pan's sign and in how the jaws lie at wrist_roll = 0: read both off the model
+        self._pan_sign = float(np.sign(model.jnt_axis[model.joint(JOINTS[0]).id][2]))
+        q = self.home[:5].copy()
+        q[0] = q[4] = 0.0
+        across = self.ik.forward(q)[1][:, 1]  # the grasp site's y: from the fixed jaw to the moving one
+        self._yaw_at_zero = float(np.arctan2(across[1], across[0]))  # its yaw with the arm facing +x, roll 0
         self.noise = noise
         self._rng = np.random.default_rng(seed)
         self._times = np.zeros(1)
-        self._traj = HOME_Q[None, :].copy()
+        self._traj = self.home[None, :].copy()
         self.duration = 0.0
         self.max_ik_error = 0.0
 
@@ -115,11 +116,11 @@ class Demonstrator:
         w, x, y, z = cube_quat
         cube_yaw = np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
         # jaw axis along a cube face normal, picking the one that needs the least wrist roll
-        natural = np.arctan2(cube_pos[1], cube_pos[0]) + np.pi / 2
+        natural = np.arctan2(cube_pos[1], cube_pos[0]) + self._yaw_at_zero
         yaw_grasp = min((cube_yaw + i * np.pi / 2 for i in range(-4, 5)), key=lambda a: abs(wrap(a - natural)))
         roll = wrap(yaw_grasp - natural)
         yaw_grasp = natural + roll
-        yaw_place = np.arctan2(target[1], target[0]) + np.pi / 2 + roll  # keep the roll while carrying
+        yaw_place = np.arctan2(target[1], target[0]) + self._yaw_at_zero + roll  # keep the roll while carrying
         across = np.array([np.cos(yaw_grasp), np.sin(yaw_grasp), 0.0])  # from the fixed jaw to the moving jaw
         aim = cube_pos[:2] - APPROACH_OFFSET * across[:2] + np.clip(rng.normal(0, 0.0012 * k, 2), -0.003, 0.003)
         place = target[:2] + np.clip(rng.normal(0, 0.005 * k, 2), -0.012, 0.012)
@@ -131,7 +132,7 @@ class Demonstrator:
         def pause() -> float:
             return rng.uniform(0.05, 0.05 + 0.3 * k)
 
-        g_open, g_closed = GRIPPER_OPEN, GRIPPER_CLOSED
+        g_open, g_closed = self.arm.gripper_open, self.arm.gripper_closed
         above_cube = np.array([*aim, hover])
         plan = [
             Waypoint(np.array([*aim, GRASP_Z]), yaw_grasp, g_open, dur(1.0)),  # descend
@@ -145,7 +146,7 @@ class Demonstrator:
             Waypoint(np.array([*place, hover + 0.02]), yaw_place, g_open, dur(0.8)),  # retreat
         ]
         self.max_ik_error = 0.0
-        q_start = HOME_Q.copy()
+        q_start = self.home.copy()
         q_above = np.append(self.ik.solve(above_cube, yaw_grasp, self._seed_guess(above_cube)), g_open)
         times, qs = self._joint_segment(q_start, q_above, dur(1.6), 0.0)
         times, qs = [times], [qs]
@@ -155,7 +156,7 @@ class Demonstrator:
             times.append(ts[1:])
             qs.append(seg[1:])
             t, q, pos, yaw = ts[-1], seg[-1], wp.pos, wp.yaw
-        ts, seg = self._joint_segment(q, HOME_Q, dur(1.4), t)  # back to rest
+        ts, seg = self._joint_segment(q, self.home, dur(1.4), t)  # back to rest
         times.append(ts[1:])
         qs.append(seg[1:])
         self._times = np.concatenate(times)
@@ -163,8 +164,8 @@ class Demonstrator:
         self.duration = float(self._times[-1])
 
     def _seed_guess(self, pos: np.ndarray) -> np.ndarray:
-        q = HOME_Q[:5].copy()
-        q[0] = np.arctan2(pos[1], pos[0])
+        q = self.home[:5].copy()
+        q[0] = self._pan_sign * np.arctan2(pos[1], pos[0])
         return q
 
     @staticmethod
@@ -232,9 +233,10 @@ def run_episode(task: PickPlaceTask, demo: Demonstrator, seed: int, control_dt: 
     return task.success()
 
 
-def evaluate_demonstrator(n: int = 100, seed: int = 0, verbose: bool = False) -> tuple[int, int]:
+def evaluate_demonstrator(n: int = 100, seed: int = 0, verbose: bool = False, arm: str = "koch"
+                          ) -> tuple[int, int]:
     """Run the demonstrator on seeds seed..seed+n-1 without rendering; returns (successes, n)."""
-    task = PickPlaceTask(World(cameras=()))
+    task = PickPlaceTask(World(cameras=(), arm=arm))
     demo = Demonstrator(task, seed=seed)
     successes = 0
     t0 = time.perf_counter()
@@ -243,7 +245,8 @@ def evaluate_demonstrator(n: int = 100, seed: int = 0, verbose: bool = False) ->
         successes += ok
         if verbose and not ok:
             pos, _ = task.world.cube_pose()
-            print(f"seed {seed + i}: failed, cube start {task.world.cube_start[0]}, end {pos}")
+            print(f"seed {seed + i}: failed ({task.world.failure_reason()}), cube start {task.world.cube_start[0]}, "
+                  f"end {pos}")
     if verbose:
         print(f"{successes}/{n} in {time.perf_counter() - t0:.1f} s")
     return successes, n
@@ -252,4 +255,5 @@ def evaluate_demonstrator(n: int = 100, seed: int = 0, verbose: bool = False) ->
 if __name__ == "__main__":
     import sys
 
-    evaluate_demonstrator(int(sys.argv[1]) if len(sys.argv) > 1 else 100, verbose=True)
+    evaluate_demonstrator(int(sys.argv[1]) if len(sys.argv) > 1 else 100, verbose=True,
+                          arm=sys.argv[2] if len(sys.argv) > 2 else "koch")

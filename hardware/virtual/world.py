@@ -1,5 +1,7 @@
 """The MuJoCo world the virtual follower lives in: a Koch-v1.1-like arm built from primitive geoms, a table, a
-cube and a target zone, with cameras rendered offscreen.
+cube and a target zone, with cameras rendered offscreen. `World(arm="so101")` puts an SO-101 (so101.py: the
+public model's kinematics and limits) on the same table instead; the Koch stays the default, its MJCF unchanged.
+The conventions below are the Koch's; so101.py says where the SO-101 differs (shoulder_pan's sign, the jaws).
 
 Conventions (all SI):
 - joints, in order: shoulder_pan (yaw, + = towards +y), shoulder_lift (pitch, + = lean forward), elbow_flex
@@ -16,9 +18,12 @@ Conventions (all SI):
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import mujoco  # MUJOCO_GL is set by hardware/virtual/__init__.py, which Python runs before this module
 import numpy as np
+
+from . import so101
 
 JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
 TIMESTEP = 0.002
@@ -37,6 +42,25 @@ JOINT_RANGES = np.array([[-1.57, 1.57], [-1.66, 1.66], [-1.66, 1.66], [-1.4, 2.1
 # the gripper is weak on purpose, as lerobot's current-limited gripper is.
 SERVOS = ((12.0, 1.4), (20.0, 1.4), (12.0, 0.5), (6.0, 0.5), (4.0, 0.5), (1.0, 0.25))
 CAMERAS = ("front", "top", "wrist")
+
+
+@dataclass(frozen=True)
+class ArmModel:
+    """What the world and the demonstrator need to know of one arm: its joints' ranges and servos, where it
+    rests, and its gripper's open and closed angles (radians, JOINTS order)."""
+    name: str
+    joint_ranges: np.ndarray
+    home_q: np.ndarray
+    gripper_open: float
+    gripper_closed: float
+    servos: tuple[tuple[float, float], ...]
+
+
+ARMS = {
+    "koch": ArmModel("koch", JOINT_RANGES, HOME_Q, GRIPPER_OPEN, GRIPPER_CLOSED, SERVOS),
+    "so101": ArmModel("so101", so101.JOINT_RANGES, so101.HOME_Q, so101.GRIPPER_OPEN, so101.GRIPPER_CLOSED,
+                      so101.SERVOS),
+}
 
 
 def _release_gl_context() -> None:
@@ -71,46 +95,13 @@ def _jaw_pad() -> tuple[str, str]:
     return f"{p[0]:.4f} {p[1]:.4f} 0", f"0 0 1 {-GRIPPER_GRASP:.4f}"
 
 
-def build_mjcf() -> str:
-    """The world as an MJCF string (built here so no data file has to ship with the package)."""
+def _koch_arm_xml() -> str:
+    """The Koch's bodies (worldbody children)."""
     pad_pos, pad_axisangle = _jaw_pad()
-    front = np.array([0.34, -0.02, 0.34]), np.array([0.05, 0.0, 0.06])
-    top = np.array([0.06, 0.0, 0.55]), np.array([0.10, 0.0, 0.0])  # tilted: a straight-down view has no "up"
-    acts = "\n".join(
-        f'<position name="{j}" joint="{j}" kp="{kp}" dampratio="1" forcerange="{-f} {f}" '
-        f'ctrlrange="{lo} {hi}"/>' for j, (kp, f), (lo, hi) in zip(JOINTS, SERVOS, JOINT_RANGES, strict=True))
     rng = {j: f"{lo} {hi}" for j, (lo, hi) in zip(JOINTS, JOINT_RANGES, strict=True)}
     tilt = np.radians(25.0)  # wrist camera pitched towards the jaws
     wrist_axes = f"0 -1 0 {np.sin(tilt):.4f} 0 {np.cos(tilt):.4f}"
-    return f"""
-<mujoco model="koch_world">
-  <compiler angle="radian" autolimits="true"/>
-  <option timestep="{TIMESTEP}" integrator="implicitfast" cone="elliptic" impratio="10"/>
-  <visual>
-    <quality shadowsize="0" offsamples="0"/>
-    <headlight ambient="0.25 0.25 0.25" diffuse="0.25 0.25 0.25" specular="0 0 0"/>
-    <global offwidth="640" offheight="480"/>
-  </visual>
-  <default>
-    <joint armature="0.002" damping="0.02"/>
-    <geom contype="2" conaffinity="1" density="300" rgba="0.92 0.92 0.90 1"/>
-    <default class="servo"><geom type="box" rgba="0.12 0.12 0.13 1" mass="0.02"/></default>
-    <default class="pad"><geom type="box" friction="1.5 0.02 0.001" condim="4" priority="1"
-      rgba="0.15 0.15 0.16 1" mass="0.004"/></default>
-    <default class="visual"><geom contype="0" conaffinity="0" mass="0"/></default>
-    <site group="4"/>
-  </default>
-  <worldbody>
-    <light name="sun" pos="0.1 -0.2 1.2" dir="0 0.15 -1" directional="true" castshadow="false"
-      diffuse="0.45 0.45 0.45" specular="0 0 0"/>
-    <geom name="table" type="box" pos="0.15 0 -0.02" size="0.45 0.45 0.02" rgba="0.78 0.66 0.50 1"
-      contype="1" conaffinity="1" friction="0.8 0.01 0.0005"/>
-    <geom name="wall" class="visual" type="box" pos="-0.33 0 0.3" size="0.02 0.6 0.4" rgba="0.62 0.66 0.70 1"/>
-    <geom name="target" class="visual" type="box" pos="{TARGET_XY[0]} {TARGET_XY[1]} 0.0004"
-      size="{TARGET_HALF} {TARGET_HALF} 0.0004" rgba="0.15 0.75 0.3 1"/>
-    <camera name="front" pos="{' '.join(map(str, front[0]))}" xyaxes="{_xyaxes(*front)}" fovy="50"/>
-    <camera name="top" pos="{' '.join(map(str, top[0]))}" xyaxes="{_xyaxes(*top)}" fovy="50"/>
-    <geom name="base" class="servo" pos="0 0 0.016" size="0.024 0.018 0.016" mass="0.3"/>
+    return f"""    <geom name="base" class="servo" pos="0 0 0.016" size="0.024 0.018 0.016" mass="0.3"/>
     <geom name="base_plate" type="box" pos="0 0 0.002" size="0.045 0.04 0.002" mass="0.1"/>
     <body name="shoulder" pos="0 0 0.032">
       <joint name="shoulder_pan" axis="0 0 1" range="{rng['shoulder_pan']}"/>
@@ -149,7 +140,53 @@ def build_mjcf() -> str:
         </body>
       </body>
     </body>
-    <body name="cube" pos="0.14 0 {CUBE_SIZE / 2}">
+"""
+
+
+def build_mjcf(arm: str = "koch") -> str:
+    """The world as an MJCF string (built here so no data file has to ship with the package); `arm` names one
+    of ARMS. The Koch's string is the one this world always had."""
+    spec = ARMS[arm]
+    front = np.array([0.34, -0.02, 0.34]), np.array([0.05, 0.0, 0.06])
+    top = np.array([0.06, 0.0, 0.55]), np.array([0.10, 0.0, 0.0])  # tilted: a straight-down view has no "up"
+    acts = "\n".join(
+        f'<position name="{j}" joint="{j}" kp="{kp}" dampratio="1" forcerange="{-f} {f}" '
+        f'ctrlrange="{lo} {hi}"/>' for j, (kp, f), (lo, hi) in zip(JOINTS, spec.servos, spec.joint_ranges,
+                                                                   strict=True))
+    if arm == "koch":
+        arm_body = _koch_arm_xml()
+    else:
+        arm_body = so101.arm_xml(CUBE_SIZE, {j: f"{lo} {hi}" for j, (lo, hi) in zip(JOINTS, spec.joint_ranges,
+                                                                                      strict=True)})
+    return f"""
+<mujoco model="{arm}_world">
+  <compiler angle="radian" autolimits="true"/>
+  <option timestep="{TIMESTEP}" integrator="implicitfast" cone="elliptic" impratio="10"/>
+  <visual>
+    <quality shadowsize="0" offsamples="0"/>
+    <headlight ambient="0.25 0.25 0.25" diffuse="0.25 0.25 0.25" specular="0 0 0"/>
+    <global offwidth="640" offheight="480"/>
+  </visual>
+  <default>
+    <joint armature="0.002" damping="0.02"/>
+    <geom contype="2" conaffinity="1" density="300" rgba="0.92 0.92 0.90 1"/>
+    <default class="servo"><geom type="box" rgba="0.12 0.12 0.13 1" mass="0.02"/></default>
+    <default class="pad"><geom type="box" friction="1.5 0.02 0.001" condim="4" priority="1"
+      rgba="0.15 0.15 0.16 1" mass="0.004"/></default>
+    <default class="visual"><geom contype="0" conaffinity="0" mass="0"/></default>
+    <site group="4"/>
+  </default>
+  <worldbody>
+    <light name="sun" pos="0.1 -0.2 1.2" dir="0 0.15 -1" directional="true" castshadow="false"
+      diffuse="0.45 0.45 0.45" specular="0 0 0"/>
+    <geom name="table" type="box" pos="0.15 0 -0.02" size="0.45 0.45 0.02" rgba="0.78 0.66 0.50 1"
+      contype="1" conaffinity="1" friction="0.8 0.01 0.0005"/>
+    <geom name="wall" class="visual" type="box" pos="-0.33 0 0.3" size="0.02 0.6 0.4" rgba="0.62 0.66 0.70 1"/>
+    <geom name="target" class="visual" type="box" pos="{TARGET_XY[0]} {TARGET_XY[1]} 0.0004"
+      size="{TARGET_HALF} {TARGET_HALF} 0.0004" rgba="0.15 0.75 0.3 1"/>
+    <camera name="front" pos="{' '.join(map(str, front[0]))}" xyaxes="{_xyaxes(*front)}" fovy="50"/>
+    <camera name="top" pos="{' '.join(map(str, top[0]))}" xyaxes="{_xyaxes(*top)}" fovy="50"/>
+{arm_body}    <body name="cube" pos="0.14 0 {CUBE_SIZE / 2}">
       <freejoint name="cube"/>
       <geom name="cube" type="box" size="{CUBE_SIZE / 2} {CUBE_SIZE / 2} {CUBE_SIZE / 2}" mass="{CUBE_MASS}"
         rgba="0.85 0.12 0.10 1" contype="1" conaffinity="1" friction="1.0 0.02 0.001" condim="4"/>
@@ -176,11 +213,14 @@ class World:
     """One MuJoCo world: physics stepped on demand, cameras rendered on demand (no threads here)."""
 
     def __init__(self, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320, height: int = 240,
-                 seed: int = 0, antialias: bool = False):
+                 seed: int = 0, antialias: bool = False, arm: str = "koch"):
         unknown = set(cameras) - set(CAMERAS)
         if unknown:
             raise ValueError(f"unknown cameras {sorted(unknown)}; the world has {CAMERAS}")
-        self.model = mujoco.MjModel.from_xml_string(build_mjcf())
+        if arm not in ARMS:
+            raise ValueError(f"unknown arm {arm!r}; the world has {sorted(ARMS)}")
+        self.arm = ARMS[arm]  # the arm's ranges and home pose: use these, not the Koch's module constants
+        self.model = mujoco.MjModel.from_xml_string(build_mjcf(arm))
         self.data = mujoco.MjData(self.model)
         self.cameras = tuple(cameras)
         m = self.model
@@ -208,13 +248,13 @@ class World:
 
     # -- episode ---------------------------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> None:
-        """Arm at HOME_Q (targets too), cube at a random start on the table; seed=None continues the RNG."""
+        """Arm at its home pose (targets too), cube at a random start on the table; seed=None continues the RNG."""
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
-        d.qpos[self._qadr] = HOME_Q
-        d.ctrl[:] = HOME_Q
+        d.qpos[self._qadr] = self.arm.home_q
+        d.ctrl[:] = self.arm.home_q
         xy, yaw = sample_cube_pose(self._rng)
         d.qpos[self._cube_q:self._cube_q + 3] = [xy[0], xy[1], CUBE_SIZE / 2]
         d.qpos[self._cube_q + 3:self._cube_q + 7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
@@ -226,7 +266,7 @@ class World:
         q = np.asarray(q, dtype=float)
         if q.shape != (6,):
             raise ValueError(f"expected 6 joint targets, got shape {q.shape}")
-        self.data.ctrl[:] = np.clip(q, JOINT_RANGES[:, 0], JOINT_RANGES[:, 1])
+        self.data.ctrl[:] = np.clip(q, self.arm.joint_ranges[:, 0], self.arm.joint_ranges[:, 1])
 
     def set_torque(self, enabled: np.ndarray) -> None:
         """Per joint: True = the servo holds its target, False = limp (torque off: only gravity and friction)."""

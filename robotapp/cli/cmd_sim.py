@@ -13,11 +13,14 @@ def register(sub) -> None:
     p = sim.add_parser("demo", help="the scripted demonstrator solves the pick-and-place task through the leader")
     p.add_argument("--episodes", type=positive_int, default=10)
     p.add_argument("--seed", type=seed, default=0, help="episode k uses seed S+k for the cube's start")
+    p.add_argument("--rig", default="virtual", choices=("virtual", "virtual-so101"),
+                   help="'virtual' (the Koch, through its emulated servos) or 'virtual-so101' (the SO-101; its "
+                        "joints are driven directly until its servos are emulated)")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from robotapp.terminal.sim_demo import run_sim_demo
 
-    results = run_sim_demo(args.episodes, args.seed, out=lambda line: print(line, flush=True))
+    results = run_sim_demo(args.episodes, args.seed, out=lambda line: print(line, flush=True), rig_name=args.rig)
     return 0 if all(r.success for r in results) else 1
