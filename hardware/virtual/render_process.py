@@ -32,14 +32,15 @@ class RenderProcessError(RuntimeError):
     pass
 
 
-def _child(conn, cameras: tuple[str, ...], width: int, height: int, shm_names: dict[str, str]) -> None:
+def _child(conn, cameras: tuple[str, ...], width: int, height: int, shm_names: dict[str, str],
+           arm: str = "koch") -> None:
     """Runs in the render process: pose, render, write, reply; until told to quit or the parent goes."""
     import mujoco
 
     from .world import World
 
     try:
-        world = World(cameras=cameras, width=width, height=height)
+        world = World(cameras=cameras, width=width, height=height, arm=arm)
         blocks = {n: shared_memory.SharedMemory(name=s) for n, s in shm_names.items()}
         views = {n: np.ndarray((height, width, 3), np.uint8, buffer=b.buf) for n, b in blocks.items()}
     except Exception as e:  # the parent names it in one line
@@ -74,7 +75,7 @@ class RenderProcess:
 
     def __init__(self, cameras: tuple[str, ...], width: int, height: int,
                  deliver: Callable[[str, np.ndarray, float], None], on_drop: Callable[[str], None],
-                 on_error: Callable[[str], None]):
+                 on_error: Callable[[str], None], arm: str = "koch"):
         self.cameras, self.width, self.height = tuple(cameras), width, height
         self._deliver, self._on_drop, self._on_error = deliver, on_drop, on_error
         size = width * height * 3
@@ -84,7 +85,7 @@ class RenderProcess:
         self._conn, child_conn = ctx.Pipe()
         self._proc = ctx.Process(target=_child, name="robotapp-render", daemon=True,
                                  args=(child_conn, self.cameras, width, height,
-                                       {n: b.name for n, b in self._shm.items()}))
+                                       {n: b.name for n, b in self._shm.items()}, arm))
         self._lock = threading.Lock()
         self._in_flight: tuple[int, tuple[str, ...], float] | None = None
         self._pending: tuple[np.ndarray, tuple[str, ...], float] | None = None

@@ -35,19 +35,22 @@ from hardware.thread_priority import DEVICE, raise_priority
 from .arms import VirtualArm
 from .render_process import RenderProcess
 from .task import PickPlaceTask
-from .world import HOME_Q, JOINT_RANGES, JOINTS, TIMESTEP, World
+from .world import ARMS, JOINTS, TIMESTEP, World
 
 # N*m per A, from the stall figures: XL430-W250 1.4 N*m at 1.3 A, XL330-M288 0.52 N*m at 1.47 A.
 TORQUE_CONSTANT = {"xl430-w250": 1.08, "xl330-m288": 0.35, "xl330-m077": 0.13}
 PHYSICS_HZ = 200.0  # real-time thread rate; each tick steps the whole TIMESTEPs that wall time allows
+# the world's arm -> (leader profile, follower profile) of the emulated servos behind it. The SO-101 joins when
+# its arm profiles and STS3215 servos can be laid out as a VirtualArm; until then its world runs on its own.
+ARM_PROFILES = {"koch": ("koch-v1.1-leader", "koch-v1.1-follower")}
 
 
 class JointMap:
     """World radians <-> encoder ticks of one arm, joint by joint, through the mechanical range."""
 
-    def __init__(self, arm: VirtualArm):
+    def __init__(self, arm: VirtualArm, joint_ranges: np.ndarray = ARMS["koch"].joint_ranges):
         mech = [arm.mechanics[n] for n in JOINTS]
-        lo, hi = JOINT_RANGES[:, 0], JOINT_RANGES[:, 1]
+        lo, hi = joint_ranges[:, 0], joint_ranges[:, 1]
         self._t0 = np.array([m.ticks(0.0) for m in mech])
         self._t1 = np.array([m.ticks(1.0) for m in mech])
         self.ticks_per_rad = (self._t1 - self._t0) / (hi - lo)
@@ -65,33 +68,39 @@ class SimRig:
 
     def __init__(self, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320, height: int = 240,
                  camera_fps: float = 30.0, seed: int = 0, transport: str = "pty", wire_timing: bool = False,
-                 timeout: float = 30.0, render_process: bool = False):
+                 timeout: float = 30.0, render_process: bool = False, arm: str = "koch"):
+        if arm not in ARM_PROFILES:
+            raise ValueError(f"no emulated servos for the {arm!r} arm yet (there are for {', '.join(ARM_PROFILES)});"
+                             f" its world runs on its own: World(arm={arm!r})")
         self._renderer: RenderProcess | None = None
         if render_process and cameras:  # started first: it loads while the rest is built
             self._renderer = RenderProcess(tuple(cameras), width, height, deliver=self._deliver,
                                            on_drop=lambda name: self.cameras[name].missed(),
-                                           on_error=self._camera_error)
+                                           on_error=self._camera_error, arm=arm)
         try:
-            self._build(cameras, width, height, camera_fps, seed, transport, wire_timing, timeout)
+            self._build(cameras, width, height, camera_fps, seed, transport, wire_timing, timeout, arm)
         except BaseException:
             if self._renderer is not None:
                 self._renderer.close()
             raise
 
-    def _build(self, cameras, width, height, camera_fps, seed, transport, wire_timing, timeout) -> None:
-        self.world = World(cameras=() if self._renderer else cameras, width=width, height=height, seed=seed)
+    def _build(self, cameras, width, height, camera_fps, seed, transport, wire_timing, timeout, arm) -> None:
+        self.world = World(cameras=() if self._renderer else cameras, width=width, height=height, seed=seed,
+                           arm=arm)
+        self.home = self.world.arm.home_q
         self.task = PickPlaceTask(self.world, timeout=timeout)
-        self.leader = VirtualArm(load_profile("koch-v1.1-leader"), transport=transport, wire_timing=wire_timing,
+        leader_profile, follower_profile = ARM_PROFILES[arm]
+        self.leader = VirtualArm(load_profile(leader_profile), transport=transport, wire_timing=wire_timing,
                                  usb_serial="VIRTUAL-LEADER")
-        self.follower = VirtualArm(load_profile("koch-v1.1-follower"), transport=transport,
+        self.follower = VirtualArm(load_profile(follower_profile), transport=transport,
                                    wire_timing=wire_timing, usb_serial="VIRTUAL-FOLLOWER")
         self.cameras = {c: VirtualCamera(c, width, height, camera_fps, source="push") for c in cameras}
         self.camera_fps = camera_fps
         self._next_frame = dict.fromkeys(cameras, 0.0)
         self._servos = [self.follower.servo(n) for n in JOINTS]
         self._leader_servos = [self.leader.servo(n) for n in JOINTS]
-        self._map = JointMap(self.follower)
-        self._leader_map = JointMap(self.leader)
+        self._map = JointMap(self.follower, self.world.arm.joint_ranges)
+        self._leader_map = JointMap(self.leader, self.world.arm.joint_ranges)
         self._kt = np.array([TORQUE_CONSTANT.get(s.spec.name, 0.35) for s in self._servos])
         self._source: Callable[[float], np.ndarray] | None = None
         self._source_t0 = 0.0
@@ -100,7 +109,7 @@ class SimRig:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.overruns = 0  # real-time ticks the thread could not keep (skipped deadlines)
-        self.pose_leader(HOME_Q)
+        self.pose_leader(self.home)
 
     # -- set-up ----------------------------------------------------------------------------------------------
     @property
@@ -115,7 +124,7 @@ class SimRig:
             self._publish(self.follower.chain.clock())
             self._hold_here()
             self._coupled = True
-        self.pose_leader(HOME_Q)  # calibration left the leader's joints mid-range
+        self.pose_leader(self.home)  # calibration left the leader's joints mid-range
         for cam in self.cameras.values():
             cam.connect()
         if self._renderer is not None:
@@ -133,7 +142,7 @@ class SimRig:
             self.task.reset(seed)
             self._publish(self.follower.chain.clock())
             self._hold_here()
-        self.pose_leader(HOME_Q)
+        self.pose_leader(self.home)
         self._next_frame = dict.fromkeys(self.cameras, self.world.time)
         self._render_due(force=True)
 

@@ -185,3 +185,33 @@ def test_sim_demo_cli_on_the_so101_ends_with_the_success_line(capsys):
     assert main(["sim", "demo", "--rig", "virtual-so101", "--episodes", "2", "--seed", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "success: 2/2" and "no emulated servos" in out[0]
+
+
+def test_the_rig_says_its_servos_are_not_emulated_yet():
+    from hardware.virtual.sim import SimRig
+
+    with pytest.raises(ValueError, match="no emulated servos for the 'so101' arm yet"):
+        SimRig(cameras=(), arm="so101", transport="inprocess")
+
+
+def test_the_render_process_renders_the_so101():
+    import time
+
+    from hardware.virtual.render_process import RenderProcess
+
+    got = {}
+    rp = RenderProcess(("front",), 160, 120, deliver=lambda n, img, _t: got.setdefault(n, img.copy()),
+                       on_drop=lambda _n: None, on_error=lambda _why: None, arm="so101")
+    w = World(cameras=("front",), width=160, height=120, arm="so101")
+    try:
+        rp.wait_ready()
+        w.reset(3)
+        rp.request(w.data.qpos.copy(), ("front",), time.monotonic())
+        rp.flush()
+        deadline = time.monotonic() + 10
+        while "front" not in got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert np.abs(got["front"].astype(int) - w.render("front").astype(int)).mean() < 1.0
+    finally:
+        rp.close()
+        w.close()
