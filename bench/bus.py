@@ -3,7 +3,8 @@
 Runs our DynamixelBus (dynamixel-sdk underneath) against the servo emulator in-process and over a pty, with the
 wire-timing model off and on at 1 Mbps, in both sync-read flavours (plain: one status packet per servo; fast: one
 combined packet), and prints a markdown table next to the theoretical wire time of the same bytes. Return delay
-is 0, as the arm setup configures it.
+is 0, as the arm setup configures it. Then the same tick on an SO-101 follower: FeetechBus (scservo_sdk) against
+the Feetech emulator (six STS3215; the protocol has one sync-read flavour, one status packet per servo).
 
     .venv/bin/python bench/bus.py [--ticks 2000] [--repeats 3]
 
@@ -30,8 +31,9 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from hardware.motors import CommError, DynamixelBus, Motor  # noqa: E402
-from hardware.virtual import ServoChain, serve_inprocess  # noqa: E402
+from hardware.motors import CommError, DynamixelBus, FeetechBus, Motor  # noqa: E402
+from hardware.virtual import FeetechChain, ServoChain, serve_inprocess  # noqa: E402
+from hardware.virtual import feetech_protocol as fp  # noqa: E402
 from hardware.virtual import protocol as p  # noqa: E402
 
 KOCH = {
@@ -39,6 +41,7 @@ KOCH = {
     "elbow_flex": Motor(3, "xl330-m288"), "wrist_flex": Motor(4, "xl330-m288"),
     "wrist_roll": Motor(5, "xl330-m288"), "gripper": Motor(6, "xl330-m288"),
 }
+SO101 = {name: Motor(m.id, "sts3215") for name, m in KOCH.items()}
 BAUD = 1_000_000
 
 
@@ -54,7 +57,16 @@ def wire_bytes(fast: bool) -> int:
     return len(read) + replies + len(write)
 
 
-def run_ticks(bus: DynamixelBus, ticks: int) -> np.ndarray:
+def wire_bytes_feetech() -> int:
+    """The same tick in Feetech packets: Present_Position at 56 in, Goal_Position at 42 out (2 bytes each)."""
+    ids = bytes(m.id for m in SO101.values())
+    read = fp.build_packet(fp.BROADCAST_ID, fp.SYNC_READ, bytes([56, 2]) + ids)
+    replies = sum(len(fp.build_status(i, 0, bytes(2))) for i in ids)
+    write = fp.build_packet(fp.BROADCAST_ID, fp.SYNC_WRITE, bytes([42, 2]) + b"".join(bytes([i, 0, 8]) for i in ids))
+    return len(read) + replies + len(write)
+
+
+def run_ticks(bus, ticks: int) -> np.ndarray:
     goals = np.full(6, 2048)
     times = np.empty(ticks)
     for k in range(ticks):
@@ -109,23 +121,28 @@ def run_on_port(port: str, ticks: int, *, fast: bool, units: bool, warmup: int =
     return np.array(times), failed
 
 
-def measure(transport: str, timing: bool, fast: bool, ticks: int, repeats: int) -> dict:
+def measure(transport: str, timing: bool, fast: bool, ticks: int, repeats: int, feetech: bool = False) -> dict:
     """in-process: emu:// link, emulator runs inside bus calls. pty: `robotapp emulate` in its own process, as a
-    real servo chain is its own device (sharing a process would add GIL contention no real rig has)."""
+    real servo chain is its own device (sharing a process would add GIL contention no real rig has).
+    feetech: the SO-101 follower on FeetechBus instead of the Koch's on DynamixelBus (`fast` is ignored)."""
     proc = link = None
+    motors = SO101 if feetech else KOCH
     if transport == "pty":
         cmd = [sys.executable, "-m", "robotapp", "emulate", "--baud", str(BAUD),
-               "--motors", ",".join(f"{m.id}:{m.model}" for m in KOCH.values())] + ([] if timing else ["--no-timing"])
+               "--protocol", "feetech" if feetech else "dynamixel",
+               "--motors", ",".join(f"{m.id}:{m.model}" for m in motors.values())] + ([] if timing else ["--no-timing"])
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         port = proc.stdout.readline().strip().removeprefix("port: ")
     else:
-        chain = ServoChain({m.id: m.model for m in KOCH.values()}, baudrate=BAUD, wire_timing=timing)
+        chain = (FeetechChain if feetech else ServoChain)({m.id: m.model for m in motors.values()}, baudrate=BAUD,
+                                                          wire_timing=timing)
         link = serve_inprocess(chain)
         port = link.url
-    bus = DynamixelBus(port, KOCH, baudrate=BAUD, fast_sync_read=fast)
+    bus = FeetechBus(port, SO101, baudrate=BAUD) if feetech else DynamixelBus(port, KOCH, baudrate=BAUD,
+                                                                             fast_sync_read=fast)
     bus.connect()
     try:
-        for name in KOCH:
+        for name in motors:
             bus.write("Return_Delay_Time", name, 0)  # as the arm setup configures it
         run_ticks(bus, min(200, ticks))  # warm-up
         runs = [run_ticks(bus, ticks) for _ in range(repeats)]
@@ -151,6 +168,8 @@ def main() -> None:
     ap.add_argument("--plain", action="store_true", help="with --port: plain sync read (default: fast)")
     ap.add_argument("--units", action="store_true", help="with --port: calibrated units through the Arm")
     ap.add_argument("--json", help="with --port: write {'ticks_s': [...]} here")
+    ap.add_argument("--family", choices=("both", "dynamixel", "feetech"), default="both",
+                    help="which arm's table to print (default both)")
     args = ap.parse_args()
     if args.port:
         times, failed = run_on_port(args.port, args.ticks, fast=not args.plain, units=args.units)
@@ -159,7 +178,15 @@ def main() -> None:
         return
     print(f"machine: {platform.node()} · {os.cpu_count()} cores · {platform.processor() or platform.machine()} · "
           f"Python {platform.python_version()}")
-    print(f"command: python bench/bus.py --ticks {args.ticks} --repeats {args.repeats}\n")
+    print(f"command: python bench/bus.py --ticks {args.ticks} --repeats {args.repeats} --family {args.family}\n")
+    if args.family != "feetech":
+        koch_table(args)
+    if args.family != "dynamixel":
+        so101_table(args)
+
+
+def koch_table(args: argparse.Namespace) -> None:
+    print("Koch v1.1 follower, 2 x XL430-W250 + 4 x XL330-M288 on DynamixelBus (dynamixel-sdk):\n")
     print("| transport | wire timing | sync read | tick p50 µs (min–max of runs) | tick p99 µs | ticks/s "
           "| wire bytes | theoretical wire µs |")
     print("|---|---|---|---|---|---|---|---|")
@@ -171,6 +198,20 @@ def main() -> None:
                 print(f"| {transport} | {'on' if timing else 'off'} | {'fast' if fast else 'plain'} "
                       f"| {r['p50']:.0f} ({r['min']:.0f}–{r['max']:.0f}) | {r['p99']:.0f} | {r['hz']:.0f} "
                       f"| {nbytes} | {nbytes * 10e6 / BAUD:.0f} |", flush=True)
+
+
+def so101_table(args: argparse.Namespace) -> None:
+    print("\nSO-101 follower, 6 x STS3215 on FeetechBus (scservo_sdk), Feetech emulator:\n")
+    print("| transport | wire timing | sync read | tick p50 µs (min–max of runs) | tick p99 µs | ticks/s "
+          "| wire bytes | theoretical wire µs |")
+    print("|---|---|---|---|---|---|---|---|")
+    nbytes = wire_bytes_feetech()
+    for transport in ("in-process", "pty"):
+        for timing in (False, True):
+            r = measure(transport, timing, False, args.ticks, args.repeats, feetech=True)
+            print(f"| {transport} | {'on' if timing else 'off'} | feetech "
+                  f"| {r['p50']:.0f} ({r['min']:.0f}–{r['max']:.0f}) | {r['p99']:.0f} | {r['hz']:.0f} "
+                  f"| {nbytes} | {nbytes * 10e6 / BAUD:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
