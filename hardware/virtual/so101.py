@@ -39,7 +39,8 @@ GRASP_X = 0.075  # grasp site along the roll axis: a held cube's centre, 2.3 cm 
 FIXED_JAW_Z = -0.020  # inner face of the fixed (lower) jaw, gripper frame
 GRIPPER_GRASP = 0.55  # jaw angle at which the moving pad lies flat on a 3 cm cube
 GRIPPER_OPEN, GRIPPER_CLOSED = GRIPPER_GRASP + 0.6, 0.0
-# tucked up and back, gripper pointing down: the cameras see the whole table
+# folded up and back, gripper down, fingertips 5 cm above the table: the front camera sees every cube start; the
+# top camera loses ~1% of them behind the gripper (the SO-101 is bigger than the Koch)
 HOME_Q = np.array([0.0, -1.7, 0.8, 1.55, 0.0, GRIPPER_OPEN])
 # (kp N*m/rad, force limit N*m): STS3215 stalls near 3 N*m at 12 V (the public model's forcerange is 3.35);
 # the gripper is weak on purpose, as lerobot limits its current.
