@@ -46,6 +46,12 @@ HOME_Q = np.array([0.0, -1.7, 0.8, 1.55, 0.0, GRIPPER_OPEN])
 # the gripper is weak on purpose, as lerobot limits its current.
 SERVOS = ((30.0, 2.9), (40.0, 2.9), (30.0, 2.9), (15.0, 2.9), (8.0, 2.9), (1.5, 0.35))
 ARMATURE = 0.028  # [SO101] sts3215 class: the gearbox's reflected inertia
+# For the emulated STS3215s behind this arm (hardware/virtual/arms.py's Mechanics, KOCH_MECHANICS' shape):
+# each joint's mechanical span is its range (so one joint radian is one servo radian, as sim.JointMap assumes)
+# and its middle sits at encoder 2048, where lerobot's SO-101 calibration puts it (Homing_Offset).
+MECHANICS = {name: (float(np.degrees(hi - lo)), 2048) for name, (lo, hi) in zip(
+    ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"), JOINT_RANGES,
+    strict=True)}
 
 
 def link_lengths() -> dict[str, float]:

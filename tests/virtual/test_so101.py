@@ -84,6 +84,9 @@ def test_joint_limits_are_the_public_models(blind, public):
     np.testing.assert_allclose(m.actuator_ctrlrange, so101.JOINT_RANGES)
     blind.set_joint_targets(np.full(6, 10.0))
     np.testing.assert_allclose(blind.joint_targets(), so101.JOINT_RANGES[:, 1])
+    spans = [so101.MECHANICS[j][0] for j in JOINTS]  # the emulated servos' travel: the same ranges, in degrees
+    np.testing.assert_allclose(spans, np.degrees(np.ptp(so101.JOINT_RANGES, axis=1)))
+    assert all(2048 - s * 4096 / 720 > 0 and 2048 + s * 4096 / 720 < 4096 for s in spans)  # no encoder wrap
 
 
 def test_link_lengths_and_axes_at_zero_are_the_public_models(blind, public):
