@@ -1,7 +1,8 @@
 """Calibration as a step-by-step state machine, driven the same way by the CLI, the GUI and tests:
 
     prepare()        torque off, modes and drive modes set, homing offsets zeroed
-    record_middle()  the arm is in the middle of every joint's range: offsets put that pose at 2047
+    record_middle()  the arm is in the middle of every joint's range: offsets put that pose at 2047 (the offset's
+                     sign is the family's: Dynamixel adds it to the reading, Feetech subtracts it, as lerobot has)
     sample()         call repeatedly while each joint is swept end to end: live min/max per joint
     finish()         checks every joint moved, handles encoder wrap, returns the calibration
     apply()          writes it to the motors
@@ -61,7 +62,9 @@ class CalibrationProcedure:
     def __init__(self, arm: Arm, drive_modes: dict[str, int] | None = None, min_sweep_degrees: float = 20.0):
         self.arm = arm
         self.names = arm.names
-        self.drive_modes = {n: (drive_modes or {}).get(n, 0) for n in self.names}
+        # a family without Drive_Mode (Feetech) calibrates with drive_mode 0, as lerobot's SO-101 files have it
+        keep = arm.family.drive_mode
+        self.drive_modes = {n: (drive_modes or {}).get(n, 0) if keep else 0 for n in self.names}
         self.min_sweep = min_sweep_degrees * MAX_RES / 360.0
         self.step = Step.IDLE
         self._offsets = np.zeros(len(self.names), dtype=np.int64)
@@ -70,20 +73,19 @@ class CalibrationProcedure:
         self.ranges: list[JointRange] = []
 
     def prepare(self) -> None:
-        from hardware.arms.profile import MODES
-
-        bus = self.arm.bus
-        bus.torque(False, self.names)
+        bus, family = self.arm.bus, self.arm.family
+        bus.torque(False, self.names)  # on Feetech also Lock 0: the offsets below are saved in EEPROM
         for j in self.arm.profile.joints:
-            bus.write("Operating_Mode", j.name, MODES[j.mode])
-            bus.write("Drive_Mode", j.name, self.drive_modes[j.name])
+            bus.write("Operating_Mode", j.name, family.modes[j.mode])
+            if family.drive_mode:
+                bus.write("Drive_Mode", j.name, self.drive_modes[j.name])
             bus.write("Homing_Offset", j.name, 0)
         self.step = Step.PREPARED
 
     def record_middle(self) -> None:
         self._expect(Step.PREPARED, "record_middle")
         raw = self.arm.read_raw()
-        self._offsets = HALF_TURN - raw
+        self._offsets = np.array([self.arm.family.homing_offset(int(r), HALF_TURN) for r in raw], dtype=np.int64)
         for name, offset in zip(self.names, self._offsets, strict=True):
             self.arm.bus.write("Homing_Offset", name, int(offset))
         present = self.arm.read_raw()
@@ -122,10 +124,15 @@ class CalibrationProcedure:
             offset, low, high = int(self._offsets[k]), r.low, r.high
             if low < 0 or high > MAX_RES or r.wraps:
                 shift = int(round(HALF_TURN - (low + high) / 2))
-                offset, low, high = offset + shift, low + shift, high + shift
+                offset, low, high = offset + self.arm.family.homing_sign * shift, low + shift, high + shift
                 seen = f" (the reading jumped across it {r.wraps}x)" if r.wraps else ""
                 notes.append(f"{j.name}: its sweep crossed the encoder's 0/4095 point{seen}; homing offset "
                              f"re-centred by {shift} ticks so its range {low}..{high} stays inside 0..4095")
+            reg = self.arm.family.tables.get_model(j.model).register("Homing_Offset")
+            if not reg.min_value <= offset <= reg.max_value:  # the STS3215's is only +-2047
+                problems.append(f"{j.name} needs a homing offset of {offset}, beyond its servo's "
+                                f"{reg.min_value}..{reg.max_value}: turn its horn nearer its middle and calibrate again")
+                continue
             cal[j.name] = MotorCalibration(j.id, self.drive_modes[j.name], offset, low, high)
         if problems:
             raise CalibrationError("calibration not finished: " + "; ".join(problems)

@@ -1,13 +1,14 @@
 """Arm: a bus, a profile (motor map and settings) and a calibration. A thin map from motor names to calibrated
-values (degrees for joints, 0-100 for the gripper); everything about bytes stays in the bus."""
+values (degrees for joints, 0-100 for the gripper); everything about bytes stays in the bus. What differs between
+servo families (modes, Drive_Mode, the homing offset's sign) comes from the profile's ServoFamily (family.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from hardware.motors.dynamixel import DynamixelBus
+from hardware.motors.sdk_bus import SdkBus
 
-from .profile import MODES, ArmProfile
+from .profile import ArmProfile
 from .safety import GoalClamp
 from .units import MotorCalibration, range_in_units, to_raw, to_units
 
@@ -17,9 +18,10 @@ class NotCalibratedError(RuntimeError):
 
 
 class Arm:
-    def __init__(self, profile: ArmProfile, bus: DynamixelBus, calibration: dict[str, MotorCalibration] | None = None,
+    def __init__(self, profile: ArmProfile, bus: SdkBus, calibration: dict[str, MotorCalibration] | None = None,
                  *, arm_id: str | None = None, max_step: float = 10.0):
         self.profile = profile
+        self.family = profile.servo_family
         self.bus = bus
         self.arm_id = arm_id or profile.name
         self.max_step = max_step  # units per control step (degrees or percent)
@@ -53,7 +55,7 @@ class Arm:
         bus.torque(False)
         for j in self.profile.joints:
             bus.write("Return_Delay_Time", j.name, 0)
-            bus.write("Operating_Mode", j.name, MODES[j.mode])
+            bus.write("Operating_Mode", j.name, self.family.modes[j.mode])
             for reg, value in self.profile.registers.get(j.name, {}).items():
                 bus.write(reg, j.name, value)
         if self.calibration:
@@ -67,11 +69,13 @@ class Arm:
             bus.write("Torque_Enable", grip, 1)
 
     def write_calibration(self, calibration: dict[str, MotorCalibration]) -> None:
-        """Torque off, then offsets, drive modes and (in position mode) limits into each motor."""
+        """Torque off, then offsets, drive modes and (in position mode) limits into each motor. (A Feetech bus's
+        torque off also writes Lock 0, so these EEPROM values are saved.)"""
         self.bus.torque(False)
         for j in self.profile.joints:
             c = calibration[j.name]
-            self.bus.write("Drive_Mode", j.name, c.drive_mode)
+            if self.family.drive_mode:
+                self.bus.write("Drive_Mode", j.name, c.drive_mode)
             self.bus.write("Homing_Offset", j.name, c.homing_offset)
             if j.mode == "position":
                 self.bus.write("Min_Position_Limit", j.name, c.range_min)

@@ -1,11 +1,14 @@
 """Arm profiles: which motors an arm has and how to configure them. Built-in Koch v1.1 leader and follower,
-plus a JSON file format so users can describe other Dynamixel arms:
+plus the SO-101's (Feetech STS3215) and a JSON file format so users can describe other arms:
 
-    {"name": "my-arm", "role": "follower", "baudrate": 1000000,
+    {"name": "my-arm", "role": "follower", "baudrate": 1000000, "family": "dynamixel",
      "motors": {"base": {"id": 1, "model": "xl430-w250", "mode": "extended_position"}, ...,
                 "gripper": {"id": 6, "model": "xl330-m288", "mode": "current_position", "gripper": true}},
      "registers": {"elbow": {"Position_P_Gain": 1500}},
      "gripper_trigger": {"position": 50.0, "goal_current": 100}}
+
+"family" (dynamixel by default, or feetech) picks the bus, the control tables and the modes (family.py);
+"robot_type" is the name datasets carry (lerobot's, e.g. "so101_follower"; the profile's name by default).
 """
 
 from __future__ import annotations
@@ -17,16 +20,10 @@ from pathlib import Path
 
 from hardware.motors.bus import Motor
 from hardware.motors.motor_errors import UnknownModelError
-from hardware.motors.tables import (
-    MODE_CURRENT_POSITION,
-    MODE_EXTENDED_POSITION,
-    MODE_POSITION,
-    baud_value,
-    get_model,
-)
 
-MODES = {"position": MODE_POSITION, "extended_position": MODE_EXTENDED_POSITION,
-         "current_position": MODE_CURRENT_POSITION}
+from .family import DYNAMIXEL, ServoFamily, get_family
+
+MODES = DYNAMIXEL.modes  # the Dynamixel modes; a profile's own are profile.servo_family.modes
 
 
 class ProfileError(ValueError):
@@ -50,6 +47,12 @@ class ArmProfile:
     baudrate: int = 1_000_000
     registers: dict[str, dict[str, int]] = field(default_factory=dict)  # per-motor register settings
     gripper_trigger: dict[str, float] | None = None  # leader only: spring-loaded trigger
+    family: str = "dynamixel"
+    robot_type: str | None = None  # what datasets call it (None: the profile's name)
+
+    @property
+    def servo_family(self) -> ServoFamily:
+        return get_family(self.family)
 
     @property
     def motors(self) -> dict[str, Motor]:
@@ -66,12 +69,12 @@ class ArmProfile:
         raise ProfileError(f"profile {self.name}: no joint named {name!r}")
 
 
-TOP_FIELDS = ("name", "role", "baudrate", "motors", "registers", "gripper_trigger")
+TOP_FIELDS = ("name", "role", "baudrate", "family", "robot_type", "motors", "registers", "gripper_trigger")
 MOTOR_FIELDS = ("id", "model", "mode", "gripper")
 TRIGGER_FIELDS = ("position", "goal_current")
 # Registers the app sets from elsewhere (the motor's id, the baud rate, the mode, the calibration, torque): a
 # profile that also set them would silently fight those settings.
-MANAGED_REGISTERS = ("ID", "Baud_Rate", "Operating_Mode", "Drive_Mode", "Homing_Offset", "Torque_Enable")
+MANAGED_REGISTERS = ("ID", "Baud_Rate", "Operating_Mode", "Drive_Mode", "Homing_Offset", "Torque_Enable", "Lock")
 
 
 class _Fields:
@@ -112,6 +115,13 @@ def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
     role = f.need(data, "role", str, "")
     if role not in ("leader", "follower"):
         f.fail(f"role must be 'leader' or 'follower', got {role!r}")
+    family_name = f.need(data, "family", str, "", "dynamixel", required=False)
+    try:
+        family = get_family(family_name)
+    except ValueError as e:
+        f.fail(f"family: {e}")
+    get_model, modes = family.tables.get_model, family.modes
+    robot_type = f.need(data, "robot_type", str, "", None, required=False)
     joints = []
     seen_ids: dict[int, str] = {}
     for jname, spec in f.need(data, "motors", dict, "").items():
@@ -127,9 +137,9 @@ def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
             f.fail(f"{where}model: {e}")
         except ValueError as e:
             f.fail(str(e).replace(".ID:", ".id:", 1))
-        mode = f.need(spec, "mode", str, where, "extended_position", required=False)
-        if mode not in MODES:
-            f.fail(f"{where}mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = f.need(spec, "mode", str, where, family.default_mode, required=False)
+        if mode not in modes:
+            f.fail(f"{where}mode must be one of {', '.join(modes)} ({family.name}), got {mode!r}")
         if motor_id in seen_ids:
             f.fail(f"motors {seen_ids[motor_id]} and {jname} both use id {motor_id}")
         seen_ids[motor_id] = jname
@@ -141,7 +151,7 @@ def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
     baudrate = f.need(data, "baudrate", int, "", 1_000_000, required=False)
     for j in joints:
         try:
-            baud_value(baudrate, models[j.name])
+            family.tables.baud_value(baudrate, models[j.name])
         except ValueError as e:
             f.fail(f"baudrate: {e} (motors.{j.name})")
     registers = f.need(data, "registers", dict, "", {}, required=False)
@@ -155,7 +165,7 @@ def profile_from_dict(data: dict, source: str = "profile") -> ArmProfile:
     trigger = f.need(data, "gripper_trigger", dict, "", None, required=False)
     if trigger is not None:
         _check_trigger(f, trigger, joints, models)
-    return ArmProfile(name, role, tuple(joints), baudrate, registers, trigger)
+    return ArmProfile(name, role, tuple(joints), baudrate, registers, trigger, family.name, robot_type)
 
 
 def _check_register(f: _Fields, model, where: str, reg: str, value) -> None:

@@ -14,7 +14,9 @@ from hardware.arms.profile import ArmProfile
 from hardware.discovery import SerialPortInfo, register_virtual_port, unregister_virtual_port
 from hardware.motors.tables import RESOLUTION
 
+from . import so101
 from .chain import ServoChain
+from .feetech_chain import FeetechChain
 from .transports import PtyServer, serve_inprocess
 
 TICKS_PER_DEGREE = RESOLUTION / 360.0
@@ -25,6 +27,11 @@ KOCH_MECHANICS = {
     "shoulder_pan": (180.0, 2100), "shoulder_lift": (190.0, 1000), "elbow_flex": (190.0, 3100),
     "wrist_flex": (200.0, 2600), "wrist_roll": (300.0, 150), "gripper": (100.0, 1500),
 }
+
+
+# the emulated chain behind an arm of each servo family, and its joints' mechanics unless given
+CHAINS = {"dynamixel": ServoChain, "feetech": FeetechChain}
+DEFAULT_MECHANICS = {"dynamixel": KOCH_MECHANICS, "feetech": so101.MECHANICS}
 
 
 def virtual_usb_port(device: str, serial_number: str) -> SerialPortInfo:
@@ -49,9 +56,11 @@ class VirtualArm:
                  usb_serial: str | None = None):
         self.profile = profile
         self.usb_serial = usb_serial
-        self.chain = ServoChain({j.id: j.model for j in profile.joints}, baudrate=profile.baudrate,
-                                wire_timing=wire_timing, clock=clock)
-        self.mechanics = mechanics or {n: Mechanics(*KOCH_MECHANICS.get(n, (180.0, 2048))) for n in profile.names}
+        chain_class = CHAINS[profile.family]
+        self.chain = chain_class({j.id: j.model for j in profile.joints}, baudrate=profile.baudrate,
+                                 wire_timing=wire_timing, clock=clock)
+        table = DEFAULT_MECHANICS[profile.family]
+        self.mechanics = mechanics or {n: Mechanics(*table.get(n, (180.0, 2048))) for n in profile.names}
         self._server = self._link = None
         if transport == "pty":
             self._server = PtyServer(self.chain).start()
