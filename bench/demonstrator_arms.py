@@ -1,8 +1,8 @@
 """The scripted demonstrator's success rate on each arm of the virtual world, measured as `robotapp sim demo`
 measures it (lock-step, 50 Hz control, 0.5 s settle, the world's success judgement), and how long it took.
 
-The Koch goes through its emulated Dynamixel servos (leader -> bus -> follower); the SO-101 ("virtual-so101")
-has no emulated servos yet, so its demonstrator drives the world's joints directly.
+Both go through their emulated servos (leader -> bus -> follower): the Koch's Dynamixels, the SO-101's
+("virtual-so101") Feetech STS3215s.
 
     .venv/bin/python bench/demonstrator_arms.py [--episodes 100] [--seed 0] [--rigs virtual,virtual-so101]
 """

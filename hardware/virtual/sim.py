@@ -38,11 +38,12 @@ from .task import PickPlaceTask
 from .world import ARMS, JOINTS, TIMESTEP, World
 
 # N*m per A, from the stall figures: XL430-W250 1.4 N*m at 1.3 A, XL330-M288 0.52 N*m at 1.47 A.
-TORQUE_CONSTANT = {"xl430-w250": 1.08, "xl330-m288": 0.35, "xl330-m077": 0.13}
+# STS3215 (7.4 V): ~1.9 N*m (19.5 kg*cm) at 2.7 A stall.
+TORQUE_CONSTANT = {"xl430-w250": 1.08, "xl330-m288": 0.35, "xl330-m077": 0.13, "sts3215": 0.7}
 PHYSICS_HZ = 200.0  # real-time thread rate; each tick steps the whole TIMESTEPs that wall time allows
-# the world's arm -> (leader profile, follower profile) of the emulated servos behind it. The SO-101 joins when
-# its arm profiles and STS3215 servos can be laid out as a VirtualArm; until then its world runs on its own.
-ARM_PROFILES = {"koch": ("koch-v1.1-leader", "koch-v1.1-follower")}
+# the world's arm -> (leader profile, follower profile) of the emulated servos behind it: Dynamixels behind the
+# Koch, Feetech STS3215s behind the SO-101 (their mechanics: arms.DEFAULT_MECHANICS by the profile's family)
+ARM_PROFILES = {"koch": ("koch-v1.1-leader", "koch-v1.1-follower"), "so101": ("so101-leader", "so101-follower")}
 
 
 class JointMap:

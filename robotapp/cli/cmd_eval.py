@@ -41,7 +41,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     folders = [f for p in args.policy for f in policy_folders(p)]
     rig = None
     judge = None
-    if args.rig != "virtual":
+    from robotapp.core.rig_opener import is_virtual_rig
+
+    if not is_virtual_rig(args.rig):
         from robotapp.core.rig_opener import open_rig
 
         rig, judge = open_rig(args.rig), PersonJudge()

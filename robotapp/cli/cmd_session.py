@@ -58,7 +58,7 @@ def _record(a: argparse.Namespace) -> int:
 
 
 def _session_args(p: argparse.ArgumentParser, fps: bool = True) -> None:
-    p.add_argument("--rig", default="virtual", help="'virtual' (default) or the name of a saved rig config")
+    p.add_argument("--rig", default="virtual", help="'virtual' (default; the Koch), 'virtual-so101' or the name of a saved rig config")
     if fps:  # replay takes the dataset's
         p.add_argument("--fps", type=positive_int, default=30, help="dataset frames per second (default 30)")
     p.add_argument("--hz", type=positive_float, default=None,

@@ -14,8 +14,8 @@ def register(sub) -> None:
     p.add_argument("--episodes", type=positive_int, default=10)
     p.add_argument("--seed", type=seed, default=0, help="episode k uses seed S+k for the cube's start")
     p.add_argument("--rig", default="virtual", choices=("virtual", "virtual-so101"),
-                   help="'virtual' (the Koch, through its emulated servos) or 'virtual-so101' (the SO-101; its "
-                        "joints are driven directly until its servos are emulated)")
+                   help="'virtual' (the Koch, through its emulated Dynamixels) or 'virtual-so101' (the SO-101, "
+                        "through its emulated Feetech STS3215s)")
     p.set_defaults(func=_run)
 
 

@@ -28,7 +28,8 @@ def rig_features(rig: Rig) -> dict[str, dict]:
 
 
 def robot_type(rig: Rig) -> str:
-    return rig.follower.profile.name
+    """What datasets call the robot: the profile's robot_type (lerobot's name, e.g. so101_follower), or its name."""
+    return rig.follower.profile.robot_type or rig.follower.profile.name
 
 
 def open_rig_writer(root: str | Path, rig: Rig, fps: int, *, resume: bool, codec: str = "av1",

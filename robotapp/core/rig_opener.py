@@ -16,12 +16,29 @@ from calibration.files import calibration_path, load_calibration
 from hardware.arms import Arm, ArmProfile, load_profile
 from hardware.cameras import OpenCVCamera
 from hardware.host_check import ArmTarget, CameraTarget, preflight
-from hardware.motors import DynamixelBus
 from hardware.rig import Rig
 from hardware.rig_config import RigConfig, load_rig, resolve_port
 
 VIRTUAL = "virtual"
+# virtual rig name -> the world's arm (the Koch on Dynamixels, the SO-101 on Feetech STS3215s)
+VIRTUAL_RIGS = {VIRTUAL: "koch", "virtual-so101": "so101"}
 ROLES = ("leader", "follower")
+
+
+def is_virtual_rig(name: str | None) -> bool:
+    """Whether `name` is one of the virtual rigs (emulated servos and the world), not a saved rig config."""
+    return name in VIRTUAL_RIGS
+
+
+def virtual_arm_id(rig: str, role: str) -> str:
+    """The calibration file's arm id of a virtual rig's arm: the Koch's keep their names of old."""
+    return f"{rig}-{role}"
+
+
+def virtual_profile(rig: str, role: str) -> str:
+    from hardware.virtual.sim import ARM_PROFILES
+
+    return ARM_PROFILES[VIRTUAL_RIGS[rig]][ROLES.index(role)]  # (leader, follower), as ROLES
 
 
 def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist"), width: int = 320,
@@ -32,9 +49,10 @@ def open_rig(name: str = VIRTUAL, *, cameras: tuple[str, ...] = ("front", "wrist
     thread hop): over a pty each packet and reply waits for the kernel's tty worker, which runs at normal priority
     and on a busy machine held the control loop ~10 ms per tick (bench/record_under_load.py, docs/benchmarks.md
     P7). transport="pty" puts them on a pseudo-terminal any process can open."""
-    if name == VIRTUAL:
+    if is_virtual_rig(name):
         return open_virtual_rig(cameras=cameras, width=width, height=height, camera_fps=camera_fps,
-                                realtime=realtime, seed=seed, wire_timing=wire_timing, transport=transport)
+                                realtime=realtime, seed=seed, wire_timing=wire_timing, transport=transport,
+                                name=name)
     return open_real_rig(name)
 
 
@@ -53,7 +71,7 @@ def connect_arm(profile: ArmProfile | str, port: str, arm_id: str, *, latency_ms
         raise ValueError(f"calibration must be 'required', 'if_saved' or 'none', not {calibration!r}")
     prof = load_profile(profile) if isinstance(profile, str) else profile
     latency = {} if latency_ms is None else {"latency_ms": latency_ms}
-    bus = DynamixelBus(port, prof.motors, baudrate=prof.baudrate, **latency)
+    bus = prof.servo_family.bus_class(port, prof.motors, baudrate=prof.baudrate, **latency)
     bus.connect(handshake=handshake)
     arm = Arm(prof, bus, arm_id=arm_id)
     path = calibration_path(arm_id)
@@ -68,24 +86,24 @@ def connect_arm(profile: ArmProfile | str, port: str, arm_id: str, *, latency_ms
 
 
 def open_virtual_rig(*, cameras=("front", "wrist"), width=320, height=240, camera_fps=30.0, realtime=True,
-                     seed=0, wire_timing=False, transport="inprocess") -> Rig:
+                     seed=0, wire_timing=False, transport="inprocess", name: str = VIRTUAL) -> Rig:
     from hardware.virtual.arms import run_scripted_calibration
     from hardware.virtual.sim import SimRig
 
     # In real time the cameras render in a process of their own (the control loop must not wait for them);
     # lock-stepped, each frame belongs to exactly one step and the world renders it in line.
     sim = SimRig(cameras=tuple(cameras), width=width, height=height, camera_fps=camera_fps, seed=seed,
-                 transport=transport, wire_timing=wire_timing, render_process=realtime)
+                 transport=transport, wire_timing=wire_timing, render_process=realtime, arm=VIRTUAL_RIGS[name])
     rig = None
     try:
         arms = {}
         for role, virtual in (("leader", sim.leader), ("follower", sim.follower)):
-            arm = arms[role] = connect_arm(virtual.profile.name, virtual.port, f"virtual-{role}",
+            arm = arms[role] = connect_arm(virtual.profile.name, virtual.port, virtual_arm_id(name, role),
                                            latency_ms=VIRTUAL_LATENCY_MS, calibration="if_saved")
             if arm.calibration is None:
                 calibrate_and_save(arm, calibration_path(arm.arm_id),
                                    lambda proc, v=virtual: run_scripted_calibration(v, proc))
-        rig = Rig(VIRTUAL, arms["follower"], arms["leader"], dict(sim.cameras), sim)
+        rig = Rig(name, arms["follower"], arms["leader"], dict(sim.cameras), sim)
         for arm in arms.values():
             arm.configure()
         sim.couple()
@@ -167,14 +185,14 @@ def open_arm(rig: str, role: str, *, port: str | None = None, profile: str | Non
     if role not in ROLES:
         raise ValueError(f"arm must be 'leader' or 'follower', not {role!r}")
     virtual = None
-    if rig == VIRTUAL:
+    if is_virtual_rig(rig):
         from hardware.virtual.arms import VirtualArm
 
-        prof = load_profile(profile or f"koch-v1.1-{role}")
+        prof = load_profile(profile or virtual_profile(rig, role))
         virtual = VirtualArm(prof, usb_serial=f"VIRTUAL-{role.upper()}")
         if virtual_faults:
             virtual_faults(virtual)
-        port, arm_id = virtual.port, arm_id or f"virtual-{role}"
+        port, arm_id = virtual.port, arm_id or virtual_arm_id(rig, role)
     elif port:
         if not profile:
             raise ValueError("--port needs --profile (e.g. koch-v1.1-follower)")

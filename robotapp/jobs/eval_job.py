@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from robotapp.core.field_error import FieldError, raise_first
-from robotapp.core.rig_opener import VIRTUAL
+from robotapp.core.rig_opener import VIRTUAL, is_virtual_rig
 from robotapp.eval.evaluate import OUTCOMES, EvalResult, Judge, WorldJudge
 from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
 from robotapp.eval.success_rate import wilson_interval
@@ -132,10 +132,10 @@ class EvalJob:
         spec = self.spec
         policy = load_policy(spec.checkpoint)
         keys = policy.config.image_keys
-        fast = spec.fast and spec.rig == VIRTUAL and not spec.by_hand
-        if spec.rig == VIRTUAL:
+        fast = spec.fast and is_virtual_rig(spec.rig) and not spec.by_hand
+        if is_virtual_rig(spec.rig):
             shape = policy.config.input_features[keys[0]]["shape"] if keys else [3, 240, 320]
-            rig = open_rig(cameras=tuple(k.rsplit(".", 1)[-1] for k in keys), height=shape[1], width=shape[2],
+            rig = open_rig(spec.rig, cameras=tuple(k.rsplit(".", 1)[-1] for k in keys), height=shape[1], width=shape[2],
                            realtime=not fast, seed=spec.seed, transport="inprocess")
         else:
             rig = open_rig(spec.rig)

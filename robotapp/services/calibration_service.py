@@ -19,7 +19,7 @@ from calibration.calibrate_arm import calibrate_and_save
 from calibration.doctor import RangeRow, range_report
 from calibration.procedure import CalibrationError, CalibrationProcedure, CalibrationResult, JointRange
 from hardware.arms.units import MAX_RES
-from robotapp.core.rig_opener import OpenArm, open_arm
+from robotapp.core.rig_opener import OpenArm, is_virtual_rig, open_arm
 from robotapp.services.setup_runner import FlowCancelled
 
 SAMPLE_HZ = 20.0
@@ -66,7 +66,7 @@ class CalibrationRun:
         self._drive_modes = drive_modes
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._status = CalibrationStatus("opening", virtual=rig == "virtual" and port is None)
+        self._status = CalibrationStatus("opening", virtual=is_virtual_rig(rig) and port is None)
         self._opened: OpenArm | None = None
         self._thread = threading.Thread(target=self._run, name="calibration", daemon=True)
         self._thread.start()

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from calibration.doctor import HealthRow, MirrorRow, RangeRow, health_table, mirror_test, range_report
-from robotapp.core.rig_opener import OpenArm, open_arm
+from robotapp.core.rig_opener import OpenArm, is_virtual_rig, open_arm
 from robotapp.setup import flows
 from robotapp.setup.virtual_ops import parse_injections
 
@@ -33,7 +33,7 @@ class DoctorRun:
     def __init__(self, rig: str, inject: str | None = None):
         self.rig = rig
         self._faults = parse_injections(inject) if inject else None  # bad text raises here, in the caller
-        if self._faults and rig != "virtual":
+        if self._faults and not is_virtual_rig(rig):
             raise ValueError("Inject: breaking servos on purpose needs the virtual rig")
         self._lock = threading.Lock()
         self._report = DoctorReport()

@@ -21,7 +21,7 @@ from robotapp.core.events import Event, Kind
 from robotapp.core.field_error import raise_first
 from robotapp.core.modes import SessionConfig, Snapshot
 from robotapp.core.observation import open_rig_writer
-from robotapp.core.rig_opener import VIRTUAL, open_rig
+from robotapp.core.rig_opener import VIRTUAL, is_virtual_rig, open_rig
 from robotapp.core.session import Session
 from robotapp.services.record_request import RecordRequest
 
@@ -34,7 +34,7 @@ def settings_path() -> Path:
 
 
 def saved_rig_exists(name: str | None) -> bool:
-    return bool(name) and name != VIRTUAL and rig_path(name).exists()
+    return bool(name) and not is_virtual_rig(name) and rig_path(name).exists()
 
 
 def default_dataset_dir() -> Path:
@@ -80,7 +80,7 @@ class RigHost:
         with self._lock:
             self.state, self.rig_name = "opening", name
         try:
-            opts = self.virtual_options if name == VIRTUAL else {}
+            opts = self.virtual_options if is_virtual_rig(name) else {}
             rig = open_rig(name, **opts)
         except Exception as e:
             with self._lock:

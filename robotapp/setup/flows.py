@@ -16,7 +16,7 @@ from hardware.arms import ArmProfile
 from hardware.discovery import SerialPortInfo, detect_replug, list_serial_ports
 from hardware.motors import DynamixelBus
 from hardware.motors.tables import model_name
-from robotapp.core.rig_opener import OpenArm
+from robotapp.core.rig_opener import OpenArm, is_virtual_rig
 
 from .prompter import Prompter
 
@@ -127,7 +127,7 @@ def calibrate_command(role: str, rig: str = "virtual", port: str | None = None, 
         where = f"--port {shlex.quote(port)} --profile {shlex.quote(profile or f'koch-v1.1-{role}')}"
     else:
         where = f"--rig {shlex.quote(rig)}"
-    auto = " --auto" if port is None and rig == "virtual" else ""
+    auto = " --auto" if port is None and is_virtual_rig(rig) else ""
     return f"robotapp calibrate {where} --arm {role}{auto}"
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from hardware.arms import load_profile
 from hardware.host_check import ArmTarget, HostReport, Problem, check_host
 from hardware.rig_config import RigConfigError, load_rig, resolve_port
-from robotapp.core.rig_opener import ROLES, VIRTUAL, host_targets
+from robotapp.core.rig_opener import ROLES, host_targets, is_virtual_rig
 
 
 def doctor_host(rig: str, port: str | None, profile: str | None, out: Callable[[str], None] = print) -> int:
@@ -19,7 +19,7 @@ def doctor_host(rig: str, port: str | None, profile: str | None, out: Callable[[
         prof = load_profile(profile)
         target = ArmTarget(prof.role, port, prof, f"robotapp setup-motors --port {port} --profile {profile}")
         return _print(check_host([target]), out)
-    if rig == VIRTUAL:
+    if is_virtual_rig(rig):
         return _virtual(out)
     config = load_rig(rig)
     ports, unresolved = {}, []

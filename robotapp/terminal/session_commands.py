@@ -14,7 +14,7 @@ from robotapp.core.field_error import raise_first
 from robotapp.core.modes import Mode, SessionConfig, rate_problem
 from robotapp.core.recording import RecordingWords
 from robotapp.core.replay import ReplaySource
-from robotapp.core.rig_opener import VIRTUAL, open_rig
+from robotapp.core.rig_opener import is_virtual_rig, open_rig
 from robotapp.core.session import Session
 from robotapp.services.record_request import RecordRequest
 from robotapp.terminal.tty import KeyReader, StatusDisplay
@@ -94,14 +94,14 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
            hz: float | None = None, fast: bool = False) -> int:
     request = RecordRequest(dataset, task, episodes, episode_time, reset_time, warmup_time, resume=resume,
                             demonstrator=demonstrator, align=align, seed=seed, fast=fast)
-    raise_first(request.problems(is_virtual=rig == VIRTUAL, words=TERMINAL_WORDS))
+    raise_first(request.problems(is_virtual=is_virtual_rig(rig), words=TERMINAL_WORDS))
     plan = request.plan()
     if resume:  # a dataset that cannot be trusted, or has another fps, is refused before the rig starts
         from robotapp.dataset import check_compatible
         from robotapp.dataset.recovery import preflight
 
         check_compatible(preflight(plan.dataset), fps=fps, what=f"--fps {fps}")
-        if rig == VIRTUAL:
+        if is_virtual_rig(rig):
             from robotapp.eval.seeds import resume_seed
 
             seed, note = resume_seed(plan.dataset, seed, episodes)

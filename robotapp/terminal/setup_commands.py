@@ -6,17 +6,17 @@ from pathlib import Path
 
 from hardware.arms import load_profile
 from hardware.discovery import list_cameras, list_serial_ports
-from robotapp.core.rig_opener import open_arm
+from robotapp.core.rig_opener import VIRTUAL_RIGS, is_virtual_rig, open_arm, virtual_profile
 from robotapp.setup import flows
 from robotapp.setup.prompter import Prompter
 
 
 def find_port(rig: str | None) -> int:
-    if rig == "virtual":
+    if is_virtual_rig(rig):
         from hardware.virtual.arms import VirtualArm
         from robotapp.setup.virtual_ops import find_port_operator
 
-        arms = [VirtualArm(load_profile(f"koch-v1.1-{r}"), transport="pty", usb_serial=f"VIRTUAL-{r.upper()}")
+        arms = [VirtualArm(load_profile(virtual_profile(rig, r)), transport="pty", usb_serial=f"VIRTUAL-{r.upper()}")
                 for r in ("leader", "follower")]
         try:
             ports = [p for p in list_serial_ports() if p.serial_number and p.serial_number.startswith("VIRTUAL-")]
@@ -30,12 +30,12 @@ def find_port(rig: str | None) -> int:
 
 
 def find_cameras(rig: str | None, snapshots: str | None) -> int:
-    if rig == "virtual":
+    if is_virtual_rig(rig):
         from hardware.virtual.world import World
 
         # what the virtual rig's cameras (open_rig's default two, at its default size) see in a fresh scene
         cameras = ("front", "wrist")
-        world = World(cameras=cameras, width=320, height=240, seed=0)
+        world = World(cameras=cameras, width=320, height=240, seed=0, arm=VIRTUAL_RIGS[rig])
         try:
             infos = [(f"virtual:{name}", name, world.render(name)) for name in cameras]
         finally:
@@ -60,6 +60,8 @@ def find_cameras(rig: str | None, snapshots: str | None) -> int:
 
 
 def setup_motors(rig: str, role: str, port: str | None, profile: str | None) -> int:
+    if rig != "virtual" and is_virtual_rig(rig):  # the motor bench (setup flows) speaks Dynamixel only so far
+        raise ValueError(f"setup-motors has no emulated bench for {rig} yet: use --rig virtual (the Koch)")
     prof = load_profile(profile or f"koch-v1.1-{role}")
     if rig == "virtual" and port is None:
         from robotapp.setup.virtual_ops import MotorBench
@@ -110,7 +112,7 @@ def doctor(rig: str, port: str | None, profile: str | None, inject: str | None) 
     from robotapp.setup.virtual_ops import parse_injections
 
     faults = parse_injections(inject) if inject else None
-    if faults and rig != "virtual":
+    if faults and not is_virtual_rig(rig):
         raise ValueError("--inject breaks emulated servos: it needs --rig virtual")
     if port is not None:  # a single arm on a port: health and ranges only
         follower = open_arm("manual", "follower", port=port, profile=profile, configure=False, handshake=False)

@@ -187,14 +187,14 @@ def test_sim_demo_cli_on_the_so101_ends_with_the_success_line(capsys):
 
     assert main(["sim", "demo", "--rig", "virtual-so101", "--episodes", "2", "--seed", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "success: 2/2" and "no emulated servos" in out[0]
+    assert out[-1] == "success: 2/2" and out[0].startswith("episode 1/2 (seed 5)")  # through its emulated servos
 
 
-def test_the_rig_says_its_servos_are_not_emulated_yet():
+def test_a_rig_for_an_arm_without_emulated_servos_is_refused():
     from hardware.virtual.sim import SimRig
 
-    with pytest.raises(ValueError, match="no emulated servos for the 'so101' arm yet"):
-        SimRig(cameras=(), arm="so101", transport="inprocess")
+    with pytest.raises(ValueError, match="no emulated servos for the 'ur5' arm yet"):
+        SimRig(cameras=(), arm="ur5", transport="inprocess")
 
 
 def test_the_render_process_renders_the_so101():
