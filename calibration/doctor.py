@@ -15,9 +15,10 @@ import numpy as np
 
 from hardware.arms.arm import Arm
 from hardware.arms.units import MAX_RES
-from hardware.motors.dynamixel import DynamixelBus
+from hardware.motors import feetech_tables
+from hardware.motors import tables as dxl_tables
 from hardware.motors.motor_errors import MotorsError
-from hardware.motors.tables import describe_hardware_error, model_name
+from hardware.motors.sdk_bus import SdkBus
 
 
 @dataclass
@@ -95,7 +96,30 @@ def mirror_test(leader: Arm, follower: Arm, poses: Iterable[Callable[[], None]],
     return rows
 
 
-def health_table(bus: DynamixelBus) -> list[HealthRow]:
+@dataclass(frozen=True)
+class _HealthRegisters:
+    """Where each family keeps what the health table shows (the STS series names and sizes them its own way)."""
+    firmware: tuple[str, ...]
+    voltage: str
+    temperature_limit: str
+    error: str
+    model_name: Callable[[int], str]
+    describe: Callable[[int], str]
+    error_note: str
+
+
+_HEALTH = {
+    "Dynamixel": _HealthRegisters(("Firmware_Version",), "Present_Input_Voltage", "Temperature_Limit",
+                                  "Hardware_Error_Status", dxl_tables.model_name, dxl_tables.describe_hardware_error,
+                                  "torque is off until the motor is rebooted"),
+    "Feetech": _HealthRegisters(("Firmware_Major_Version", "Firmware_Minor_Version"), "Present_Voltage",
+                                "Max_Temperature_Limit", "Status", feetech_tables.model_name,
+                                feetech_tables.describe_error, "those in Unloading_Condition turn torque off"),
+}
+
+
+def health_table(bus: SdkBus) -> list[HealthRow]:
+    regs = _HEALTH[bus.family]
     rows = []
     for name, motor in bus.motors.items():
         row = HealthRow(name, motor.id)
@@ -104,24 +128,24 @@ def health_table(bus: DynamixelBus) -> list[HealthRow]:
             row.problem = f"not answering at id {motor.id}: unplugged, wrong id, or wrong baud rate"
             rows.append(row)
             continue
-        row.model = model_name(number)
+        row.model = regs.model_name(number)
         if row.model != motor.model:
             row.problem = f"expected a {motor.model}, found a {row.model}"
         try:
-            row.firmware = f"v{bus.read('Firmware_Version', name)}"
-            volts = bus.read("Present_Input_Voltage", name) / 10.0
+            row.firmware = "v" + ".".join(str(bus.read(r, name)) for r in regs.firmware)
+            volts = bus.read(regs.voltage, name) / 10.0
             vmin, vmax = bus.read("Min_Voltage_Limit", name) / 10.0, bus.read("Max_Voltage_Limit", name) / 10.0
-            temp, limit = bus.read("Present_Temperature", name), bus.read("Temperature_Limit", name)
-            bits = bus.read("Hardware_Error_Status", name)
+            temp, limit = bus.read("Present_Temperature", name), bus.read(regs.temperature_limit, name)
+            bits = bus.read(regs.error, name)
         except MotorsError as e:
             row.problem = str(e)
             rows.append(row)
             continue
         row.voltage, row.temperature = f"{volts:.1f} V", f"{temp} °C"
-        row.hardware_error = describe_hardware_error(bits)
+        row.hardware_error = regs.describe(bits)
         notes = [row.problem] if row.problem else []
         if bits:
-            notes.append(f"hardware error: {row.hardware_error} (torque is off until the motor is rebooted)")
+            notes.append(f"hardware error: {row.hardware_error} ({regs.error_note})")
         if temp >= limit - 10:
             notes.append(f"hot: {temp} °C, shuts down at {limit} °C")
         if not vmin <= volts <= vmax:

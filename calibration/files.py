@@ -67,6 +67,12 @@ def parse_calibration(data: object, source: str, profile: ArmProfile | None = No
         if values["range_min"] >= values["range_max"]:
             raise CalibrationFileError(f"{source}: {motor}: range_min ({values['range_min']}) must be below "
                                        f"range_max ({values['range_max']})")
+        if expected is not None:  # the arm's own servo may hold less (the STS3215's offset is only +-2047)
+            reg = profile.servo_family.tables.get_model(expected[motor].model).register("Homing_Offset")
+            if not reg.min_value <= values["homing_offset"] <= reg.max_value:
+                raise CalibrationFileError(f"{source}: {motor}.homing_offset is {values['homing_offset']}, outside "
+                                           f"{reg.min_value}..{reg.max_value} (its {expected[motor].model}'s "
+                                           f"Homing_Offset); recalibrate the arm")
         if expected is not None and values["id"] != expected[motor].id:
             raise CalibrationFileError(f"{source}: {motor}.id is {values['id']} but the arm profile says "
                                        f"{expected[motor].id}")

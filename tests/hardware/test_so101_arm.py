@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from calibration import CalibrationProcedure, calibration_path, load_calibration
+from calibration import CalibrationFileError, CalibrationProcedure, calibration_path, load_calibration
 from calibration.calibrate_arm import calibrate_and_save
 from hardware.arms import Arm, load_profile
 from hardware.arms.profile import ProfileError, profile_from_dict
@@ -128,3 +128,19 @@ def test_the_calibration_file_has_lerobots_so101_fields(so101_arm):
         assert entry["id"] == k + 1 and entry["drive_mode"] == 0
         assert -2047 <= entry["homing_offset"] <= 2047 and 0 <= entry["range_min"] < entry["range_max"] <= 4095
     assert load_calibration(path, arm.profile) == arm.calibration
+    data["wrist_roll"]["homing_offset"] = 3000  # fine for a Dynamixel, beyond an STS3215's register
+    path.write_text(json.dumps(data))
+    with pytest.raises(CalibrationFileError, match=r"wrist_roll.homing_offset is 3000, outside -2047..2047"):
+        load_calibration(path, arm.profile)
+
+
+def test_the_doctors_health_table_reads_the_sts3215s_own_registers(so101_arm):
+    from calibration.doctor import health_table
+
+    hw, arm = so101_arm
+    rows = health_table(arm.bus)
+    assert [(r.model, r.firmware, r.voltage, r.hardware_error, r.problem) for r in rows] == \
+        [("sts3215", "v3.10", "7.4 V", "none", "")] * 6
+    hw.servo("elbow_flex").raise_hardware_error(0x04)  # overheating
+    row = health_table(arm.bus)[2]
+    assert row.hardware_error == "overheating" and "hardware error: overheating" in row.problem
