@@ -352,9 +352,9 @@ class Session:
         """Enter `mode`; publishes `event` when the mode changed (always for a kind other than MODE)."""
         previous, changed = self.mode, mode != self.mode
         self.mode = mode
+        self._publish_snapshot()  # first: whoever hears the event reads a snapshot that agrees with it
         if changed or kind != Kind.MODE:
             self.events.publish(event(kind, message, mode=mode, previous=previous, reason=reason, **fields))
-        self._publish_snapshot()
         with self._idle_cond:
             self._idle_cond.notify_all()
 
