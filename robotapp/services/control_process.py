@@ -16,6 +16,7 @@ current episode is saved, the follower is left held."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 import pickle
 import signal
@@ -38,10 +39,12 @@ LEADER_CALLS = {"set_position", "jog", "home", "release", "start_demonstrator", 
 
 
 def portable(value):
-    """What can cross the pipe: the value itself when it pickles both ways, else its words (an error type that
-    cannot be rebuilt becomes a RuntimeError with the same message)."""
+    """What can cross the pipe: the value itself when it pickles and (an error) rebuilds from what it pickles to,
+    else its words (an error type that cannot be rebuilt becomes a RuntimeError with the same message)."""
     try:
-        pickle.loads(pickle.dumps(value))
+        pickle.dumps(value)
+        if isinstance(value, BaseException):
+            copy.copy(value)  # rebuilt through __reduce_ex__ as unpickling would: AlignmentError needs its errors
         return value
     except Exception:
         if isinstance(value, BaseException):
