@@ -30,7 +30,7 @@ from robotapp.core.rig_opener import VIRTUAL
 from robotapp.services.control_proxies import RemoteLeader, RemoteSession
 from robotapp.services.frame_slots import FrameReader
 from robotapp.services.record_request import RecordRequest
-from robotapp.services.rig_host import HEARTBEAT_TIMEOUT_S
+from robotapp.services.rig_host import HEARTBEAT_TIMEOUT_S, drain
 
 
 def window_host(config: SessionConfig | None = None, virtual_options: dict | None = None):
@@ -266,13 +266,7 @@ class ProcessRigHost:
         return out
 
     def drain_events(self) -> list[Event]:
-        out = []
-        while self._events:
-            try:
-                out.append(self._events.popleft())
-            except IndexError:
-                break
-        return out
+        return drain(self._events)
 
     # ------------------------------------------------------------------ commands
     def estop(self, reason: str = "E-STOP pressed") -> bool:

@@ -37,6 +37,17 @@ def saved_rig_exists(name: str | None) -> bool:
     return bool(name) and not is_virtual_rig(name) and rig_path(name).exists()
 
 
+def drain(events: deque) -> list:
+    """Everything queued so far, oldest first (popleft is thread-safe; another thread may append meanwhile)."""
+    out = []
+    while events:
+        try:
+            out.append(events.popleft())
+        except IndexError:
+            break
+    return out
+
+
 def default_dataset_dir() -> Path:
     return user_data_dir() / "datasets"
 
@@ -172,13 +183,7 @@ class RigHost:
         open_rig_writer(root, rig, self.config.fps, resume=False, keep_empty=True).close()
 
     def drain_events(self) -> list[Event]:
-        out = []
-        while self._events:
-            try:
-                out.append(self._events.popleft())
-            except IndexError:
-                break
-        return out
+        return drain(self._events)
 
     # ------------------------------------------------------------------ commands
     def estop(self, reason: str = "E-STOP pressed") -> bool:
