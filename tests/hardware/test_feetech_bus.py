@@ -6,30 +6,17 @@ import pytest
 
 from hardware.motors import CommError, ConfigError, FeetechBus, HardwareAlertError, Motor, ValueRangeError
 from hardware.motors.feetech_tables import ERR_OVERLOAD
-from hardware.virtual import FaultConfig, FeetechChain, serve_inprocess
-
-from .conftest import FakeClock
+from hardware.virtual import FaultConfig, FeetechChain
 
 SO101 = {name: Motor(i, "sts3215") for i, name in enumerate(
     ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"], start=1)}
 SPEC = ",".join(f"{m.id}:sts3215" for m in SO101.values())
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
+# clock and link come from conftest.py; the chain and the bus are this family's
 @pytest.fixture
 def chain(clock):
     return FeetechChain(SPEC, clock=clock)
-
-
-@pytest.fixture
-def link(chain):
-    link = serve_inprocess(chain)
-    yield link
-    link.close()
 
 
 @pytest.fixture
