@@ -171,7 +171,7 @@ def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], No
 
     log = _Logger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
     meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
-            "batch_size": config.batch_size}
+            "batch_size": config.batch_size, "robot_type": getattr(reader, "robot_type", None)}
     last_ckpt, loss_val, t0, stopped, spent = resume_from, float("nan"), time.perf_counter(), False, False
     try:
         budget = _Budget(opts.time_budget_s, t_entry, step, opts.steps)

@@ -7,10 +7,13 @@ import argparse
 
 def register(sub) -> None:
     from robotapp.cli.argtypes import positive_float, positive_int, setting
+    from robotapp.core.rig_opener import VIRTUAL_RIGS
     from robotapp.jobs.train_launch import default_processes
 
     p = sub.add_parser("demo", help="record -> train -> evaluate on the virtual rig, in one command")
     p.add_argument("--out", default="outputs/demo", help="folder for the dataset, the training run and results")
+    p.add_argument("--rig", choices=sorted(VIRTUAL_RIGS), default="virtual",
+                   help="which virtual rig: 'virtual' (the Koch, default) or 'virtual-so101'")
     p.add_argument("--episodes", type=positive_int, default=50, help="demonstrations to record")
     p.add_argument("--policy", choices=["act", "diffusion"], default="act")
     p.add_argument("--steps", type=positive_int, default=100000, help="training steps at most (the time budget ends it first)")
@@ -35,4 +38,4 @@ def _run(a: argparse.Namespace) -> int:
 
     return run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
                     a.skip_train, a.batch_size, overrides=dict(a.settings),
-                    minutes=a.minutes, amp=a.amp, procs=a.procs)
+                    minutes=a.minutes, amp=a.amp, procs=a.procs, rig=a.rig)

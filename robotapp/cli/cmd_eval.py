@@ -59,7 +59,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             results.append(evaluate(folder, rig=rig, episodes=args.episodes, seed=args.seed,
                                     fast=not args.realtime and rig is None, episode_time=args.episode_time,
                                     record=args.record, judge=judge, fps=args.fps, inference=dict(args.settings),
-                                    out=lambda line: print(line, flush=True)))
+                                    out=lambda line: print(line, flush=True), rig_name=args.rig))
     finally:
         if rig is not None:
             rig.close()
@@ -88,8 +88,9 @@ def register(subparsers) -> None:
                                           "run on the same scenes. Ends with 'success: K/N (rate X%, 95% CI [a, b])'.")
     p.add_argument("--policy", action="append", required=True, metavar="DIR",
                    help="policy folder or training run (repeatable)")
-    p.add_argument("--rig", default="virtual", help="'virtual' (default; the world judges success) or a saved rig "
-                                                   "(you judge each episode: s / f / p and a note)")
+    p.add_argument("--rig", default="virtual", help="'virtual' (default; the Koch, the world judges success), "
+                                                   "'virtual-so101', or a saved rig (you judge each episode: s / f / "
+                                                   "p and a note)")
     p.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy (default 10)")
     p.add_argument("--seed", type=seed, default=EVAL_SEED_BASE,
                    help=f"virtual rig: episode k starts from world seed S+k (default {EVAL_SEED_BASE}; recordings "

@@ -131,13 +131,38 @@ def _use_inference_threads() -> Callable[[], None]:
     return lambda: torch.set_num_threads(before)
 
 
+def check_robot_type(policy_dir: str | Path, rig_type: str, rig_name: str) -> None:
+    """Refuse a policy trained on another robot: its joint values mean other angles on this arm."""
+    from robotapp.eval.checkpoint_table import trained_robot_type
+
+    trained = trained_robot_type(policy_dir)
+    if trained is not None and trained != rig_type:
+        from robotapp.core.rig_opener import VIRTUAL_RIGS
+
+        hint = next((f"; use --rig {n}" for n in VIRTUAL_RIGS if _virtual_type(n) == trained), "")
+        raise ValueError(f"{policy_dir}: the policy was trained on {trained} data, but rig {rig_name!r} is "
+                         f"{rig_type}{hint}")
+
+
+def _virtual_type(name: str) -> str | None:
+    from hardware.arms.profile import load_profile
+    from hardware.virtual.sim import ARM_PROFILES
+    from robotapp.core.rig_opener import VIRTUAL_RIGS
+
+    prof = load_profile(ARM_PROFILES[VIRTUAL_RIGS[name]][1])
+    return prof.robot_type or prof.name
+
+
 def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int = 0, fast: bool = True,
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
              fps: int = 30, out: Callable[[str], None] = print, policy=None,
-             inference: dict | None = None, on_session: Callable[[Session], None] | None = None) -> EvalResult:
-    """Evaluate one policy folder. `rig` defaults to a virtual rig with the policy's cameras. `on_session` gets
-    the session that drives the follower as soon as it exists (a window's E-STOP must reach it)."""
+             inference: dict | None = None, on_session: Callable[[Session], None] | None = None,
+             rig_name: str = "virtual") -> EvalResult:
+    """Evaluate one policy folder. `rig` defaults to the virtual rig `rig_name` (the Koch's, or virtual-so101)
+    with the policy's cameras. `on_session` gets the session that drives the follower as soon as it exists (a
+    window's E-STOP must reach it). A policy trained on another robot type than the rig's is refused."""
     from policies import load_policy
+    from robotapp.core.observation import robot_type
     from robotapp.core.rig_opener import open_rig
 
     policy = policy or load_policy(str(policy_dir))
@@ -147,8 +172,14 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     own_rig = rig is None
     if own_rig:
         shape = policy.config.input_features[keys[0]]["shape"] if keys else [3, 240, 320]
-        rig = open_rig(cameras=tuple(k.rsplit(".", 1)[-1] for k in keys), height=shape[1], width=shape[2],
-                       realtime=not fast, seed=seed)
+        rig = open_rig(rig_name, cameras=tuple(k.rsplit(".", 1)[-1] for k in keys), height=shape[1],
+                       width=shape[2], realtime=not fast, seed=seed)
+    try:
+        check_robot_type(policy_dir, robot_type(rig), rig.name)
+    except ValueError:
+        if own_rig:
+            rig.close()
+        raise
     if fast and rig.sim is None:
         raise ValueError("lock-step evaluation needs the virtual rig; use real time (--realtime) on hardware")
     judge = judge or (WorldJudge(rig.sim) if rig.sim is not None else None)

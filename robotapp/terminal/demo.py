@@ -1,4 +1,5 @@
-"""`robotapp demo`: the whole imitation-learning loop on the virtual rig in one command.
+"""`robotapp demo`: the whole imitation-learning loop on a virtual rig (the Koch's, or --rig virtual-so101) in one
+command.
 
 1. record N episodes of the scripted demonstrator (lock-step, world seeds 1000+k),
 2. train a policy on them (ACT cpu-small by default),
@@ -18,7 +19,7 @@ TRAIN_SEED_BASE = 1000  # the demo's datasets so far used these; evaluation star
 
 def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: int, skip_train: bool = False,
              batch_size: int | None = None, overrides: dict | None = None, minutes: float | None = None, amp: bool = False,
-             procs: int = 1) -> int:
+             procs: int = 1, rig: str = "virtual") -> int:
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
     from robotapp.dataset.layout import is_dataset
@@ -36,7 +37,7 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
     t0 = time.perf_counter()
     if have < episodes:
         print(f"== recording {episodes - have} demonstrator episodes into {dataset}", flush=True)
-        code = commands.record("virtual", str(dataset), TASK, episodes - have, 12.0, 0.5, 0.5, resume=have > 0,
+        code = commands.record(rig, str(dataset), TASK, episodes - have, 12.0, 0.5, 0.5, resume=have > 0,
                                demonstrator=True, seed=TRAIN_SEED_BASE + have, fps=30, codec="av1", align=True,
                                fast=True)
         if code:
@@ -68,7 +69,7 @@ def run_demo(out: Path, episodes: int, policy: str, steps: int, eval_episodes: i
         print(line, flush=True)
     t2 = time.perf_counter()
     res = evaluate(run / "last", episodes=eval_episodes, seed=EVAL_SEED_BASE, fast=True,
-                   out=lambda line: print(line, flush=True))
+                   out=lambda line: print(line, flush=True), rig_name=rig)
     print(f"record {t_record / 60:.1f} min · train {t_train / 60:.1f} min · evaluate "
           f"{(time.perf_counter() - t2) / 60:.1f} min")
     print(res.summary())
