@@ -23,14 +23,14 @@ from robotapp.dataset.edit import ArrayCache, edit_session
 from robotapp.dataset.errors import DatasetError
 from robotapp.dataset.features import schema_mismatch
 from robotapp.dataset.fsutil import fsync_path, remove_path, write_file
-from robotapp.dataset.meta import Meta
+from robotapp.dataset.meta import Meta, same_robot_type
 from robotapp.dataset.publish import episode_row
 
 
 def check_mergeable(a: Meta, b: Meta) -> None:
     if a.fps != b.fps:
         raise DatasetError(f"cannot merge {b.root}: it is {b.fps} fps, {a.root} is {a.fps} fps")
-    if a.robot_type != b.robot_type:
+    if not same_robot_type(a.robot_type, b.robot_type):
         raise DatasetError(f"cannot merge {b.root}: robot type {b.robot_type!r} differs from {a.robot_type!r} "
                            f"of {a.root}")
     problem = schema_mismatch(a.features, b.features)

@@ -385,12 +385,21 @@ def new_info(fps: int, features: dict, robot_type: str | None, *, chunks_size: i
     }
 
 
+# What earlier versions of this app wrote as robot_type (the arm profile's name) for robots lerobot names otherwise.
+_EARLIER_ROBOT_TYPES = {"koch-v1.1-follower": "koch_follower", "koch-v1.1-leader": "koch_leader"}
+
+
+def same_robot_type(a: str | None, b: str | None) -> bool:
+    """Whether two datasets' (or a dataset's and a rig's) robot types name the same robot."""
+    return _EARLIER_ROBOT_TYPES.get(a, a) == _EARLIER_ROBOT_TYPES.get(b, b)
+
+
 def check_compatible(meta: Meta, *, fps: int | None = None, features: Mapping | None = None,
                      robot_type: str | None = None, what: str = "the recording") -> None:
     """One-line DatasetError naming the first mismatch between a dataset and what is about to join it."""
     if fps is not None and int(fps) != meta.fps:
         raise DatasetError(f"fps mismatch: dataset {meta.root} is {meta.fps} fps, {what} is {fps} fps")
-    if robot_type is not None and robot_type != meta.robot_type:
+    if robot_type is not None and not same_robot_type(robot_type, meta.robot_type):
         raise DatasetError(f"robot type mismatch: dataset {meta.root} is {meta.robot_type!r}, "
                            f"{what} is {robot_type!r}")
     if features is not None:

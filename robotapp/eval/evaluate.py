@@ -133,13 +133,14 @@ def _use_inference_threads() -> Callable[[], None]:
 
 def check_robot_type(policy_dir: str | Path, rig_type: str, rig_name: str) -> None:
     """Refuse a policy trained on another robot: its joint values mean other angles on this arm."""
+    from robotapp.dataset.meta import same_robot_type
     from robotapp.eval.checkpoint_table import trained_robot_type
 
     trained = trained_robot_type(policy_dir)
-    if trained is not None and trained != rig_type:
+    if trained is not None and not same_robot_type(trained, rig_type):
         from robotapp.core.rig_opener import VIRTUAL_RIGS
 
-        hint = next((f"; use --rig {n}" for n in VIRTUAL_RIGS if _virtual_type(n) == trained), "")
+        hint = next((f"; use --rig {n}" for n in VIRTUAL_RIGS if same_robot_type(_virtual_type(n), trained)), "")
         raise ValueError(f"{policy_dir}: the policy was trained on {trained} data, but rig {rig_name!r} is "
                          f"{rig_type}{hint}")
 

@@ -263,3 +263,13 @@ def test_an_unused_dataset_is_replaced_only_when_asked(tmp_path):
         assert r.num_episodes == 1 and r.fps == 30
     with pytest.raises(DatasetError, match="exists and is not empty"):  # one with an episode is not unused
         new_writer(root, replace_unused=True)
+
+
+def test_a_dataset_named_as_earlier_versions_named_the_koch_takes_more_episodes(tmp_path):
+    # earlier versions wrote the profile's name; the Koch's profile now says lerobot's koch_follower
+    root = synth.make_dataset(tmp_path / "ds", 1, cams=CAM, robot_type="koch-v1.1-follower")
+    DatasetWriter.open(root, robot_type="koch_follower").close()
+    with DatasetReader(root) as r:
+        assert r.robot_type == "koch-v1.1-follower"  # the dataset keeps its own name
+    with pytest.raises(DatasetError, match="robot type mismatch.*'koch-v1.1-follower'.*'so101_follower'"):
+        DatasetWriter.open(root, robot_type="so101_follower")

@@ -89,3 +89,22 @@ def test_estop_reaches_the_follower_of_a_running_evaluation(run_dir):
     with pytest.raises(RuntimeError, match="evaluation stopped: E-STOP pressed in the window"):
         future.result(timeout=60)
     assert len(job.outcomes) == 0 and job.session is None
+
+
+def test_a_policy_runs_only_on_the_robot_type_it_was_trained_on(run_dir, tmp_path, capsys):
+    import shutil
+
+    policy = tmp_path / "policy"
+    shutil.copytree(run_dir / "last", policy)
+    state = json.loads((policy / "training_state.json").read_text())
+    with DatasetReader(run_dir.parent / "ds") as r:
+        assert state["robot_type"] == r.robot_type  # the trainer keeps the dataset's robot type
+    state["robot_type"] = "so101_follower"
+    (policy / "training_state.json").write_text(json.dumps(state))
+    assert main(["eval", "--policy", str(policy), "--episodes", "1", "--episode-time", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"robotapp eval: {policy}: the policy was trained on so101_follower data, but rig 'virtual' is "
+                   "koch_follower; use --rig virtual-so101\n")
+    assert main(["eval", "--policy", str(policy), "--rig", "virtual-so101", "--episodes", "1",
+                 "--episode-time", "0.5"]) == 0
+    assert "success: 0/1" in capsys.readouterr().out
