@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from robotapp.core.rig_opener import VIRTUAL
+from robotapp.core.rig_opener import is_virtual_rig
 from robotapp.eval.checkpoint_table import read_table, training_origin, write_table
 from robotapp.eval.checkpoint_table import rows as table_rows
 from robotapp.eval.seeds import EVAL_SEED_BASE
@@ -66,8 +66,9 @@ class EvaluatePage(Page):
         ck_row.addWidget(self.checkpoint, 1)
         ck_row.addWidget(browse)
         self.rig = QComboBox()
-        self.rig.addItem("virtual rig (lock-step, the world judges)", (VIRTUAL, False))
-        self.rig.addItem("virtual rig (real time, judged by hand)", (VIRTUAL, True))
+        for name, label in (("virtual", "virtual rig"), ("virtual-so101", "virtual SO-101")):
+            self.rig.addItem(f"{label} (lock-step, the world judges)", (name, False))
+            self.rig.addItem(f"{label} (real time, judged by hand)", (name, True))
         self.episodes = QSpinBox(minimum=1, maximum=1000, value=10)
         # the first scene: as `robotapp eval`, past every default recording's seeds (robotapp.eval.seeds)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=EVAL_SEED_BASE)
@@ -164,14 +165,14 @@ class EvaluatePage(Page):
 
     def on_rig_opened(self) -> None:
         name = self.ctx.host.rig_name
-        if name and name != VIRTUAL and self.rig.findText(f"rig {name}", Qt.MatchFlag.MatchStartsWith) < 0:
+        if name and not is_virtual_rig(name) and self.rig.findText(f"rig {name}", Qt.MatchFlag.MatchStartsWith) < 0:
             self.rig.addItem(f"rig {name} (real time, judged by hand; the rig is closed for the run)", (name, True))
 
     def spec(self) -> EvalSpec:
         rig, by_hand = self.rig.currentData()
         return EvalSpec(checkpoint=self.checkpoint.text().strip(), episodes=self.episodes.value(),
                         seed=self.seed.value(), episode_time=self.episode_time.value(), rig=rig,
-                        by_hand=by_hand or rig != VIRTUAL, fast=not by_hand and rig == VIRTUAL)
+                        by_hand=by_hand or not is_virtual_rig(rig), fast=not by_hand and is_virtual_rig(rig))
 
     # ------------------------------------------------------------------ run
     def start(self) -> None:
@@ -187,7 +188,7 @@ class EvaluatePage(Page):
         self.log.clear()
         self._clear_previews()
         host = self.ctx.host
-        if job.spec.rig != VIRTUAL and host.rig_name == job.spec.rig and host.state != "closed":
+        if not is_virtual_rig(job.spec.rig) and host.rig_name == job.spec.rig and host.state != "closed":
             self.message.info(f"closing rig {job.spec.rig} for the evaluation…")
             self.ctx.watcher.watch(host.close(), lambda _: self._launch(job), self._failed)
         else:
@@ -235,7 +236,7 @@ class EvaluatePage(Page):
         self.results.append(result)
         self._fill_table()
         saved = self._save_results()
-        reopen = "; reopen the rig on the Rig page" if result.rig != VIRTUAL else ""
+        reopen = "; reopen the rig on the Rig page" if not is_virtual_rig(result.rig) else ""
         self.message.info(f"{result.summary()} — {result.policy}{reopen}")
         if saved:
             self.message.error(saved)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from robotapp.core.modes import ACTIVE
-from robotapp.core.rig_opener import VIRTUAL
+from robotapp.core.rig_opener import VIRTUAL, is_virtual_rig
 from robotapp.dataset.layout import is_dataset
 from robotapp.services.process_rig_host import window_host
 from robotapp.services.rig_host import RigHost, saved_rig_exists, settings_path
@@ -43,8 +43,9 @@ ESTOP_STYLE = ("QPushButton { background: #c62828; color: white; font-weight: 80
 
 
 def startup_rig(last: str | None) -> str:
-    """The rig to open at start: the last one if its config is still there, else the virtual rig."""
-    return last if saved_rig_exists(last) else VIRTUAL
+    """The rig to open at start: the last one if it is a virtual rig or its config is still there, else the
+    virtual rig."""
+    return last if is_virtual_rig(last) or saved_rig_exists(last) else VIRTUAL
 
 
 class MainWindow(QMainWindow):
@@ -132,7 +133,7 @@ class MainWindow(QMainWindow):
         self.render_state()
 
     def open_last_rig(self) -> None:
-        """At start: the rig used last time if its config is still there, else the virtual rig."""
+        """At start: the rig used last time if it is virtual or its config is still there, else the virtual rig."""
         self.open_rig(startup_rig(self.settings.value("rig/last")))
 
     def _rig_opened(self) -> None:
@@ -264,7 +265,8 @@ class MainWindow(QMainWindow):
     def render_state(self) -> None:
         """The header and the status bar, drawn from the one shown state (timers call it; so may a test)."""
         host = self.host
-        kind = "virtual rig" if host.is_virtual else f"rig {host.rig_name}" if host.rig_name else "no rig"
+        kind = (("virtual SO-101" if host.rig_name == "virtual-so101" else "virtual rig") if host.is_virtual
+                else f"rig {host.rig_name}" if host.rig_name else "no rig")
         self.rig_label.setText(f"robotapp · {kind}")
         view = self.ctx.state.view()
         self.status.render(view, host)

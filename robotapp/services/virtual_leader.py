@@ -17,7 +17,7 @@ import numpy as np
 
 from hardware.arms.units import to_units
 from hardware.virtual.demonstrator import Demonstrator
-from hardware.virtual.world import HOME_Q, JOINT_RANGES, JOINTS
+from hardware.virtual.world import JOINTS
 from robotapp.core.scenes import VirtualResetScene
 
 HAND_SPEED = 1.5  # rad/s: a slider dragged end to end moves the leader like a hand would, not in one jump
@@ -25,10 +25,12 @@ HAND_SPEED = 1.5  # rad/s: a slider dragged end to end moves the leader like a h
 
 class VirtualLeader:
     joint_names = JOINTS
-    ranges = JOINT_RANGES  # radians per joint (the gripper: jaw angle)
 
     def __init__(self, sim, arm=None, seed: int = 0):
         self.sim = sim
+        # the world's arm (the Koch's or the SO-101's): radians per joint (the gripper: jaw angle), its rest pose
+        self.ranges = np.asarray(sim.world.arm.joint_ranges, dtype=float)
+        self.rest_q = np.asarray(sim.world.arm.home_q, dtype=float)
         self.arm = arm  # the leader's Arm: its calibration defines the units; None (or uncalibrated): degrees
         self.units = ["%" if self._calibrated and g else "°" for g in self._grippers()]
         self.seed = seed
@@ -123,10 +125,10 @@ class VirtualLeader:
         self._hold()
         with self._lock:
             self._demo = None
-            self._target = HOME_Q.copy()
+            self._target = self.rest_q.copy()
             self._jogged[:] = False
             if now:
-                self._q = HOME_Q.copy()
+                self._q = self.rest_q.copy()
 
     def release(self) -> None:
         with self._lock:

@@ -32,7 +32,7 @@ if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_config}"
 
 
-def make_window(qtbot, settings_file, open_rig=True, in_process=False) -> MainWindow:
+def make_window(qtbot, settings_file, open_rig=True, in_process=False, rig: str = "virtual") -> MainWindow:
     """The window as the app makes it: its rig in a control process (ProcessRigHost). in_process=True keeps the
     rig in this process (RigHost, same face) for the tests that look inside the session or break its servos."""
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
@@ -43,7 +43,7 @@ def make_window(qtbot, settings_file, open_rig=True, in_process=False) -> MainWi
     window.activateWindow()
     qtbot.waitExposed(window)
     if open_rig:
-        window.open_rig("virtual")
+        window.open_rig(rig)
         qtbot.waitUntil(lambda: window.host.is_open or window.host.state == "failed", timeout=OPEN_TIMEOUT_MS)
         assert window.host.is_open, window.host.error
         qtbot.waitUntil(lambda: "is open" in window.message.text(), timeout=5000)  # the window heard it too
@@ -65,6 +65,14 @@ def collect_garbage_in_the_gui_thread(qapp):
 @pytest.fixture
 def window(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path / "gui.ini")
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def so101_window(qtbot, tmp_path):
+    """The window on the virtual SO-101 (Feetech STS3215 servos, emulated byte for byte)."""
+    w = make_window(qtbot, tmp_path / "gui.ini", rig="virtual-so101")
     yield w
     w.close()
 

@@ -68,7 +68,7 @@ class DoctorTab(QWidget):
 
     def start(self) -> None:
         if self.page.is_virtual:
-            rig = "virtual"
+            rig = self.page.kind
         else:
             rig = self.page.rig_name.text().strip()
             if not rig_config_exists(rig):

@@ -68,8 +68,7 @@ class MotorsTab(QWidget):
         except FieldError as e:
             self.message.error(str(e))
             return None
-        profile = t["profile"] or f"koch-v1.1-{self.role}"
-        return profile, t["port"]
+        return t["profile"], t["port"]
 
     def _show_plan(self, status=None) -> None:
         try:

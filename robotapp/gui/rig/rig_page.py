@@ -1,4 +1,5 @@
-"""Rig page: choose a profile (the virtual rig, a Koch v1.1, or custom profile files), then the setup tabs:
+"""Rig page: choose a profile (a virtual Koch or SO-101, a Koch v1.1, an SO-101, or custom profile files), then
+the setup tabs:
 ports (USB identity, identify by unplugging), cameras (thumbnails, role names), motors (scan, setup wizard),
 calibration (live range bars, the wrap warning) and the doctor; save the rig config and open it.
 
@@ -22,8 +23,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from hardware.virtual.sim import ARM_PROFILES
 from robotapp.core.field_error import FieldError
-from robotapp.core.rig_opener import VIRTUAL
+from robotapp.core.rig_opener import VIRTUAL_RIGS, is_virtual_rig
 from robotapp.gui.common import MessageLine, error_text
 from robotapp.gui.page import Page
 from robotapp.gui.rig.calibration_tab import CalibrationTab
@@ -33,8 +35,10 @@ from robotapp.gui.rig.motors_tab import MotorsTab
 from robotapp.gui.rig.ports_tab import PortsTab
 from robotapp.services.rig_config_form import ArmChoice, build_rig_config, rig_config_exists, save_rig_config
 
-PROFILES = {"Virtual rig": "virtual", "Koch v1.1": "koch", "Custom profile files": "custom"}
-KOCH = {"leader": "koch-v1.1-leader", "follower": "koch-v1.1-follower"}
+# label -> kind: a virtual rig's name (robotapp.core.rig_opener.VIRTUAL_RIGS), an arm family, or "custom"
+PROFILES = {"Virtual rig (Koch v1.1)": "virtual", "Virtual SO-101": "virtual-so101", "Koch v1.1": "koch",
+            "SO-101": "so101", "Custom profile files": "custom"}
+DEFAULT_NAMES = {"koch": "koch-desk", "so101": "so101-desk"}
 
 
 class RigPage(Page):
@@ -112,7 +116,7 @@ class RigPage(Page):
 
     @property
     def is_virtual(self) -> bool:
-        return self.kind == "virtual"
+        return is_virtual_rig(self.kind)
 
     def set_profile(self, kind: str) -> None:
         self.profile.setCurrentText(next(k for k, v in PROFILES.items() if v == kind))
@@ -122,6 +126,9 @@ class RigPage(Page):
         for label, edit, browse in self._file_rows:
             for w in (label, edit, browse):
                 w.setVisible(custom)
+        name = self.rig_name.text().strip()
+        if self.kind in DEFAULT_NAMES and name in DEFAULT_NAMES.values():  # the other family's suggestion
+            self.rig_name.setText(DEFAULT_NAMES[self.kind])
         self.rig_name.setEnabled(not self.is_virtual)
         self.save_button.setEnabled(not self.is_virtual)
         self.message.clear()
@@ -136,13 +143,14 @@ class RigPage(Page):
     def profile_for(self, role: str) -> str:
         if self.kind == "custom":
             return (self.leader_file if role == "leader" else self.follower_file).text().strip()
-        return KOCH[role]
+        arm = VIRTUAL_RIGS.get(self.kind, self.kind)  # a virtual rig's arm, or the family chosen
+        return ARM_PROFILES[arm][0 if role == "leader" else 1]
 
     def setup_target(self, role: str) -> dict:
         """Where a wizard finds this arm: the virtual rig, or the port chosen in the Ports tab + the profile.
         Raises FieldError naming the field to fix."""
         if self.is_virtual:
-            return {"rig": VIRTUAL, "port": None, "profile": None, "arm_id": None}
+            return {"rig": self.kind, "port": None, "profile": self.profile_for(role), "arm_id": None}
         port = self.ports.chosen(role)
         if port is None:
             raise FieldError(f"{role.capitalize()} port", f"choose the {role}'s port in the Ports tab")
@@ -175,7 +183,7 @@ class RigPage(Page):
 
     def open_rig(self) -> None:
         if self.is_virtual:
-            self.open_requested.emit(VIRTUAL)
+            self.open_requested.emit(self.kind)
             return
         name = self.rig_name.text().strip()
         if not rig_config_exists(name) and not self.save_config():
