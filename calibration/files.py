@@ -10,21 +10,27 @@ import re
 import tempfile
 from pathlib import Path
 
+from hardware.arms.family import FAMILIES
 from hardware.arms.profile import ArmProfile
 from hardware.arms.units import MAX_RES, MotorCalibration
-from hardware.motors.tables import MODELS
 from hardware.paths import user_data_dir
 
 FIELDS = ("id", "drive_mode", "homing_offset", "range_min", "range_max")
 
 
-# What each number may be: the registers it is written to (the same on every X-series model), and for the range
-# the encoder's 12 bits, which the procedure keeps it within (calibration/procedure.py re-centres a wrapped sweep).
-_REGISTERS = next(iter(MODELS.values())).registers
+def _widest(register: str) -> tuple[int, int]:
+    """The widest range a register has on any model of any servo family: what a file read without its arm's
+    profile may hold (Dynamixel ids go to 252, Feetech's to 253; the STS3215's offset is only +-2047). Read with
+    a profile, each value is held to the arm's own models (parse_calibration)."""
+    regs = [m.registers[register] for f in FAMILIES.values() for m in f.tables.MODELS.values()]
+    return min(r.min_value for r in regs), max(r.max_value for r in regs)
+
+
+# What each number may be: the registers it is written to, and for the range the encoder's 12 bits, which the
+# procedure keeps it within (calibration/procedure.py re-centres a wrapped sweep).
 _LIMITS = {
-    "id": (_REGISTERS["ID"].min_value, _REGISTERS["ID"].max_value, "the ID register's range"),
-    "homing_offset": (_REGISTERS["Homing_Offset"].min_value, _REGISTERS["Homing_Offset"].max_value,
-                      "the Homing_Offset register's range; recalibrate the arm"),
+    "id": (*_widest("ID"), "the ID register's range"),
+    "homing_offset": (*_widest("Homing_Offset"), "the Homing_Offset register's range; recalibrate the arm"),
     "range_min": (0, MAX_RES, "one encoder turn; recalibrate the arm"),
     "range_max": (0, MAX_RES, "one encoder turn; recalibrate the arm"),
 }
@@ -73,6 +79,10 @@ def parse_calibration(data: object, source: str, profile: ArmProfile | None = No
                 raise CalibrationFileError(f"{source}: {motor}.homing_offset is {values['homing_offset']}, outside "
                                            f"{reg.min_value}..{reg.max_value} (its {expected[motor].model}'s "
                                            f"Homing_Offset); recalibrate the arm")
+        if expected is not None and values["drive_mode"] and not profile.servo_family.drive_mode:
+            raise CalibrationFileError(f"{source}: {motor}.drive_mode is 1 but its {expected[motor].model} has no "
+                                       f"Drive_Mode register (a {profile.family} arm calibrates with drive_mode 0); "
+                                       f"recalibrate the arm")
         if expected is not None and values["id"] != expected[motor].id:
             raise CalibrationFileError(f"{source}: {motor}.id is {values['id']} but the arm profile says "
                                        f"{expected[motor].id}")

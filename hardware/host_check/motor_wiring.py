@@ -1,11 +1,13 @@
 """The arm's motors against its profile, before anything is written to them: every id answers once, with the
-model the profile expects, on a supply its motors take.
+model the profile expects, on a supply its motors take. Either servo family: the profile's (its bus, its models,
+its supply register, the rates a factory-new motor of it may sit at).
 
 Duplicate ids: two motors that share an id both answer every packet to it, and their replies collide on the wire,
 so what the host gets depends on their timing: a garbled packet (bad CRC, cut short), two packets, or (in perfect
 step, with identical bytes) one clean packet, which nothing on the wire can tell from a single motor. A broadcast
 ping shows the first two, so it is read raw here: dynamixel-sdk's broadcastPing keeps one entry per id and drops
-garbled packets. The SDK still builds and sends the ping; only the replies are split here."""
+garbled packets. The SDK still builds and sends the ping; only the replies are split here. On Feetech the SDK's
+own rxPacket splits them (FeetechBus.ping_replies), one packet at a time, so nothing is parsed here."""
 
 from __future__ import annotations
 
@@ -20,18 +22,18 @@ import serial
 from dynamixel_sdk import BROADCAST_ID, COMM_SUCCESS, PacketHandler
 from dynamixel_sdk.protocol2_packet_handler import INST_PING, PKT_ID, PKT_INSTRUCTION, PKT_LENGTH_L
 
+from hardware.arms.family import ServoFamily
 from hardware.arms.profile import ArmProfile, JointSpec
-from hardware.motors.dynamixel import DynamixelBus
+from hardware.motors.feetech import FeetechBus
 from hardware.motors.motor_errors import CommError, MotorsError, PortError, port_problem
 from hardware.motors.ports import UrlPortHandler
-from hardware.motors.tables import MODEL_BY_NUMBER, ModelSpec, get_model, model_name
+from hardware.motors.sdk_bus import SdkBus
+from hardware.motors.tables import ModelSpec
 
 from .problem import Problem, arm_label
 
 _HEADER = b"\xff\xff\xfd\x00"
 _STATUS = 0x55
-# Other rates to look at when nothing answers at the profile's: the factory's 57600 first.
-_SCAN_BAUDS = (57_600, 1_000_000, 115_200, 2_000_000, 3_000_000, 4_000_000, 9_600)
 
 
 @dataclass
@@ -64,6 +66,22 @@ def broadcast_ping(port: str, baudrate: int, *, max_id: int = 252, latency_ms: f
         return parse_ping_replies(_read_window(handler.ser, window))
     finally:
         handler.closePort()
+
+
+def ping_replies(port: str, family: ServoFamily, baudrate: int, *, max_id: int, latency_ms: float = 16.0
+                 ) -> PingReplies:
+    """The family's broadcast ping, every reply kept (an id twice: two motors share it)."""
+    if family.bus_class is not FeetechBus:
+        return broadcast_ping(port, baudrate, max_id=max_id, latency_ms=latency_ms)
+    bus = FeetechBus(port, baudrate=baudrate, latency_ms=latency_ms)
+    bus.connect(handshake=False)
+    try:
+        ids, garbled = bus.ping_replies()  # the wait for every id: at 1 Mbps a few ms more than for max_id
+        models = {i: bus.model_number(i) for i in sorted(set(ids))}
+    finally:
+        bus.disconnect()
+    # an id whose model read failed (two motors answering it at once) still counts; its model is asked for again
+    return PingReplies([(i, models[i] if models[i] is not None else -1) for i in ids], garbled)
 
 
 def _read_window(ser, window: float) -> bytes:
@@ -108,9 +126,11 @@ def check_motors(port: str, profile: ArmProfile, *, role: str | None = None, lat
     label = arm_label(role, port)
     setup = setup_command or f"robotapp setup-motors --arm {role}"
     joints = {j.id: j for j in profile.joints}
-    heard = broadcast_ping(port, profile.baudrate, max_id=max(joints), latency_ms=latency_ms)
-    models = dict(heard.replies)
-    bus = DynamixelBus(port, profile.motors, baudrate=profile.baudrate, latency_ms=latency_ms)
+    family = profile.servo_family
+    tables = family.tables
+    heard = ping_replies(port, family, profile.baudrate, max_id=max(joints), latency_ms=latency_ms)
+    models = {i: n for i, n in heard.replies if n >= 0}
+    bus = family.bus_class(port, profile.motors, baudrate=profile.baudrate, latency_ms=latency_ms)
     bus.connect(handshake=False)
     try:
         for j in profile.joints:  # a reply lost from the broadcast is asked for again, one motor at a time
@@ -123,7 +143,7 @@ def check_motors(port: str, profile: ArmProfile, *, role: str | None = None, lat
         for j in answering:
             # a motor that stops answering mid-check is named by the lines below or by the next run
             with contextlib.suppress(MotorsError):
-                readings.append((j, _spec(models[j.id], j), bus.read("Present_Input_Voltage", j.name) / 10.0))
+                readings.append((j, _spec(models[j.id], j, family), bus.read(family.voltage_register, j.name) / 10.0))
     finally:
         bus.disconnect()
     problems = supply_problems(label, role, readings)
@@ -143,13 +163,14 @@ def check_motors(port: str, profile: ArmProfile, *, role: str | None = None, lat
         if j.id not in models:
             problems.append(Problem(f"{label}: motor id {j.id} ({j.name}) does not answer: check its cable and that "
                                     f"it was set up ({setup})", "missing_id"))
-        elif models[j.id] != get_model(j.model).number:
-            problems.append(Problem(f"{label}: motor id {j.id} ({j.name}) is a {model_name(models[j.id])} but the "
+        elif models[j.id] != tables.get_model(j.model).number:
+            problems.append(Problem(f"{label}: motor id {j.id} ({j.name}) is {_a(_model(models[j.id], family))} but the "
                                     f"profile {profile.name} expects a {j.model}: swap the motor or use a profile "
                                     f"that has it", "wrong_model", fatal=False))
     for i in sorted(set(counts) - set(joints)):
-        problems.append(Problem(f"{label}: a {model_name(models[i])} answers at id {i}, which profile {profile.name} "
-                                f"does not have: if it belongs to this arm, give it its id with `{setup}`",
+        problems.append(Problem(f"{label}: {_a(_model(models.get(i, -1), family))} answers at id {i}, which profile "
+                                f"{profile.name} does not have: if it belongs to this arm, give it its id with "
+                                f"`{setup}`",
                                 "unknown_id", fatal=False))
     return problems, [_summary(label, answering, readings)]
 
@@ -157,8 +178,8 @@ def check_motors(port: str, profile: ArmProfile, *, role: str | None = None, lat
 def supply_problems(label: str, role: str | None, readings: Sequence[tuple[JointSpec, ModelSpec, float]]
                     ) -> list[Problem]:
     """One line per motor family outside its factory voltage limits (the range at which the motor itself flags
-    an input voltage error: XL330 3.5-7.0 V, XL430 6.0-14.0 V). Those are wide enough for a 12 V adapter that
-    reads 12.3 V on an XL430, and a swapped supply is off by 7 V either way."""
+    an input voltage error: XL330 3.5-7.0 V, XL430 6.0-14.0 V, STS3215 4.0-8.0 V). Those are wide enough for a 12 V
+    adapter that reads 12.3 V on an XL430, and a swapped supply is off by 7 V either way (4.6 V on an STS3215)."""
     groups: dict[tuple[str, int], list[float]] = {}
     for _, spec, volts in readings:
         lo, hi = spec.defaults["Min_Voltage_Limit"] / 10.0, spec.defaults["Max_Voltage_Limit"] / 10.0
@@ -173,14 +194,16 @@ def supply_problems(label: str, role: str | None, readings: Sequence[tuple[Joint
     return out
 
 
-def _nothing_answers(bus: DynamixelBus, label: str, profile: ArmProfile, setup: str) -> Problem:
-    ids = sorted({j.id for j in profile.joints} | {1})  # 1: where a factory-new motor sits
-    found = bus.scan([b for b in _SCAN_BAUDS if b != profile.baudrate], ids=ids)
+def _nothing_answers(bus: SdkBus, label: str, profile: ArmProfile, setup: str) -> Problem:
+    family = profile.servo_family
+    ids = sorted({j.id for j in profile.joints} | {family.factory_id})  # where a factory-new motor sits
+    # the other rates, the factory's first
+    found = bus.scan([b for b in family.scan_baudrates if b != profile.baudrate], ids=ids)
     if not found:
         return Problem(f"{label}: no motor answers at any baud rate: check that the arm's power supply is plugged in "
                        f"and the cable from the adapter board to the first motor", "no_motors")
     bps, hits = next(iter(found.items()))
-    who = ", ".join(f"id {i} ({model_name(n)})" for i, n in hits.items())
+    who = ", ".join(f"id {i} ({family.model_name(n)})" for i, n in hits.items())
     return Problem(f"{label}: no motor answers at {profile.baudrate} bps, but {who} at {bps} bps: set the motors up "
                    f"with `{setup}`", "no_motors")
 
@@ -195,9 +218,17 @@ def _summary(label: str, answering: list[JointSpec], readings) -> str:
         (f", supply {supply}" if supply else "")
 
 
-def _spec(number: int, joint: JointSpec) -> ModelSpec:
+def _spec(number: int, joint: JointSpec, family: ServoFamily) -> ModelSpec:
     """The answering motor's own model when known (its limits are what matter), else the profile's."""
-    return MODEL_BY_NUMBER.get(number) or get_model(joint.model)
+    return family.tables.MODEL_BY_NUMBER.get(number) or family.tables.get_model(joint.model)
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name.startswith("unknown") else f"a {name}"
+
+
+def _model(number: int, family: ServoFamily) -> str:
+    return family.model_name(number) if number >= 0 else f"{family.name.capitalize()} motor (model not read)"
 
 
 def _family(spec: ModelSpec) -> str:

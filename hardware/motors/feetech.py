@@ -68,27 +68,45 @@ class FeetechBus(SdkBus):
             self.alerts.pop(label, None)
 
     def _broadcast_ping(self) -> dict[int, int] | None:
+        ids, _ = self.ping_replies()
+        found = {}
+        for i in sorted(set(ids)):
+            number = self.model_number(i)
+            if number is not None:
+                found[i] = number
+        return found or None
+
+    def ping_replies(self, max_id: int | None = None) -> tuple[list[int], int]:
+        """One broadcast ping: the id of every clean status packet, in arrival order (an id twice: two motors
+        share it), and how many arrived broken (replies that collided, or a noisy cable). Every servo answers in
+        turn; the wait has room for ids up to max_id (default all)."""
         port = self._require_port()
         packet = [0] * 6
         packet[scs.PKT_ID] = scs.BROADCAST_ID
         packet[scs.PKT_LENGTH] = 2
         packet[scs.PKT_INSTRUCTION] = scs.INST_PING
         if self._ph.txPacket(port, packet) != COMM_SUCCESS:
-            return None
-        port.setPacketTimeout(STATUS_OVERHEAD * (self.max_id + 1))  # room for every id to answer
+            return [], 0
+        top = self.max_id if max_id is None else max_id
+        port.setPacketTimeout(STATUS_OVERHEAD * (top + 1))  # room for every id to answer
         ids: list[int] = []
+        garbled = 0
         while True:
             pkt, result = self._ph.rxPacket(port)
             if result == COMM_SUCCESS:
                 ids.append(pkt[_ID])
-            elif not (result == scs.COMM_RX_CORRUPT and port.packet_timeout != 0):
-                break  # the time is up (a whole packet with a bad checksum is skipped, not the end)
-        found = {}
-        for i in sorted(set(ids)):
-            data, result, _ = self._ph.readTxRx(port, i, 3, 2)  # Model_Number
-            if result == COMM_SUCCESS:
-                found[i] = int.from_bytes(bytes(data), "little")
-        return found or None
+            elif result == scs.COMM_RX_CORRUPT and port.packet_timeout != 0:
+                garbled += 1  # a whole packet with a bad checksum is skipped, not the end
+            else:
+                if result == scs.COMM_RX_CORRUPT and pkt:
+                    garbled += 1  # cut short by the end of the wait
+                break  # the time is up
+        return ids, garbled
+
+    def model_number(self, motor_id: int) -> int | None:
+        """Model_Number read from one id (an STS servo's ping does not carry it), or None without an answer."""
+        data, result, _ = self._ph.readTxRx(self._require_port(), motor_id, 3, 2)
+        return int.from_bytes(bytes(data), "little") if result == COMM_SUCCESS else None
 
     # ---------------------------------------------------------------- Feetech specifics
     def torque(self, enabled: bool, motors: Sequence[str] | None = None) -> None:

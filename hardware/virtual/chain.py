@@ -27,14 +27,16 @@ def parse_motor_spec(text: str, tables: ModuleType = dxl_tables) -> dict[int, st
     example = next(iter(tables.MODELS))
     for part in filter(None, (s.strip() for s in text.split(","))):
         ident, sep, model = part.partition(":")
-        if not sep or not ident.strip().isdigit():
+        if not sep or not ident.strip().isdecimal():
             raise ValueError(f"bad motor entry {part!r}: expected ID:MODEL, e.g. 1:{example}")
         motor_id = int(ident)
-        if not 0 <= motor_id <= 252:
-            raise ValueError(f"motor id {motor_id} is outside 0..252")
+        # the model's ID register: Dynamixel ids go to 252 (253 is reserved), Feetech's to 253; 254 is broadcast
+        id_reg = tables.get_model(model.strip()).registers["ID"]  # raises UnknownModelError naming the model
+        if not id_reg.min_value <= motor_id <= id_reg.max_value:
+            raise ValueError(f"motor id {motor_id} is outside {id_reg.min_value}..{id_reg.max_value}, the ids a "
+                             f"{model.strip().lower()} can have")
         if motor_id in out:
             raise ValueError(f"motor id {motor_id} is listed twice")
-        tables.get_model(model.strip())  # raises UnknownModelError naming the model
         out[motor_id] = model.strip().lower()
     if not out:
         raise ValueError("no motors given")

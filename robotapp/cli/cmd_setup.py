@@ -56,8 +56,10 @@ def _commands():
 
 def _rig_args(p: argparse.ArgumentParser, arm: bool = True) -> None:
     p.add_argument("--rig", default="virtual",
-                   help="'virtual' (default), or the name of a saved rig config; or give --port and --profile")
+                   help="'virtual' (default, the Koch), 'virtual-so101', or the name of a saved rig config; or give "
+                        "--port and --profile")
     if arm:
         p.add_argument("--arm", choices=["leader", "follower"], default="follower")
     p.add_argument("--port", default=None, help="serial port of the arm (instead of a rig config)")
-    p.add_argument("--profile", default=None, help="arm profile: koch-v1.1-leader, koch-v1.1-follower or a file")
+    p.add_argument("--profile", default=None,
+                   help="arm profile: koch-v1.1-leader, koch-v1.1-follower, so101-leader, so101-follower or a file")

@@ -9,8 +9,6 @@ import numpy as np
 
 from hardware.arms import load_profile
 from hardware.discovery import SerialPortInfo, list_cameras, list_serial_ports
-from hardware.motors import DynamixelBus
-from hardware.motors.tables import model_name
 
 
 def list_ports() -> list[SerialPortInfo]:
@@ -28,18 +26,20 @@ class MotorRow:
 
 
 def scan_motors(profile: str, port: str | None, baudrates: list[int] | None = None) -> list[MotorRow]:
-    """Every motor on a port at the usual baud rates (port None: an assembled virtual arm of this profile)."""
+    """Every motor on a port at the usual baud rates of the profile's servo family, the factory's and the
+    profile's (port None: an assembled virtual arm of this profile)."""
     prof = load_profile(profile)
+    family = prof.servo_family
     virtual = None
     if port is None:
         from hardware.virtual.arms import VirtualArm
 
         virtual = VirtualArm(prof)
         port = virtual.port
-    bus = DynamixelBus(port, baudrate=prof.baudrate, latency_ms=1.0 if virtual else 16.0)
+    bus = family.bus_class(port, baudrate=prof.baudrate, latency_ms=1.0 if virtual else 16.0)
     try:
         bus.connect(handshake=False)
-        found = bus.scan(baudrates or sorted({57_600, prof.baudrate}))
+        found = bus.scan(baudrates or sorted({family.factory_baudrate, prof.baudrate}))
     finally:
         bus.disconnect()
         if virtual is not None:
@@ -49,7 +49,7 @@ def scan_motors(profile: str, port: str | None, baudrates: list[int] | None = No
     for bps, ids in found.items():
         for motor_id, number in ids.items():
             joint = by_id.get(motor_id)
-            row = MotorRow(bps, motor_id, model_name(number), joint.name if joint else "")
+            row = MotorRow(bps, motor_id, family.model_name(number), joint.name if joint else "")
             if joint is None:
                 row.problem = f"id {motor_id} is not in profile {prof.name}"
             elif row.model != joint.model:

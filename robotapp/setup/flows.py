@@ -13,9 +13,10 @@ from calibration.calibrate_arm import calibrate_and_save
 from calibration.doctor import format_rows, health_table, mirror_test, range_report
 from calibration.procedure import CalibrationProcedure, CalibrationResult, JointRange
 from hardware.arms import ArmProfile
+from hardware.arms.family import ServoFamily
 from hardware.discovery import SerialPortInfo, detect_replug, list_serial_ports
-from hardware.motors import DynamixelBus
-from hardware.motors.tables import model_name
+from hardware.host_check.motor_wiring import ping_replies
+from hardware.motors.sdk_bus import SdkBus
 from robotapp.core.rig_opener import OpenArm, is_virtual_rig
 
 from .prompter import Prompter
@@ -45,25 +46,30 @@ def find_port(prompter: Prompter, list_ports: Callable[[], list[SerialPortInfo]]
 def setup_motors(prompter: Prompter, port: str, profile: ArmProfile, baudrates: list[int] | None = None,
                  latency_ms: float = 16.0) -> list[tuple[str, int, int]]:
     """One motor at a time (gripper first, as the chain is built back to front): find it at whatever id and
-    baud rate it has, then give it the profile's id and baud rate. Returns [(name, id, baud)]."""
+    baud rate it has (`baudrates`, default every rate of the profile's servo family, the factory's first), then
+    give it the profile's id and baud rate. Returns [(name, id, baud)]."""
+    family = profile.servo_family
+    rates = list(baudrates or family.scan_baudrates)
     done = []
-    bus = DynamixelBus(port, baudrate=profile.baudrate, latency_ms=latency_ms)
+    bus = family.bus_class(port, baudrate=profile.baudrate, latency_ms=latency_ms)
     bus.connect(handshake=False)
     try:
         for joint in reversed(profile.joints):
             prompter.wait(f"Connect ONLY the '{joint.name}' motor ({joint.model}) to the controller board.",
                           action=f"connect:{joint.name}")
-            found = bus.scan(baudrates)
+            found = bus.scan(rates)
             motors = [(bps, i, n) for bps, ids in found.items() for i, n in ids.items()]
             if not motors:
-                raise SetupError(f"'{joint.name}': no motor answers on {port} at any baud rate; check the cable "
-                                 f"and the power supply")
+                raise SetupError(f"'{joint.name}': no motor answers on {port} at any {family.name.capitalize()} baud "
+                                 f"rate ({', '.join(map(str, rates))}); check the cable and the power supply")
             if len(motors) > 1:
-                seen = ", ".join(f"id {i} ({model_name(n)}) at {b} bps" for b, i, n in motors)
+                seen = ", ".join(f"id {i} ({family.model_name(n)}) at {b} bps" for b, i, n in motors)
                 raise SetupError(f"'{joint.name}': found {len(motors)} motors ({seen}); connect only one")
             bps, motor_id, number = motors[0]
-            if model_name(number) != joint.model:
-                raise SetupError(f"'{joint.name}': expected a {joint.model}, found a {model_name(number)}")
+            _one_at(bus, family, port, joint.name, bps, motor_id, latency_ms)
+            if family.model_name(number) != joint.model:
+                raise SetupError(f"'{joint.name}': expected a {joint.model}, found {_a(family.model_name(number))} (id "
+                                 f"{motor_id} at {bps} bps): connect the {joint.model} that goes there")
             bus.set_baudrate(bps)
             if motor_id != joint.id:
                 bus.change_id(motor_id, joint.id)
@@ -76,6 +82,25 @@ def setup_motors(prompter: Prompter, port: str, profile: ArmProfile, baudrates: 
     finally:
         bus.disconnect()
     return done
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name.startswith("unknown") else f"a {name}"
+
+
+def _one_at(bus: SdkBus, family: ServoFamily, port: str, name: str, bps: int, motor_id: int, latency_ms: float) -> None:
+    """Two motors that share an id (two factory-new ones: both id 1) look like one to a scan, which keeps one entry
+    per id, and would both take the new id: a broadcast ping that keeps every reply tells them apart. The bus lets
+    go of the port meanwhile (it is opened exclusively)."""
+    bus.disconnect()
+    try:
+        heard = ping_replies(port, family, bps, max_id=motor_id, latency_ms=latency_ms)
+    finally:
+        bus.connect(handshake=False)
+    count = heard.counts()[motor_id]
+    if count > 1 or heard.garbled:
+        what = f"{count} motors answer" if count > 1 else "replies collide (two motors answering at once)"
+        raise SetupError(f"'{name}': {what} at id {motor_id} ({bps} bps): connect only the '{name}' motor")
 
 
 def range_bars(ranges: list[JointRange], width: int = 30) -> str:

@@ -9,18 +9,18 @@ from collections.abc import Callable
 from hardware.arms import load_profile
 from hardware.host_check import ArmTarget, HostReport, Problem, check_host
 from hardware.rig_config import RigConfigError, load_rig, resolve_port
-from robotapp.core.rig_opener import ROLES, host_targets, is_virtual_rig
+from robotapp.core.rig_opener import ROLES, host_targets, is_virtual_rig, virtual_profile
 
 
 def doctor_host(rig: str, port: str | None, profile: str | None, out: Callable[[str], None] = print) -> int:
     if port is not None:
         if not profile:
-            raise ValueError("--port needs --profile (e.g. koch-v1.1-follower)")
+            raise ValueError("--port needs --profile (e.g. koch-v1.1-follower, so101-follower)")
         prof = load_profile(profile)
         target = ArmTarget(prof.role, port, prof, f"robotapp setup-motors --port {port} --profile {profile}")
         return _print(check_host([target]), out)
     if is_virtual_rig(rig):
-        return _virtual(out)
+        return _virtual(rig, out)
     config = load_rig(rig)
     ports, unresolved = {}, []
     for cfg in config.arms:
@@ -33,15 +33,15 @@ def doctor_host(rig: str, port: str | None, profile: str | None, out: Callable[[
     return _print(report, out)
 
 
-def _virtual(out: Callable[[str], None]) -> int:
+def _virtual(rig: str, out: Callable[[str], None]) -> int:
     """The virtual rig's arms on pseudo-terminals, checked like real ones (no latency timer, no USB cameras)."""
     from hardware.virtual.arms import VirtualArm
 
     arms = []
     try:
         for role in ROLES:
-            arms.append(VirtualArm(load_profile(f"koch-v1.1-{role}"), transport="pty"))
-        targets = [ArmTarget(role, a.port, a.profile, f"robotapp setup-motors --rig virtual --arm {role}")
+            arms.append(VirtualArm(load_profile(virtual_profile(rig, role)), transport="pty"))
+        targets = [ArmTarget(role, a.port, a.profile, f"robotapp setup-motors --rig {rig} --arm {role}")
                    for role, a in zip(ROLES, arms, strict=True)]
         return _print(check_host(targets), out)
     finally:

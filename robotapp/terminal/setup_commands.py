@@ -60,24 +60,27 @@ def find_cameras(rig: str | None, snapshots: str | None) -> int:
 
 
 def setup_motors(rig: str, role: str, port: str | None, profile: str | None) -> int:
-    if rig != "virtual" and is_virtual_rig(rig):  # the motor bench (setup flows) speaks Dynamixel only so far
-        raise ValueError(f"setup-motors has no emulated bench for {rig} yet: use --rig virtual (the Koch)")
-    prof = load_profile(profile or f"koch-v1.1-{role}")
-    if rig == "virtual" and port is None:
+    """On a virtual rig (no --port): its arm's profile on a bench of factory-new motors of that profile's servo
+    family. Otherwise the port given, or the saved rig's, with --profile or the rig's profile for the arm."""
+    if is_virtual_rig(rig) and port is None:
         from robotapp.setup.virtual_ops import MotorBench
 
+        prof = load_profile(profile or virtual_profile(rig, role))
         bench = MotorBench(prof)
         try:
-            flows.setup_motors(bench.operator(), bench.port, prof, baudrates=[57_600, prof.baudrate],
-                               latency_ms=1.0)
+            rates = sorted({prof.servo_family.factory_baudrate, prof.baudrate})  # the two the bench's motors see
+            flows.setup_motors(bench.operator(), bench.port, prof, baudrates=rates, latency_ms=1.0)
         finally:
             bench.close()
         return 0
-    if port is None:
+    if port is None:  # a saved rig: its arm's port, and its profile unless --profile
         from hardware.rig_config import load_rig, resolve_port
 
-        port = resolve_port(load_rig(rig).arm(role))
-    flows.setup_motors(Prompter(), port, prof)
+        arm = load_rig(rig).arm(role)
+        port = resolve_port(arm)
+        profile = profile or arm.profile
+    default = virtual_profile(rig, role) if is_virtual_rig(rig) else f"koch-v1.1-{role}"
+    flows.setup_motors(Prompter(), port, load_profile(profile or default))
     return 0
 
 

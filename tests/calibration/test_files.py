@@ -48,7 +48,7 @@ def test_malformed_files_are_refused_naming_the_field(tmp_path, change, message)
 
 def test_without_a_profile_the_id_must_still_fit_its_register(tmp_path):
     data = _broken(lambda d: d["gripper"].update(id=300))
-    with pytest.raises(CalibrationFileError, match=r"gripper.id is 300, outside 0..252"):
+    with pytest.raises(CalibrationFileError, match=r"gripper.id is 300, outside 0..253"):
         load_calibration(_write(tmp_path, data))
     edge = _broken(lambda d: d["gripper"].update(homing_offset=1_044_479, range_min=0, range_max=4095))
     assert load_calibration(_write(tmp_path, edge), PROFILE)["gripper"].homing_offset == 1_044_479

@@ -92,3 +92,36 @@ def test_the_virtual_rig_passes(capsys):
 def test_host_and_inject_do_not_mix(capsys):
     assert main(["doctor", "--host", "--inject", "hot:gripper"]) == 2
     assert "--host checks the host as it is" in capsys.readouterr().err
+
+
+def _so101_spec(without=()):
+    return ",".join(f"{j.id}:{j.model}" for j in load_profile("so101-follower").joints if j.id not in without)
+
+
+def test_an_emulated_so101_is_checked_with_its_own_bus_models_and_rates(capsys):
+    """`robotapp emulate --protocol feetech` as an SO-101 follower: healthy, then each fault is one line naming the
+    port, the motor and the fix."""
+    argv = ("--profile", "so101-follower")
+    with emulate("--protocol", "feetech", "--motors", _so101_spec()) as arm:
+        code, out = _doctor(capsys, "--port", arm, *argv)
+    assert (code, out) == (0, [f"follower arm (port {arm}): 6 motors answer (ids 1, 2, 3, 4, 5, 6), supply 7.4 V "
+                               f"(STS3215)", "host: no problems found"])
+    fix = "robotapp setup-motors --port {} --profile so101-follower"
+    with emulate("--protocol", "feetech", "--motors", _so101_spec(without={4})) as arm:
+        code, out = _doctor(capsys, "--port", arm, *argv)
+    assert code == 1 and out[1:] == [f"follower arm (port {arm}): motor id 4 (wrist_flex) does not answer: check its "
+                                     f"cable and that it was set up ({fix.format(arm)})", "host: 1 problem found"]
+    with emulate("--protocol", "feetech", "--motors", "1:sts3215", "--baud", "500000") as arm:
+        code, out = _doctor(capsys, "--port", arm, *argv)
+    assert code == 1 and out == [f"follower arm (port {arm}): no motor answers at 1000000 bps, but id 1 (sts3215) at "
+                                 f"500000 bps: set the motors up with `{fix.format(arm)}`", "host: 1 problem found"]
+    with emulate("--protocol", "feetech", "--motors", _so101_spec(), "--faults", "voltage=12.0") as arm:
+        code, out = _doctor(capsys, "--port", arm, *argv)
+    assert code == 1 and out[1:] == [f"follower arm (port {arm}): supply 12.0 V but its STS3215 motors take 7.4 V: "
+                                     f"plug the 7.4 V supply into the follower", "host: 1 problem found"]
+
+
+def test_the_virtual_so101_rig_passes(capsys):
+    code, out = _doctor(capsys, "--rig", "virtual-so101")
+    assert (code, out[-1]) == (0, "host: no problems found")
+    assert all(line.endswith("supply 7.4 V (STS3215)") for line in out[:-1]) and len(out) == 3
