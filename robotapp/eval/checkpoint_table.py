@@ -74,15 +74,6 @@ def training_origin(policy_folder: str | Path) -> tuple[str, str]:
     return str(options.get("dataset") or ""), str(options.get("out") or "")
 
 
-def trained_robot_type(policy_folder: str | Path) -> str | None:
-    """The robot type of the dataset a checkpoint was trained on (None when its training state does not say)."""
-    try:
-        value = json.loads((Path(policy_folder) / "training_state.json").read_text()).get("robot_type")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value else None
-
-
 def format_table(results: list[EvalResult]) -> str:
     lines = [f"{'policy':<40} {'success':>9} {'rate':>7} {'95% CI':>17} {'mean s':>7}"]
     for row in rows(results):

@@ -131,29 +131,6 @@ def _use_inference_threads() -> Callable[[], None]:
     return lambda: torch.set_num_threads(before)
 
 
-def check_robot_type(policy_dir: str | Path, rig_type: str, rig_name: str) -> None:
-    """Refuse a policy trained on another robot: its joint values mean other angles on this arm."""
-    from robotapp.dataset.meta import same_robot_type
-    from robotapp.eval.checkpoint_table import trained_robot_type
-
-    trained = trained_robot_type(policy_dir)
-    if trained is not None and not same_robot_type(trained, rig_type):
-        from robotapp.core.rig_opener import VIRTUAL_RIGS
-
-        hint = next((f"; use --rig {n}" for n in VIRTUAL_RIGS if same_robot_type(_virtual_type(n), trained)), "")
-        raise ValueError(f"{policy_dir}: the policy was trained on {trained} data, but rig {rig_name!r} is "
-                         f"{rig_type}{hint}")
-
-
-def _virtual_type(name: str) -> str | None:
-    from hardware.arms.profile import load_profile
-    from hardware.virtual.sim import ARM_PROFILES
-    from robotapp.core.rig_opener import VIRTUAL_RIGS
-
-    prof = load_profile(ARM_PROFILES[VIRTUAL_RIGS[name]][1])
-    return prof.robot_type or prof.name
-
-
 def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int = 0, fast: bool = True,
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
              fps: int = 30, out: Callable[[str], None] = print, policy=None,
@@ -165,6 +142,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     from policies import load_policy
     from robotapp.core.observation import robot_type
     from robotapp.core.rig_opener import open_rig
+    from robotapp.eval.robot_match import check_robot_type
 
     policy = policy or load_policy(str(policy_dir))
     if inference:  # e.g. temporal ensembling: how the trained network is used, not the network
