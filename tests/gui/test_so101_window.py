@@ -1,6 +1,6 @@
 """The window's pages on the virtual SO-101 (its servos emulated Feetech STS3215s): chosen and opened from the Rig
 page, the virtual hand's sliders spanning the SO-101's joints, teleop, a recording whose dataset names the robot as
-lerobot does, and the Rig page's calibration wizard and doctor on Feetech arms."""
+lerobot does, and the Rig page's motor scan, calibration wizard and doctor on Feetech arms."""
 
 import numpy as np
 
@@ -57,9 +57,17 @@ def test_teleop_and_a_recording_on_the_virtual_so101(so101_window, qtbot, tmp_pa
         assert reader.features["action"]["names"] == [f"{j}.pos" for j in load_profile("so101-follower").names]
 
 
-def test_calibration_wizard_and_doctor_on_the_virtual_so101(so101_window, qtbot):
+def test_motor_scan_calibration_wizard_and_doctor_on_the_virtual_so101(so101_window, qtbot):
     page = so101_window.rig_page
     page.set_profile("virtual-so101")
+    motors = page.motors
+    page.tabs.setCurrentWidget(motors)
+    motors.scan_button.click()
+    qtbot.waitUntil(lambda: motors.scan_table.rowCount() == 6, timeout=20_000)
+    assert table_texts(motors.scan_table, 2) == ["sts3215"] * 6
+    assert table_texts(motors.scan_table, 3) == load_profile("so101-follower").names
+    assert table_texts(motors.scan_table, 4) == [""] * 6  # every motor where the SO-101 profile wants it
+
     cal = page.calibration
     page.tabs.setCurrentWidget(cal)
     cal.arm_id.setText("gui-test-so101-follower")
