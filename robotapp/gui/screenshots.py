@@ -45,7 +45,7 @@ def _pump(app, seconds: float) -> None:
         time.sleep(0.01)
 
 
-def take(out_dir: Path, sizes=SIZES) -> list[Path]:
+def take(out_dir: Path, sizes=SIZES, stories: tuple[str, ...] = ("koch", "so101")) -> list[Path]:
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
@@ -60,9 +60,7 @@ def take(out_dir: Path, sizes=SIZES) -> list[Path]:
     window.setWindowState(Qt.WindowState.WindowNoState)  # not maximized on the offscreen screen: sized below
     window.resize(*sizes[0])
     window.show()
-    window.open_rig("virtual")
     host = window.host
-    wait_until(app, lambda: host.is_open, 60, "the virtual rig to open")
     saved: list[Path] = []
 
     def shot(name: str) -> None:
@@ -77,7 +75,44 @@ def take(out_dir: Path, sizes=SIZES) -> list[Path]:
             saved.append(path)
             print(f"saved {path}", flush=True)
 
-    rig = window.rig_page
+    if "koch" in stories:
+        window.open_rig("virtual")
+        wait_until(app, lambda: host.is_open, 60, "the virtual rig to open")
+        _koch_story(app, window, shot)
+    if "so101" in stories:
+        _so101_story(app, window, shot)
+    window.close()
+    return saved
+
+
+def _so101_story(app, window, shot) -> None:
+    """The Rig page with an SO-101: the virtual SO-101 chosen and opened, its Feetech servos in the doctor's
+    table, and its leader's demonstrator on the Teleop page."""
+    host, rig = window.host, window.rig_page
+    window.tabs.setCurrentWidget(rig)
+    rig.set_profile("virtual-so101")
+    rig.open_rig()
+    wait_until(app, lambda: host.is_open and host.rig_name == "virtual-so101", 60, "the virtual SO-101 to open")
+    rig.tabs.setCurrentWidget(rig.motors)
+    rig.motors.scan()
+    wait_until(app, lambda: rig.motors.scan_table.rowCount() == 6, 20, "the SO-101's motor scan")
+    shot("rig_so101_motors")
+    rig.tabs.setCurrentWidget(rig.doctor)
+    rig.doctor.start()
+    wait_until(app, lambda: rig.doctor.run is None and rig.doctor.mirror.rowCount() == 6, 60, "the SO-101's doctor")
+    shot("rig_so101_doctor")
+    teleop = window.teleop_page
+    window.tabs.setCurrentWidget(teleop)
+    teleop.align_button.click()
+    wait_until(app, lambda: host.snapshot().mode.value == "teleop", 20, "teleop on the SO-101")
+    teleop.leader_panel.demo_button.click()
+    _pump(app, 7.0)
+    shot("teleop_so101")
+
+
+def _koch_story(app, window, shot) -> None:
+    """The whole loop on the virtual Koch, page by page."""
+    host, rig = window.host, window.rig_page
     window.tabs.setCurrentWidget(rig)
     wait_until(app, lambda: rig.ports.table.rowCount() >= 2, 10, "the ports list")
     shot("rig_ports")
@@ -194,8 +229,6 @@ def take(out_dir: Path, sizes=SIZES) -> list[Path]:
     wait_until(app, lambda: host.snapshot().mode.value == "replay", 30, "the replay to start")
     _pump(app, 1.5)
     shot("evaluate")
-    window.close()
-    return saved
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -213,13 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", default="docs/screenshots", help="folder (a subfolder per size)")
     parser.add_argument("--size", action="append", type=parse_size, metavar="WxH",
                         help="window size, repeatable (default: 1280x800 and 1920x1080)")
+    parser.add_argument("--story", action="append", choices=["koch", "so101"],
+                        help="which pictures, repeatable (default both): the whole loop on the virtual Koch, or "
+                             "the virtual SO-101's Rig and Teleop pages")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("MUJOCO_GL", "egl")
     with tempfile.TemporaryDirectory(prefix="robotapp-screenshots-") as home:
         os.environ["ROBOTAPP_HOME"] = home
-        take(Path(args.out).resolve(), tuple(args.size or SIZES))
+        take(Path(args.out).resolve(), tuple(args.size or SIZES), tuple(args.story or ("koch", "so101")))
     return 0
 
 
