@@ -202,6 +202,10 @@ def _check_trigger(f: _Fields, trigger: dict, joints: list[JointSpec], models: d
         f.fail(str(e).replace(".Goal_Current:", ".goal_current:", 1))
 
 
+# the built-in (leader, follower) profiles of each arm (the virtual rigs use these too)
+ARM_PROFILES = {"koch": ("koch-v1.1-leader", "koch-v1.1-follower"), "so101": ("so101-leader", "so101-follower")}
+
+
 def load_profile(name_or_path: str | Path) -> ArmProfile:
     """A built-in profile by name (e.g. 'koch-v1.1-follower') or a JSON file path."""
     path = Path(name_or_path)

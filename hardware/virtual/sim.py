@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hardware.arms.profile import load_profile
+from hardware.arms.profile import ARM_PROFILES, load_profile
 from hardware.cameras import VirtualCamera
 from hardware.deadline_timer import DeadlineTimer
 from hardware.thread_priority import DEVICE, raise_priority
@@ -43,7 +43,6 @@ TORQUE_CONSTANT = {"xl430-w250": 1.08, "xl330-m288": 0.35, "xl330-m077": 0.13, "
 PHYSICS_HZ = 200.0  # real-time thread rate; each tick steps the whole TIMESTEPs that wall time allows
 # the world's arm -> (leader profile, follower profile) of the emulated servos behind it: Dynamixels behind the
 # Koch, Feetech STS3215s behind the SO-101 (their mechanics: arms.DEFAULT_MECHANICS by the profile's family)
-ARM_PROFILES = {"koch": ("koch-v1.1-leader", "koch-v1.1-follower"), "so101": ("so101-leader", "so101-follower")}
 
 
 class JointMap:

@@ -36,7 +36,7 @@ def virtual_arm_id(rig: str, role: str) -> str:
 
 
 def virtual_profile(rig: str, role: str) -> str:
-    from hardware.virtual.sim import ARM_PROFILES
+    from hardware.arms.profile import ARM_PROFILES
 
     return ARM_PROFILES[VIRTUAL_RIGS[rig]][ROLES.index(role)]  # (leader, follower), as ROLES
 

@@ -69,7 +69,8 @@ class ReplayPanel(QGroupBox):
             self.message.error("dataset: give the folder of a recorded dataset")
             return
         self.message.info(f"reading episode {ep}…")
-        self.ctx.watcher.run(lambda: _read_episode(path, ep), self._go, lambda e: self.message.error(error_text(e)))
+        rig = self.ctx.host.rig_name
+        self.ctx.watcher.run(lambda: _read_episode(path, ep, rig), self._go, lambda e: self.message.error(error_text(e)))
 
     def _go(self, loaded) -> None:
         actions, fps, self.videos = loaded
@@ -115,11 +116,14 @@ class ReplayPanel(QGroupBox):
                                   if len(frames)})
 
 
-def _read_episode(path: str, ep: int):
-    """On a worker: the episode's actions, the fps, and each camera's frames scaled to VIEW_HEIGHT."""
+def _read_episode(path: str, ep: int, rig: str):
+    """On a worker: the episode's actions, the fps, and each camera's frames scaled to VIEW_HEIGHT; refused when
+    the dataset was recorded on another robot than the open rig."""
     from robotapp.dataset import DatasetReader
+    from robotapp.eval.robot_match import check_replay_robot_type
 
     with DatasetReader(path) as r:
+        check_replay_robot_type(path, r.robot_type, rig, hint="; open the {} rig on the Rig page")
         videos = {}
         for key in r.video_keys:
             h, w = r.features[key]["shape"][:2]

@@ -142,15 +142,17 @@ def record(rig: str, dataset: str, task: str, episodes: int, episode_time: float
 
 def replay(rig: str, dataset: str, episode: int, hz: float | None = None) -> int:
     from robotapp.dataset import DatasetReader
+    from robotapp.eval.robot_match import check_replay_robot_type
 
     reader = DatasetReader(dataset)
     try:
         if not 0 <= episode < reader.num_episodes:
             raise ValueError(f"episode {episode} does not exist: {dataset} has episodes 0..{reader.num_episodes - 1}")
         data = reader.episode_data(episode)
-        fps, extra = reader.fps, reader.extra(episode)
+        fps, extra, recorded_on = reader.fps, reader.extra(episode), reader.robot_type
     finally:
         reader.close()
+    check_replay_robot_type(dataset, recorded_on, rig)  # before the rig moves
     seed = (extra.get("scene") or {}).get("virtual_seed", 0)
     rig_obj, session = _open(rig, fps, hz, seed, fps_name="the dataset's fps")
     try:

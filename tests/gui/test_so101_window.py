@@ -8,6 +8,7 @@ from hardware.arms import load_profile
 from robotapp.dataset import DatasetReader
 from robotapp.dataset.check import check_dataset
 from robotapp.gui.common import table_texts
+from tests.dataset import synth
 
 from .conftest import mode_of, wait_for
 from .test_record import fill
@@ -55,6 +56,19 @@ def test_teleop_and_a_recording_on_the_virtual_so101(so101_window, qtbot, tmp_pa
     with DatasetReader(root) as reader:
         assert reader.robot_type == "so101_follower" and reader.num_episodes == 1
         assert reader.features["action"]["names"] == [f"{j}.pos" for j in load_profile("so101-follower").names]
+
+    # the Evaluate page replays it; a Koch dataset is refused (its joint values are other angles on this arm)
+    koch = synth.make_dataset(tmp_path / "koch", 1, cams=("front",), robot_type="koch_follower")
+    replay = window.evaluate_page.replay
+    window.tabs.setCurrentWidget(window.evaluate_page)
+    replay.dataset.setText(str(koch))
+    replay.replay_button.click()
+    qtbot.waitUntil(lambda: replay.message.is_error, timeout=10_000)
+    assert replay.message.text() == (f"{koch}: recorded on koch_follower, but rig 'virtual-so101' is so101_follower; "
+                                     "open the virtual rig on the Rig page")
+    replay.dataset.setText(str(root))
+    replay.replay_button.click()
+    wait_for(qtbot, window, lambda: "replayed episode 0" in replay.message.text(), 30_000, "the SO-101 replay")
 
 
 def test_motor_scan_calibration_wizard_and_doctor_on_the_virtual_so101(so101_window, qtbot):

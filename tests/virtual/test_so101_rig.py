@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from calibration import calibration_path, load_calibration
+from hardware.arms.profile import ARM_PROFILES
 from hardware.motors import FeetechBus
 from hardware.virtual.feetech_chain import FeetechChain
-from hardware.virtual.sim import ARM_PROFILES
 from robotapp.core.events import Kind
 from robotapp.core.modes import SessionConfig
 from robotapp.core.rig_opener import is_virtual_rig, open_rig
@@ -70,7 +70,7 @@ def test_teleop_moves_the_follower_after_the_leader(rig):
         session.close()
 
 
-def test_demonstrator_records_so101_follower_episodes_fast(tmp_path, capsys):
+def test_demonstrator_records_so101_follower_episodes_fast_and_they_replay_on_the_so101_only(tmp_path, capsys):
     from robotapp.cli.main import main
 
     ds = tmp_path / "so101"
@@ -81,6 +81,12 @@ def test_demonstrator_records_so101_follower_episodes_fast(tmp_path, capsys):
         assert r.num_episodes == 2 and r.robot_type == "so101_follower"
         assert r.features["action"]["names"] == [f"{n}.pos" for n in ("shoulder_pan", "shoulder_lift", "elbow_flex",
                                                                       "wrist_flex", "wrist_roll", "gripper")]
+    # on the Koch its joint values would be other angles: refused before the rig moves, the fitting rig named
+    assert main(["replay", "--rig", "virtual", "--dataset", str(ds), "--episode", "1"]) == 2
+    assert capsys.readouterr().err == (f"robotapp replay: {ds}: recorded on so101_follower, but rig 'virtual' is "
+                                       "koch_follower; use --rig virtual-so101\n")
+    assert main(["replay", "--rig", "virtual-so101", "--dataset", str(ds), "--episode", "1"]) == 0
+    assert "task success after replay: True" in capsys.readouterr().out
 
 
 def test_the_demonstrator_solves_seeds_through_the_rig():

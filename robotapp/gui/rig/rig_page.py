@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from hardware.virtual.sim import ARM_PROFILES
+from hardware.arms.profile import ARM_PROFILES
 from robotapp.core.field_error import FieldError
 from robotapp.core.rig_opener import VIRTUAL_RIGS, is_virtual_rig
 from robotapp.gui.common import MessageLine, error_text
