@@ -1,7 +1,7 @@
 """Frame tables (data/chunk-*/file-*.parquet): numpy columns <-> parquet bytes, as lerobot writes them.
 
-Vectors are fixed_size_list<float32>[n], the bookkeeping columns are float32 timestamp and int64 indexes, and
-the schema carries the 'huggingface' metadata that `datasets` writes, so lerobot reads the file unchanged."""
+Vectors are fixed_size_list<float32>[n], per-frame flags (dtype "bool", shape [1]) plain boolean columns, the
+bookkeeping columns are float32 timestamp and int64 indexes, and the schema carries the 'huggingface' metadata that `datasets` writes, so lerobot reads the file unchanged."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 
 from robotapp.dataset.errors import DatasetError
 
-_PA = {"float32": pa.float32(), "float64": pa.float64(), "int64": pa.int64(), "int32": pa.int32()}
+_PA = {"float32": pa.float32(), "float64": pa.float64(), "int64": pa.int64(), "int32": pa.int32(),
+       "bool": pa.bool_()}
 
 
 def frame_columns(features: Mapping[str, Mapping]) -> list[str]:
@@ -58,12 +59,20 @@ def table_bytes(table: pa.Table) -> bytes:
 
 
 def column_to_numpy(col: pa.ChunkedArray | pa.Array, ft: Mapping) -> np.ndarray:
+    """A column as numpy in its feature's dtype: [N] for shape [1], [N, D] for vectors. A ValueError in plain
+    words when the stored values are not what the feature says (numbers are never read as flags, or back)."""
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     dtype = np.dtype(ft["dtype"])
-    if pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+    is_list = pa.types.is_fixed_size_list(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)
+    value_type = arr.type.value_type if is_list else arr.type
+    if pa.types.is_boolean(value_type) != (dtype == np.bool_):
+        raise ValueError(f"info.json says dtype {ft['dtype']}, the column holds {value_type}")
+    if is_list:
         n = int(ft["shape"][0])
         values = arr.flatten().to_numpy(zero_copy_only=False)
         return values.astype(dtype, copy=False).reshape(len(arr), n)
+    if dtype == np.bool_ and arr.null_count:
+        raise ValueError(f"{arr.null_count} frames have no value")
     return arr.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
 
 

@@ -1,6 +1,8 @@
 """Feature schemas in lerobot's shape: {name: {"dtype", "shape", "names"}}.
 
-User features are "action", "observation.state" (and any other float vectors) and one "observation.images.<cam>"
+User features are "action", "observation.state" (and any other float vectors), per-frame flags of dtype "bool"
+and shape [1] (INTERVENTION_FEATURE: True on frames where a person drove the follower instead of the policy;
+lerobot writes its own "next.done" the same way: a plain boolean column) and one "observation.images.<cam>"
 of dtype "video" per camera. The five bookkeeping columns every lerobot frame carries (timestamp, frame_index,
 episode_index, index, task_index) are added by `normalize_features`."""
 
@@ -20,6 +22,9 @@ DEFAULT_FEATURES: dict[str, dict] = {
     "task_index": {"dtype": "int64", "shape": [1], "names": None},
 }
 VECTOR_DTYPES = ("float32", "float64", "int64", "int32")
+BOOL_DTYPE = "bool"  # one flag per frame (shape [1]); the parquet column is a plain boolean column
+INTERVENTION_KEY = "intervention"
+INTERVENTION_FEATURE: dict = {"dtype": BOOL_DTYPE, "shape": [1], "names": None}
 
 
 def build_features(joints: Sequence[str], cameras: Iterable[tuple[str, int, int]] | Mapping[str, tuple[int, int]],
@@ -74,9 +79,14 @@ def normalize_features(features: Mapping[str, Mapping], *, with_defaults: bool =
             raise DatasetError(f"feature '{key}': dtype 'image' (PNG in parquet) is not supported, use 'video'")
         elif key in DEFAULT_FEATURES:
             pass
+        elif dtype == BOOL_DTYPE:
+            if shape != [1]:
+                raise DatasetError(f"feature '{key}': a bool feature is one flag per frame, shape [1], got {shape}")
+            if key == ACTION_KEY:
+                raise DatasetError(f"feature '{key}': the action must be numbers, not dtype 'bool'")
         elif dtype not in VECTOR_DTYPES or len(shape) != 1:
             raise DatasetError(f"feature '{key}': dtype {dtype!r} with shape {shape} is not supported "
-                               f"(vectors of {'/'.join(VECTOR_DTYPES)}, or 'video')")
+                               f"(vectors of {'/'.join(VECTOR_DTYPES)}, 'bool' of shape [1], or 'video')")
         if key.startswith(IMAGE_PREFIX) and dtype != "video":
             raise DatasetError(f"feature '{key}': camera features must have dtype 'video'")
         names = clean["names"]

@@ -79,8 +79,8 @@ def load_staged(stage: Path, meta: Meta) -> tuple[StagedEpisode | None, str | No
         if key not in table.column_names:
             return None, f"its data has no '{key}'"
         dim = int(meta.features[key]["shape"][0])
-        vectors[key] = table.column(key).combine_chunks().flatten().to_numpy().reshape(length, dim).astype(
-            meta.features[key]["dtype"])
+        vectors[key] = table.column(key).combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(
+            length, dim).astype(meta.features[key]["dtype"])
     try:
         video_stats = st.from_json(rec.get("video_stats", {}))
     except (ValueError, TypeError, AttributeError) as e:

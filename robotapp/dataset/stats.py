@@ -4,6 +4,8 @@ variance, min of mins, max of maxes, count-weighted quantiles), written to meta/
 
 Vectors (action, state, timestamp, indexes): one value per dimension, shape [D] ([1] for scalars); quantiles
 from a 5000-bin histogram between min and max, interpolated inside the bin, as lerobot's RunningQuantileStats.
+Flags (dtype bool, e.g. "intervention") get the same stats, as lerobot computes them: min/max booleans, mean the
+fraction of True frames, quantiles from the histogram of 0s and 1s.
 Means and variances are taken in float64 (lerobot's float32 mean-of-squares loses precision).
 Images: per channel over every frame, after lerobot's stride downsampling (frames with a side >= 300 px are
 strided down to about 150 px), values scaled to [0, 1], shape [3, 1, 1], count = frames. Pixels are integers,
@@ -157,16 +159,19 @@ def from_json(obj: Mapping) -> dict[str, Stats]:
 
 
 def flatten(stats: Mapping[str, Mapping[str, np.ndarray]], dtypes: Mapping[str, str] | None = None) -> dict:
-    """Episode-row columns stats/<feature>/<stat>, min/max kept in the feature's integer dtype like lerobot."""
+    """Episode-row columns stats/<feature>/<stat>, min/max kept in the feature's integer or bool dtype like
+    lerobot (a flag's min and max are booleans, its mean the fraction of True frames)."""
     row = {}
     for k, ft in stats.items():
-        is_int = dtypes is not None and str(dtypes.get(k, "")).startswith("int")
+        dtype = str(dtypes.get(k, "")) if dtypes is not None else ""
         for s in STAT_KEYS:
             if s not in ft:
                 continue
             v = np.asarray(ft[s])
-            if s == "count" or (is_int and s in ("min", "max")):
+            if s == "count" or (dtype.startswith("int") and s in ("min", "max")):
                 v = v.astype(np.int64)
+            elif dtype == "bool" and s in ("min", "max"):
+                v = v.astype(np.bool_)
             else:
                 v = v.astype(np.float64)
             row[f"stats/{k}/{s}"] = v.tolist()

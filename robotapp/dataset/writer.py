@@ -198,6 +198,9 @@ class DatasetWriter:
                 a = np.asarray(v)
                 if a.shape != (self._dims[key][0],):
                     raise DatasetError(f"add_frame: '{key}' has shape {a.shape}, expected ({self._dims[key][0]},)")
+                if (self._dims[key][1] == "bool") != (a.dtype == np.bool_):
+                    want = "bool (np.array([True]))" if self._dims[key][1] == "bool" else "numbers"
+                    raise DatasetError(f"add_frame: '{key}' is {a.dtype}, expected {want}")
                 vecs[key] = a
             images = {}
             for key, shape in self._cams.items():

@@ -2,13 +2,14 @@
 
     python lerobot_probe.py REQUEST.json OUT      -> OUT.json (lengths, tasks, strings) and OUT.npz (arrays)
 Images come back as HxWx3 uint8 (lerobot gives float CHW in [0, 1]). A "stats" entry runs lerobot's
-get_feature_stats on the given arrays, to compare with ours."""
+get_feature_stats on the given arrays, to compare with ours; a "feature_stats" entry {name: {"dtype", "values"}}
+runs compute_episode_stats (what lerobot's save_episode writes) on values of that dtype."""
 
 import json
 import sys
 
 import numpy as np
-from lerobot.datasets.compute_stats import get_feature_stats
+from lerobot.datasets.compute_stats import compute_episode_stats, get_feature_stats
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
 
@@ -39,6 +40,11 @@ def main(req_path, out):
             s = get_feature_stats(np.asarray(values, dtype=np.float32), axis=0, keepdims=False)
             for k, v in s.items():
                 arrays[f"{n}/stats/{name}/{k}"] = np.asarray(v)
+        for name, spec in (req.get("feature_stats") or {}).items():
+            values = np.asarray(spec["values"], dtype=spec["dtype"])
+            s = compute_episode_stats({name: values}, {name: {"dtype": spec["dtype"]}})[name]
+            for k, v in s.items():
+                arrays[f"{n}/feature_stats/{name}/{k}"] = np.asarray(v)
         meta.append(info)
     with open(out + ".json", "w") as f:
         json.dump(meta, f)

@@ -9,13 +9,26 @@ from pathlib import Path
 import numpy as np
 
 from robotapp.dataset import DatasetWriter, build_features
+from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
 
 JOINTS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
 TASKS = ["pick the cube", "place the cube"]
 
 
-def features(cams=("front", "wrist"), h=64, w=80, joints=JOINTS):
-    return build_features(joints, [(c, h, w) for c in cams])
+def features(cams=("front", "wrist"), h=64, w=80, joints=JOINTS, flag: bool = False):
+    feats = build_features(joints, [(c, h, w) for c in cams])
+    if flag:
+        feats[INTERVENTION_KEY] = dict(INTERVENTION_FEATURE)
+    return feats
+
+
+def intervention_spans(ep: int, n: int) -> list[tuple[int, int]]:
+    """[start, end) frame spans a person drove: two in the middle, none, or one at each end of the episode."""
+    return [[(2, 5), (8, 10)], [], [(0, 3), (n - 2, n)]][ep % 3]
+
+
+def intervention(ep: int, i: int, n: int) -> np.ndarray:
+    return np.array([any(a <= i < b for a, b in intervention_spans(ep, n))])
 
 
 def state(ep: int, i: int, n: int = len(JOINTS)) -> np.ndarray:
@@ -63,15 +76,23 @@ def observation(ep: int, i: int, cams=("front", "wrist"), h: int = 64, w: int = 
 
 def record(writer: DatasetWriter, ep: int, n: int, cams=("front", "wrist"), h: int = 64, w: int = 80,
            extra: dict | None = None):
-    """Record episode `ep` (content keyed by ep) and save it; returns the EpisodeResult (not waited)."""
+    """Record episode `ep` (content keyed by ep) and save it; returns the EpisodeResult (not waited).
+    A dataset with the intervention feature gets intervention(ep, i, n)."""
+    flag = INTERVENTION_KEY in writer.features
     for i in range(n):
-        writer.add_frame(observation(ep, i, cams, h, w), action(ep, i), task(ep))
+        obs = observation(ep, i, cams, h, w)
+        if flag:
+            obs[INTERVENTION_KEY] = intervention(ep, i, n)
+        writer.add_frame(obs, action(ep, i), task(ep))
     return writer.save_episode(extra=extra)
 
 
 def make_dataset(root: Path, episodes: int = 3, *, cams=("front", "wrist"), h: int = 64, w: int = 80,
-                 fps: int = 10, codec: str = "av1", robot_type: str = "koch", base_len: int = 12) -> Path:
-    w_ = DatasetWriter.create(root, fps=fps, features=features(cams, h, w), robot_type=robot_type, codec=codec)
+                 fps: int = 10, codec: str = "av1", robot_type: str = "koch", base_len: int = 12,
+                 flag: bool = False) -> Path:
+    """flag: with the per-frame "intervention" feature (intervention_spans)."""
+    w_ = DatasetWriter.create(root, fps=fps, features=features(cams, h, w, flag=flag), robot_type=robot_type,
+                              codec=codec)
     try:
         for ep in range(episodes):
             record(w_, ep, length(ep, base_len), cams, h, w).wait(30)
