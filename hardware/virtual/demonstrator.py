@@ -109,7 +109,8 @@ class Demonstrator:
 
     # -- planning --------------------------------------------------------------------------------------------
     def reset(self, cube_pose: tuple[np.ndarray, np.ndarray],
-              target_pose: tuple[np.ndarray, float] | np.ndarray) -> None:
+              target_pose: tuple[np.ndarray, float] | np.ndarray, start_q: np.ndarray | None = None) -> None:
+        """Plan from the rest pose, or from `start_q` (world radians): a correction starts where the arm is."""
         cube_pos, cube_quat = np.asarray(cube_pose[0], float), np.asarray(cube_pose[1], float)
         target = np.asarray(target_pose[0] if isinstance(target_pose, tuple) else target_pose, float)
         rng, k = self._rng, self.noise
@@ -146,7 +147,7 @@ class Demonstrator:
             Waypoint(np.array([*place, hover + 0.02]), yaw_place, g_open, dur(0.8)),  # retreat
         ]
         self.max_ik_error = 0.0
-        q_start = self.home.copy()
+        q_start = self.home.copy() if start_q is None else np.asarray(start_q, float).copy()
         q_above = np.append(self.ik.solve(above_cube, yaw_grasp, self._seed_guess(above_cube)), g_open)
         times, qs = self._joint_segment(q_start, q_above, dur(1.6), 0.0)
         times, qs = [times], [qs]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from robotapp.cli.argtypes import positive_float, positive_int, seed, setting
 from robotapp.eval.checkpoint_table import format_table, policy_folders, write_table
+from robotapp.eval.eval_datasets import default_eval_dataset
 from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
 from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
 
@@ -56,10 +57,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         for folder in folders:
             if len(folders) > 1:
                 print(f"== {folder}")
+            record = None if args.no_record else args.record or default_eval_dataset(folder)
+            if record is not None:
+                print(f"recording the episodes into {record}", flush=True)
             results.append(evaluate(folder, rig=rig, episodes=args.episodes, seed=args.seed,
                                     fast=not args.realtime and rig is None, episode_time=args.episode_time,
-                                    record=args.record, judge=judge, fps=args.fps, inference=dict(args.settings),
-                                    out=lambda line: print(line, flush=True), rig_name=args.rig))
+                                    record=record, judge=judge, fps=args.fps, inference=dict(args.settings),
+                                    out=lambda line: print(line, flush=True), rig_name=args.rig,
+                                    corrections=args.corrections))
     finally:
         if rig is not None:
             rig.close()
@@ -99,7 +104,14 @@ def register(subparsers) -> None:
                    help="the dataset the policy was trained on (default: the one its checkpoint names): a warning "
                         "when evaluation scenes were recorded in it")
     p.add_argument("--episode-time", type=positive_float, default=20.0, help="seconds before an episode counts as failed")
-    p.add_argument("--record", default=None, metavar="DIR", help="record the evaluation episodes into a dataset")
+    p.add_argument("--record", default=None, metavar="DIR",
+                   help="record the evaluation episodes into this dataset (default: one of its own per policy, "
+                        "RUN/evals/<step>-<time> for a training run's checkpoint, else outputs/evals/)")
+    p.add_argument("--no-record", action="store_true", help="do not record the evaluation episodes")
+    p.add_argument("--corrections", action="store_true",
+                   help="virtual rig: the scripted corrector takes over an episode that goes wrong (cube not "
+                        "grasped by 8 s, pushed away, dropped outside the zone), solves it with the demonstrator "
+                        "and hands back; the recording flags those frames (feature 'intervention')")
     p.add_argument("--realtime", action="store_true",
                    help="virtual rig: run on the wall clock (default: lock-step, as fast as the machine allows)")
     p.add_argument("--fps", type=positive_int, default=30, help="the policy's frame rate (the dataset's fps)")

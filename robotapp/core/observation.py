@@ -21,10 +21,10 @@ FRESH_GRACE_S = 0.004  # the longest a frame waits for a camera image that is du
 CAMERA_GONE = -2  # the sequence number recorded for a camera that gave no image (its last one is repeated)
 
 
-def rig_features(rig: Rig) -> dict[str, dict]:
+def rig_features(rig: Rig, extra: dict[str, dict] | None = None) -> dict[str, dict]:
     """The dataset schema this rig produces: the follower's joints as action and state, one video feature per
-    camera at the size its frames have."""
-    return build_features(rig.follower.names, rig.camera_shapes())
+    camera at the size its frames have, and `extra` per-frame features (e.g. an evaluation's intervention flag)."""
+    return {**build_features(rig.follower.names, rig.camera_shapes()), **(extra or {})}
 
 
 def robot_type(rig: Rig) -> str:
@@ -33,23 +33,24 @@ def robot_type(rig: Rig) -> str:
 
 
 def open_rig_writer(root: str | Path, rig: Rig, fps: int, *, resume: bool, codec: str = "av1",
-                    keep_empty: bool = False) -> DatasetWriter:
+                    keep_empty: bool = False, extra_features: dict[str, dict] | None = None) -> DatasetWriter:
     """The one way to open a writer for what a rig records: a new dataset, or with resume=True more episodes in
     an existing one whose fps, schema and robot type must match the rig's.
 
     A new dataset may go where an unused one is (created, never an episode: dataset/unused.py), which it
     replaces; and unless keep_empty (an empty dataset asked for), it is removed again if the writer closes
     without having saved an episode, so a failed or stopped first recording leaves nothing in the way."""
-    features = rig_features(rig)
+    features = rig_features(rig, extra_features)
     if resume:
         return DatasetWriter.open(root, fps=fps, features=features, robot_type=robot_type(rig))
     return DatasetWriter.create(root, fps=fps, features=features, robot_type=robot_type(rig), codec=codec,
                                 replace_unused=True, remove_if_unused=not keep_empty)
 
 
-def open_or_create_rig_writer(root: str | Path, rig: Rig, fps: int) -> DatasetWriter:
+def open_or_create_rig_writer(root: str | Path, rig: Rig, fps: int, extra_features: dict[str, dict] | None = None,
+                              codec: str = "av1") -> DatasetWriter:
     """Evaluations append to the folder's dataset when there is one."""
-    return open_rig_writer(root, rig, fps, resume=is_dataset(root))
+    return open_rig_writer(root, rig, fps, resume=is_dataset(root), extra_features=extra_features, codec=codec)
 
 
 @dataclass

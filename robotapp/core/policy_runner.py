@@ -42,19 +42,26 @@ class PolicyRunner:
     def reset(self) -> None:
         """A new episode: forget the plan, the history and any prediction in flight."""
         with self._cond:
+            self.clear_plan()
+            self._frame = -1
+            self.late = 0  # frames without a fresh action in time
+            self.inference_s: list[float] = []
+            self.error: BaseException | None = None
+
+    def clear_plan(self) -> None:
+        """Control handed back mid-episode: forget the plan, the observation history and any prediction in flight
+        (they answer a past the person has since changed); the next frame is predicted from the state then. The
+        episode's figures (late frames, inference times) go on."""
+        with self._cond:
             self.policy.reset()
             self._generation = getattr(self, "_generation", 0) + 1
             self._plan: dict[int, np.ndarray] = {}
             self._history: deque = deque(maxlen=self.n_obs_steps)
             self._latest: tuple[int, dict] | None = None
-            self._frame = -1
             self._busy = False
             self._pending_sync: tuple[int, dict] | None = None
             self._sync_result: dict[int, np.ndarray] = {}
             self._last: np.ndarray | None = None
-            self.late = 0  # frames without a fresh action in time
-            self.inference_s: list[float] = []
-            self.error: BaseException | None = None
 
     def step(self, frame: int, observation: dict) -> np.ndarray:
         """The action for this frame (unnormalised, the follower's units)."""

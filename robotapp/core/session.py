@@ -227,6 +227,12 @@ class Session:
         """The replay or policy source being played (None in the other modes)."""
         return self._source
 
+    @property
+    def leader_positions(self) -> np.ndarray | None:
+        """The leader's reading this tick (control thread: a source's own call). Read in the modes that follow
+        the leader, and while a source that says `wants_leader` plays."""
+        return self._leader
+
     def snapshot(self) -> Snapshot:
         with self._snap_lock:
             return self._snapshot
@@ -326,8 +332,10 @@ class Session:
         if follower.bus.alerts:
             follower.bus.check_hardware()  # raises HardwareAlertError naming the motor and the cause
         action = None
-        if self.mode in (Mode.IDLE, Mode.HOLD, Mode.TELEOP, Mode.RECORD, Mode.ALIGN) and self.rig.leader is not None:
-            self._leader = self.rig.leader.read_positions()  # also when idle: the window shows the misalignment
+        if self.rig.leader is not None and (self.mode in (Mode.IDLE, Mode.HOLD, Mode.TELEOP, Mode.RECORD, Mode.ALIGN)
+                                            or getattr(self._source, "wants_leader", False)):
+            # also when idle (the window shows the misalignment), and for a policy a person may take over from
+            self._leader = self.rig.leader.read_positions()
         if self.mode == Mode.ALIGN:
             self._align_step()
         elif self.mode == Mode.TELEOP:

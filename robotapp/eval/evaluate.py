@@ -22,6 +22,7 @@ from robotapp.core.observation import ObservationBuilder, open_or_create_rig_wri
 from robotapp.core.policy_runner import PolicyRunner
 from robotapp.core.session import Session
 from robotapp.eval.success_rate import success_line, wilson_interval
+from robotapp.eval.takeover import Control, ScriptedCorrector, TakeoverSwitch
 
 OUTCOMES = ("success", "fail", "partial")
 
@@ -36,6 +37,8 @@ class EvalEpisode:
     late_frames: int = 0  # frames the policy's action was not ready in time (real time only)
     inference_ms_p50: float = 0.0
     inference_ms_p99: float = 0.0
+    interventions: list[tuple[int, int]] = field(default_factory=list)  # (first, last) frame taken over
+    corrected: str = ""  # the scripted corrector's reason for taking over ("" when it did not)
 
 
 @dataclass
@@ -94,30 +97,74 @@ class WorldJudge(Judge):
 
 class PolicySource:
     """Session action source for one episode: a new action per frame from the runner, the observation built
-    from the follower state and the cameras' newest images; optionally every frame recorded."""
+    from the follower state and the cameras' newest images; optionally every frame recorded. With a
+    TakeoverSwitch a person (or the scripted corrector) may take over: the follower holds until the leader is
+    on it, then copies the leader; handing back clears the policy's plan (robotapp.eval.takeover)."""
 
     def __init__(self, session: Session, runner: PolicyRunner, fps: int, time_limit: float, judge: Judge,
-                 writer=None, task: str = ""):
+                 writer=None, task: str = "", switch: TakeoverSwitch | None = None, corrector=None):
         self.session, self.runner, self.fps = session, runner, fps
         self.time_limit, self.judge = time_limit, judge
         self.writer, self.task = writer, task
+        self.switch, self.corrector = switch, corrector
         self.frame = -1
         self.observations = ObservationBuilder(session.rig, fps, session.config.realtime)
         self.action: np.ndarray | None = None
         self.seconds = 0.0
 
+    @property
+    def wants_leader(self) -> bool:  # the session reads the leader each tick for a source that may hand over
+        return self.switch is not None
+
     def __call__(self, t: float, state: np.ndarray) -> np.ndarray | None:
         if t >= self.time_limit or self.judge.done():
             self.seconds = t
             return None
+        if self.corrector is not None:
+            self.corrector.check(t)
+        control = self._follow_switch(state) if self.switch is not None else Control.POLICY
         k = int(t * self.fps + 1e-6)
-        if k != self.frame:
+        new_frame = k != self.frame
+        if control is Control.HUMAN:
+            self.action = np.asarray(self.session.leader_positions, dtype=np.float64)
+        elif control is Control.ALIGNING:
+            self.action = self.action if self.action is not None else np.asarray(state, dtype=np.float64)
+        if new_frame:
             obs = self.observations.build(state).values
-            self.action = np.asarray(self.runner.step(k, obs), dtype=np.float64)
+            if control is Control.POLICY:
+                self.action = np.asarray(self.runner.step(k, obs), dtype=np.float64)
             if self.writer is not None:
+                if self.switch is not None:
+                    from robotapp.dataset.features import INTERVENTION_KEY
+
+                    obs = {**obs, INTERVENTION_KEY: np.array([control is not Control.POLICY])}
                 self.writer.add_frame(obs, self.action.astype(np.float32), self.task)
+            if self.switch is not None and control is not Control.POLICY:
+                self._mark(k)
             self.frame = k
         return self.action
+
+    def _follow_switch(self, state: np.ndarray) -> Control:
+        switch = self.switch
+        human, _ = switch.wanted()
+        if human and switch.control is Control.POLICY:
+            switch.control = Control.ALIGNING
+        elif not human and switch.control is not Control.POLICY:
+            switch.control = Control.POLICY
+            self.runner.clear_plan()  # the policy predicts again from the state the person left
+        if switch.control is Control.ALIGNING:
+            leader = self.session.leader_positions
+            threshold = self.session.config.align_threshold / 3  # as teleop's align: close before it follows
+            if leader is not None and float(np.max(np.abs(leader - state))) < threshold:
+                switch.control = Control.HUMAN
+        return switch.control
+
+    def _mark(self, k: int) -> None:
+        spans = self.switch.spans
+        if spans and spans[-1][1] == k - 1:
+            spans[-1] = (spans[-1][0], k)
+        else:
+            spans.append((k, k))
 
 
 def _use_inference_threads() -> Callable[[], None]:
@@ -135,10 +182,15 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
              fps: int = 30, out: Callable[[str], None] = print, policy=None,
              inference: dict | None = None, on_session: Callable[[Session], None] | None = None,
-             rig_name: str = "virtual") -> EvalResult:
+             rig_name: str = "virtual", switch: TakeoverSwitch | None = None, corrections: bool = False
+             ) -> EvalResult:
     """Evaluate one policy folder. `rig` defaults to the virtual rig `rig_name` (the Koch's, or virtual-so101)
     with the policy's cameras. `on_session` gets the session that drives the follower as soon as it exists (a
-    window's E-STOP must reach it). A policy trained on another robot type than the rig's is refused."""
+    window's E-STOP must reach it). A policy trained on another robot type than the rig's is refused.
+
+    `switch` lets a person take over and hand back (a key, a button); `corrections=True` (virtual rig) lets the
+    scripted corrector do it. Either way the recording gets a per-frame `intervention` feature and each episode
+    its taken-over spans."""
     from policies import load_policy
     from robotapp.core.observation import robot_type
     from robotapp.core.rig_opener import open_rig
@@ -168,7 +220,18 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if on_session is not None:
         on_session(session)
     runner = PolicyRunner(policy, max_wait=None if fast else 0.002, fps=fps)
-    writer = open_or_create_rig_writer(record, rig, fps) if record else None
+    corrector = None
+    if corrections:
+        if rig.sim is None:
+            raise ValueError("the scripted corrector needs the virtual rig; on a real rig, take over with T")
+        switch = switch or TakeoverSwitch()
+        corrector = ScriptedCorrector(rig.sim, switch, seed=seed)
+    writer = None
+    if record:
+        from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
+
+        extra = {INTERVENTION_KEY: INTERVENTION_FEATURE} if switch is not None else None
+        writer = open_or_create_rig_writer(record, rig, fps, extra)
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()
     restore_threads = _use_inference_threads()
@@ -179,22 +242,32 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
             if rig.sim is not None:
                 session.call(lambda s=ep_seed: (rig.sim.reset(s), rig.follower.torque(True)))
             runner.reset()
-            source = PolicySource(session, runner, fps, episode_time, judge, writer, "evaluation")
+            if switch is not None:
+                switch.new_episode()
+            if corrector is not None:
+                corrector.new_episode()
+            source = PolicySource(session, runner, fps, episode_time, judge, writer, "evaluation", switch, corrector)
             finished = _Done()
             session.run_source(Mode.POLICY, source, on_done=finished.set)
             finished.wait(session)
             outcome, note = judge.outcome(k)
             inf = np.array(runner.inference_s or [0.0]) * 1e3
             ep = EvalEpisode(k, ep_seed, outcome, source.seconds, note, runner.late,
-                             float(np.percentile(inf, 50)), float(np.percentile(inf, 99)))
+                             float(np.percentile(inf, 50)), float(np.percentile(inf, 99)),
+                             list(switch.spans) if switch is not None else [],
+                             "; ".join(corrector.reasons) if corrector is not None else "")
+            if corrector is not None:  # the episode may have ended mid-correction: the hand lets go
+                rig.sim.set_leader_source(None)
             result.episodes.append(ep)
             if writer is not None and source.frame >= 0:
                 # "scene" as a recording stores it: replay resets the world to it, the seed checks read it
                 scene = {"virtual_seed": ep_seed} if ep_seed is not None else {}
                 writer.save_episode(extra={"eval": asdict(ep), "policy": str(policy_dir), "scene": scene})
+            took = f", taken over {_span_seconds(ep.interventions, fps):.1f} s" if ep.interventions else ""
+            why = f" ({ep.corrected})" if ep.corrected else ""
             out(f"episode {k + 1}/{episodes}" + (f" (seed {ep_seed})" if ep_seed is not None else "") +
-                f": {outcome}{f' ({note})' if note else ''} in {ep.seconds:.1f} s [{result.successes}/{k + 1}, "
-                f"{time.perf_counter() - t0:.0f} s]")
+                f": {outcome}{f' ({note})' if note else ''} in {ep.seconds:.1f} s{took}{why} "
+                f"[{result.successes}/{k + 1}, {time.perf_counter() - t0:.0f} s]")
     finally:
         runner.close()
         restore_threads()
@@ -206,6 +279,10 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     out(f"mean episode time {result.mean_seconds:.1f} s")
     out(result.summary())
     return result
+
+
+def _span_seconds(spans: list[tuple[int, int]], fps: int) -> float:
+    return sum(b - a + 1 for a, b in spans) / fps
 
 
 class _Done:

@@ -29,7 +29,8 @@ def test_eval_prints_episodes_and_the_success_line(run_dir, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     # the seeds, then why they could not be checked: the synthetic training dataset stores no scene seeds
     assert out[0] == "seeds 3-4" and out[1].startswith(f"note: the training dataset {run_dir.parent / 'ds'} stores no")
-    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail \(cube [a-z0-9. ]+\)) in 1\.5 s \[\d/1, \d+ s\]", out[2])
+    assert out[2] == f"recording the episodes into {tmp_path / 'evals'}"
+    assert re.fullmatch(r"episode 1/2 \(seed 3\): (success|fail \(cube [a-z0-9. ]+\)) in 1\.5 s \[\d/1, \d+ s\]", out[3])
     assert re.fullmatch(r"success: 0/2 \(rate 0\.0%, 95% CI \[0\.0%, 65\.8%\]\)", out[-1])
     with DatasetReader(tmp_path / "evals") as r:
         assert r.num_episodes == 2 and r.episodes[0].length == 45  # 1.5 s at 30 fps
@@ -43,6 +44,9 @@ def test_eval_of_a_training_run_writes_the_checkpoint_table(run_dir, capsys):
     assert out.count("note: the training dataset") == 1 and out.startswith("seed 1000000\n")  # once for the run
     table = json.loads((run_dir / "eval_table.json").read_text())["table"]
     assert [row["step"] for row in table] == [2, 4]
+    # each checkpoint's episodes recorded by default, in a dataset of its own beside the run
+    recorded = sorted(p.name.split("-")[0] for p in (run_dir / "evals").iterdir())
+    assert recorded == ["000002", "000004"] and f"recording the episodes into {run_dir / 'evals'}" in out
     assert (run_dir / "eval_table.csv").read_text().splitlines()[0].startswith("policy,step,episodes,successes")
 
 
@@ -101,10 +105,10 @@ def test_a_policy_runs_only_on_the_robot_type_it_was_trained_on(run_dir, tmp_pat
         assert state["robot_type"] == r.robot_type  # the trainer keeps the dataset's robot type
     state["robot_type"] = "so101_follower"
     (policy / "training_state.json").write_text(json.dumps(state))
-    assert main(["eval", "--policy", str(policy), "--episodes", "1", "--episode-time", "0.5"]) == 2
+    assert main(["eval", "--policy", str(policy), "--episodes", "1", "--episode-time", "0.5", "--no-record"]) == 2
     err = capsys.readouterr().err
     assert err == (f"robotapp eval: {policy}: the policy was trained on so101_follower data, but rig 'virtual' is "
                    "koch_follower; use --rig virtual-so101\n")
     assert main(["eval", "--policy", str(policy), "--rig", "virtual-so101", "--episodes", "1",
-                 "--episode-time", "0.5"]) == 0
+                 "--episode-time", "0.5", "--no-record"]) == 0
     assert "success: 0/1" in capsys.readouterr().out

@@ -97,7 +97,7 @@ def policy(tmp_path_factory):
 
 
 def _eval(argv, capsys) -> list[str]:
-    assert main(["eval", "--episodes", "2", "--episode-time", "0.3", *argv]) == 0
+    assert main(["eval", "--episodes", "2", "--episode-time", "0.3", "--no-record", *argv]) == 0
     return capsys.readouterr().out.splitlines()
 
 
