@@ -182,15 +182,16 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
              episode_time: float = 20.0, record: str | Path | None = None, judge: Judge | None = None,
              fps: int = 30, out: Callable[[str], None] = print, policy=None,
              inference: dict | None = None, on_session: Callable[[Session], None] | None = None,
-             rig_name: str = "virtual", switch: TakeoverSwitch | None = None, corrections: bool = False
+             rig_name: str = "virtual", switch: TakeoverSwitch | None = None, corrections: bool | str = False
              ) -> EvalResult:
     """Evaluate one policy folder. `rig` defaults to the virtual rig `rig_name` (the Koch's, or virtual-so101)
     with the policy's cameras. `on_session` gets the session that drives the follower as soon as it exists (a
     window's E-STOP must reach it). A policy trained on another robot type than the rig's is refused.
 
-    `switch` lets a person take over and hand back (a key, a button); `corrections=True` (virtual rig) lets the
-    scripted corrector do it. Either way the recording gets a per-frame `intervention` feature and each episode
-    its taken-over spans."""
+    `switch` lets a person take over and hand back (a key, a button). On the virtual rig the scripted corrector is
+    the hand: corrections=True (or "auto") takes over by itself when an episode goes wrong; "manual" only when
+    the switch asks. Either way the recording gets a per-frame `intervention` feature and each episode its
+    taken-over spans."""
     from policies import load_policy
     from robotapp.core.observation import robot_type
     from robotapp.core.rig_opener import open_rig
@@ -224,8 +225,10 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if corrections:
         if rig.sim is None:
             raise ValueError("the scripted corrector needs the virtual rig; on a real rig, take over with T")
+        if corrections not in (True, "auto", "manual"):
+            raise ValueError(f"corrections must be 'auto' or 'manual', not {corrections!r}")
         switch = switch or TakeoverSwitch()
-        corrector = ScriptedCorrector(rig.sim, switch, seed=seed)
+        corrector = ScriptedCorrector(rig.sim, switch, seed=seed, auto=corrections != "manual")
     writer = None
     if record:
         from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY

@@ -74,15 +74,16 @@ class TakeoverSwitch:
 
 
 class ScriptedCorrector:
-    """The person of a virtual-rig evaluation with corrections (see the module's text). `check(t)` runs on the
-    control thread once per tick, t = the episode's seconds."""
+    """The person's hand of a virtual-rig evaluation (see the module's text). `check(t)` runs on the control
+    thread once per tick, t = the episode's seconds. auto=True: it takes over by itself when the episode goes
+    wrong; auto=False: only when someone asks (T in the window), and a second T hands back at once."""
 
     def __init__(self, sim, switch: TakeoverSwitch, seed: int = 0, grasp_by: float = GRASP_BY_S,
-                 max_takeovers: int = 1):
+                 max_takeovers: int = 1, auto: bool = True):
         from hardware.virtual.demonstrator import Demonstrator
 
         self.sim, self.switch = sim, switch
-        self.grasp_by, self.max_takeovers = grasp_by, max_takeovers
+        self.grasp_by, self.max_takeovers, self.auto = grasp_by, max_takeovers, auto
         self.demo = Demonstrator(sim.world, seed=seed)
         self.reasons: list[str] = []
         self._end: float | None = None
@@ -93,17 +94,24 @@ class ScriptedCorrector:
         self.reasons, self._end, self._lifted = [], None, False
 
     def check(self, t: float) -> None:
+        wanted, why = self.switch.wanted()
         if self._end is not None:  # correcting: hand back when the demonstration has been played
-            if t - self._t0 >= self._end:
+            if not wanted:  # handed back early (T again)
+                self._end = None
+                self.sim.set_leader_source(None)
+            elif t - self._t0 >= self._end:
                 self._end = None
                 self.sim.set_leader_source(None)
                 self.switch.hand_back()
             return
-        if len(self.reasons) >= self.max_takeovers:
+        if wanted:  # someone took over: the hand comes onto the follower and solves the task from there
+            self._start(t, why or "taken over")
             return
-        why = self.going_wrong(t)
-        if why:
-            self._start(t, why)
+        if self.auto and len(self.reasons) < self.max_takeovers:
+            why = self.going_wrong(t)
+            if why:
+                self.switch.take_over(why)
+                self._start(t, why)
 
     def going_wrong(self, t: float) -> str:
         """Why the episode needs a correction now, in plain words; "" while it is on track."""
@@ -133,7 +141,6 @@ class ScriptedCorrector:
         from hardware.virtual.demonstrator import min_jerk
 
         self.reasons.append(why)
-        self.switch.take_over(why)
         with self.sim.lock:
             cube, target = self.sim.world.cube_pose(), self.sim.world.target_pose()
         q_leader, q_follower = self.sim.leader_angles(), self.sim.follower_angles()

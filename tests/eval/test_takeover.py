@@ -105,3 +105,31 @@ def test_corrections_take_over_without_a_jump_and_are_flagged_in_the_recording(p
     assert flags.dtype == bool and flags.sum() == last - first + 1
     assert not flags[:first].any() and flags[first:last + 1].all() and not flags[last + 1:].any()
     assert extra["eval"]["interventions"] == [[first, last]] and extra["eval"]["corrected"] == ep.corrected
+
+
+def test_a_person_takes_over_and_hands_back_early_in_manual_mode(policy_dir):
+    from robotapp.core.rig_opener import open_rig
+    from robotapp.eval.evaluate import WorldJudge
+
+    switch = TakeoverSwitch()
+
+    class PersonAtTheKeys(WorldJudge):  # polled on the control thread every tick: T at 2 s, T again at 4 s
+        def done(self) -> bool:
+            t = self.sim.world.time
+            taken = switch.wanted()[0]
+            if (2.0 <= t < 3.0 and not taken) or (t >= 4.0 and taken):
+                switch.toggle()
+            return super().done()
+
+    rig = open_rig("virtual", cameras=("front",), height=120, width=160, realtime=False)
+    try:
+        result = evaluate(policy_dir, rig=rig, episodes=1, seed=1_000_000, episode_time=6.0, switch=switch,
+                          corrections="manual", judge=PersonAtTheKeys(rig.sim), out=lambda line: None)
+    finally:
+        rig.close()
+    ep = result.episodes[0]
+    assert ep.corrected == "taken over" and ep.seconds >= 5.9
+    # taken over at 2 s of world time (frame ~60: the episode starts a few frames after the world's reset) and
+    # handed back 2 s later; the policy drove again to the time limit
+    (first, last), = ep.interventions
+    assert 55 <= first <= 61 and 57 <= last - first <= 61
