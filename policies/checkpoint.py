@@ -16,12 +16,9 @@ from safetensors.torch import load_file, save_file
 
 from .optim import EMA, load_optimizer_tensors, optimizer_tensors
 from .policy_folder import CheckpointError, save_policy
+from .run_folder import STATE_JSON, checkpoint_dir, latest_checkpoint  # noqa: F401 - latest_checkpoint: re-exported
 
-STATE_TENSORS, STATE_JSON = "training_state.safetensors", "training_state.json"
-
-
-def checkpoint_dir(out: Path, step: int) -> Path:
-    return Path(out) / "checkpoints" / f"{step:06d}"
+STATE_TENSORS = "training_state.safetensors"
 
 
 def save_checkpoint(out: Path, step: int, policy, optimizer, sampler, ema: EMA | None = None,
@@ -69,17 +66,6 @@ def _point_last(out: Path, target: Path) -> None:
         os.replace(tmp, link)
     except OSError:  # no symlinks (some Windows setups): a text file naming the folder
         (out / "last.txt").write_text(rel + "\n")
-
-
-def latest_checkpoint(out: Path) -> Path | None:
-    out = Path(out)
-    link = out / "last"
-    if link.exists():
-        return link.resolve()
-    if (out / "last.txt").exists():
-        return (out / (out / "last.txt").read_text().strip()).resolve()
-    steps = sorted(p for p in (out / "checkpoints").glob("[0-9]*") if p.is_dir() and p.name.isdigit())
-    return steps[-1] if steps else None
 
 
 def load_training_state(folder: Path) -> tuple[dict, dict[str, torch.Tensor]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -69,7 +69,8 @@ def estimate_cache_bytes(n_frames: int, image_shapes: Sequence[tuple[int, int]],
 @dataclass
 class FrameCache:
     """All frames of the chosen episodes, concatenated. arrays: ACTION_KEY/STATE_KEY float32 [N, D],
-    camera keys uint8 [N, 3, h, w]. Episode e spans [episode_from[e], episode_to[e])."""
+    camera keys uint8 [N, 3, h, w]. Episode e spans [episode_from[e], episode_to[e]). A cache over several
+    datasets (policies.mixing) says which one each episode came from: episode_source[e] indexes source_names."""
 
     arrays: dict[str, Tensor]
     episode_from: np.ndarray
@@ -78,6 +79,12 @@ class FrameCache:
     fps: float
     features: dict
     stats: dict[str, dict[str, np.ndarray]]
+    episode_source: np.ndarray | None = None
+    source_names: list[str] = field(default_factory=list)
+
+    @property
+    def num_sources(self) -> int:
+        return 1 if self.episode_source is None or not len(self.episode_source) else int(self.episode_source.max()) + 1
 
     @property
     def num_frames(self) -> int:
@@ -204,11 +211,15 @@ def _feature_stats(reader: FrameSource, arrays: Mapping[str, Tensor], cam_keys: 
 class BatchSampler:
     """Random batches from a FrameCache. Each "epoch" is a permutation of the sampleable frames (the last
     `drop_n_last_frames` of every episode excluded); under DDP every rank draws the same permutation and takes
-    its own stride of it, so ranks never share samples within an epoch."""
+    its own stride of it, so ranks never share samples within an epoch.
+
+    A cache over several datasets (policies.mixing) has one such stream per dataset, and `weights` (default:
+    equal) gives each dataset its share of every batch (`allocate`: the running counts stay within one sample
+    of the shares)."""
 
     def __init__(self, cache: FrameCache, delta_indices: Mapping[str, Sequence[int] | None], batch_size: int,
                  seed: int = 0, rank: int = 0, world_size: int = 1, drop_n_last_frames: int = 0,
-                 augment_shift: int = 0, device: str | torch.device = "cpu"):
+                 augment_shift: int = 0, device: str | torch.device = "cpu", weights: Sequence[float] | None = None):
         self.cache, self.batch_size = cache, int(batch_size)
         self.delta = {k: (None if d is None else torch.as_tensor(list(d), dtype=torch.long))
                       for k, d in delta_indices.items()}
@@ -221,28 +232,56 @@ class BatchSampler:
         self._ep_from = torch.from_numpy(cache.episode_from[frame_ep])
         self._ep_to = torch.from_numpy(cache.episode_to[frame_ep])
         keep = np.arange(cache.num_frames) < (cache.episode_to[frame_ep] - drop_n_last_frames)
+        n_src = cache.num_sources
+        frame_src = cache.episode_source[frame_ep] if n_src > 1 else np.zeros(len(frame_ep), dtype=np.int64)
+        self._pools = [torch.from_numpy(np.nonzero(keep & (frame_src == i))[0]) for i in range(n_src)]
         self.sampleable = torch.from_numpy(np.nonzero(keep)[0])
-        if len(self.sampleable) < world_size:
-            raise ValueError(f"only {len(self.sampleable)} frames to sample from")
-        self.epoch, self._pos, self._order = 0, 0, self._epoch_order(0)
+        weights = [1.0] * n_src if weights is None else [float(w) for w in weights]
+        if len(weights) != n_src:
+            raise ValueError(f"{len(weights)} weight(s) for {n_src} dataset(s)")
+        self.shares = [w / sum(weights) for w in weights]
+        for i, pool in enumerate(self._pools):
+            if self.shares[i] > 0 and len(pool) < world_size:
+                where = f" in {cache.source_names[i]}" if n_src > 1 and cache.source_names else ""
+                raise ValueError(f"only {len(pool)} frames to sample from{where}")
+        self._epochs, self._pos = [0] * n_src, [0] * n_src
+        self._orders = [self._epoch_order(i, 0) for i in range(n_src)]
         self._aug_gen = torch.Generator().manual_seed(seed * 1000 + rank + 7)
 
-    def _epoch_order(self, epoch: int) -> Tensor:
-        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-        perm = self.sampleable[torch.randperm(len(self.sampleable), generator=g)]
+    @property
+    def epoch(self) -> int:
+        """Passes over the data so far: whole permutations for one dataset, samples drawn / frames for several."""
+        if len(self._pools) == 1:
+            return self._epochs[0]
+        return sum(self._drawn()) // max(1, sum(len(o) for o in self._orders))
+
+    def _drawn(self) -> list[int]:
+        return [e * len(o) + p for e, o, p in zip(self._epochs, self._orders, self._pos, strict=True)]
+
+    def _epoch_order(self, source: int, epoch: int) -> Tensor:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch + source * 1_000_000_007)
+        pool = self._pools[source]
+        perm = pool[torch.randperm(len(pool), generator=g)]
         return perm[self.rank::self.world_size]
 
-    def next_indices(self) -> Tensor:
-        parts, need = [], self.batch_size
-        while need:
-            take = self._order[self._pos:self._pos + need]
+    def _take(self, source: int, n: int) -> list[Tensor]:
+        parts = []
+        while n:
+            order, pos = self._orders[source], self._pos[source]
+            take = order[pos:pos + n]
             parts.append(take)
-            self._pos += len(take)
-            need -= len(take)
-            if self._pos >= len(self._order):
-                self.epoch += 1
-                self._pos, self._order = 0, self._epoch_order(self.epoch)
-        return torch.cat(parts)
+            self._pos[source] += len(take)
+            n -= len(take)
+            if self._pos[source] >= len(order):
+                self._epochs[source] += 1
+                self._pos[source], self._orders[source] = 0, self._epoch_order(source, self._epochs[source])
+        return parts
+
+    def next_indices(self) -> Tensor:
+        if len(self._pools) == 1:
+            return torch.cat(self._take(0, self.batch_size))
+        counts = allocate(self.shares, self._drawn(), self.batch_size)
+        return torch.cat([t for i, n in enumerate(counts) for t in self._take(i, n)])
 
     def gather(self, frames: Tensor) -> dict[str, Tensor]:
         """Batch for these frame indices: each feature at its offsets, with pad_key(<key>) masks."""
@@ -274,13 +313,32 @@ class BatchSampler:
             yield self.next_batch()
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {"epoch": torch.tensor(self.epoch), "pos": torch.tensor(self._pos),
-                "aug_rng": self._aug_gen.get_state()}
+        one = len(self._pools) == 1  # one dataset: the scalars older checkpoints hold
+        return {"epoch": torch.tensor(self._epochs[0] if one else self._epochs),
+                "pos": torch.tensor(self._pos[0] if one else self._pos), "aug_rng": self._aug_gen.get_state()}
 
     def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
-        self.epoch, self._pos = int(state["epoch"]), int(state["pos"])
-        self._order = self._epoch_order(self.epoch)
+        epochs = torch.atleast_1d(state["epoch"]).tolist()
+        pos = torch.atleast_1d(state["pos"]).tolist()
+        if len(epochs) != len(self._pools):
+            raise ValueError(f"the checkpoint sampled {len(epochs)} dataset(s), this run has {len(self._pools)}: "
+                             f"resume with the same --dataset list")
+        self._epochs, self._pos = [int(e) for e in epochs], [int(p) for p in pos]
+        self._orders = [self._epoch_order(i, e) for i, e in enumerate(self._epochs)]
         self._aug_gen.set_state(state["aug_rng"])
+
+
+def allocate(shares: Sequence[float], drawn: Sequence[int], n: int) -> list[int]:
+    """Samples each source gives of the next `n`: one at a time to the source furthest behind its share of all
+    samples drawn so far (ties: the first). Over any run of draws every source's count stays within one sample
+    of its share."""
+    counts, done, total = [0] * len(shares), list(drawn), sum(drawn)
+    for _ in range(n):
+        total += 1
+        i = max(range(len(shares)), key=lambda s: (shares[s] * total - done[s], -s))
+        counts[i] += 1
+        done[i] += 1
+    return counts
 
 
 def random_shift(images: Tensor, pad: int, generator: torch.Generator | None = None) -> Tensor:

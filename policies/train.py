@@ -3,6 +3,10 @@ one process or in each of N under torch.distributed (DDP: gloo on CPU, nccl on G
 training worker (`python -m robotapp.cli.train_worker`, `torchrun --nproc_per_node=N -m robotapp.cli.train_worker`)
 opens the dataset and calls it.
 
+Several datasets train together (policies.mixing: they must agree on what the policy reads; each gets a share
+of the sampled frames, equal by default). `opts.resume` continues the run in `out`; `opts.resume_from` fine-tunes:
+a new run in `out` from another run's weights, config and normalisation stats (policies.run_folder).
+
 Each step: a batch from the frame cache -> loss -> backward -> gradient clipping -> the paper's optimiser and
 LR schedule -> EMA (Diffusion). Rank 0 logs to out/train_log.csv (and TensorBoard when installed), shows a
 progress bar, calls `callback(record)` and writes checkpoints every `save_every` steps and at the end.
@@ -10,31 +14,44 @@ progress bar, calls `callback(record)` and writes checkpoints every `save_every`
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from .checkpoint import latest_checkpoint, restore, save_checkpoint
+from .checkpoint import restore, save_checkpoint
 from .config import make_config, split_features
-from .data import BatchSampler, FrameCache
+from .data import BatchSampler
 from .frame_keys import camera_name
 from .frame_source import FrameSource
 from .io import load_policy, make_policy
+from .mixing import build_cache, check_compatible
 from .optim import EMA, lr_factor, make_optimizer
 from .policy_folder import check_features
+from .run_folder import (
+    fine_tune_origin,
+    fine_tune_overrides,
+    fine_tune_start,
+    latest_checkpoint,
+    recorded_origin,
+    refuse_same_folder,
+)
+from .train_log import TrainLogger
 
 
 @dataclass
 class TrainOptions:
-    dataset: str | None = None
+    dataset: str | None = None  # the (first) dataset: recorded, read by tools that name one
+    datasets: list[str] | None = None  # several datasets trained together (None: `dataset` alone)
+    # Each dataset's share of the sampled frames: "balanced" (equal shares whatever their sizes), "frames"
+    # (proportional to their frames), or relative weights [1, 3] (policies.mixing).
+    weights: str | list[float] = "balanced"
     policy: str = "act"
     preset: str = "cpu-small"
     steps: int = 1000
@@ -44,7 +61,10 @@ class TrainOptions:
     save_every: int = 1000
     log_every: int = 10
     device: str = "auto"
-    resume: bool = False
+    resume: bool = False  # continue the run in `out` from out/last
+    # Fine-tune: start a new run in `out` from this run's last checkpoint (or this checkpoint folder): its weights,
+    # config and normalisation stats; a fresh optimiser and LR schedule (policies.run_folder).
+    resume_from: str | None = None
     cameras: list[str] | None = None
     episodes: list[int] | None = None
     overrides: dict = field(default_factory=dict)  # config fields, e.g. {"chunk_size": 50, "image_size": [64, 96]}
@@ -57,6 +77,10 @@ class TrainOptions:
     # When that budget started (time.time()): a launcher's start, so that starting the processes counts. None:
     # when train() is called.
     budget_start: float | None = None
+
+    @property
+    def dataset_list(self) -> list[str]:
+        return list(self.datasets) if self.datasets else [self.dataset] if self.dataset else []
 
 
 @dataclass
@@ -109,53 +133,66 @@ def _setup_distributed(opts: TrainOptions) -> tuple[int, int, int, torch.device]
     return rank, world, local_world, device
 
 
-def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train a policy on `reader` (a FrameSource: robotapp's DatasetReader, or InMemoryDataset; `opts.dataset` is
-    only recorded). `callback` gets every logged record (rank 0); `should_stop()` -> True ends the run early with
-    a checkpoint."""
+def train(opts: TrainOptions, reader: FrameSource | Sequence[FrameSource],
+          callback: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train a policy on `reader` (a FrameSource: robotapp's DatasetReader, or InMemoryDataset), or on several
+    trained together (policies.mixing: they must agree; opts.weights gives each its share). The dataset paths in
+    `opts` are only recorded. `callback` gets every logged record (rank 0); `should_stop()` -> True ends the run
+    early with a checkpoint."""
     _stop_requested.clear()
     t_entry = _run_start(opts.budget_start)
-    rank, world, local_world, device = _setup_distributed(opts)
+    readers = [reader] if isinstance(reader, FrameSource) else list(reader)
+    names = opts.dataset_list if len(opts.dataset_list) == len(readers) else [f"#{i + 1}" for i in range(len(readers))]
     out = Path(opts.out)
-    main_proc = rank == 0
-
     resume_from = latest_checkpoint(out) if opts.resume else None
     if opts.resume and resume_from is None:
         raise ValueError(f"nothing to resume in {out} (no checkpoints/ there)")
+    start = fine_tune_start(opts.resume_from) if opts.resume_from and resume_from is None else None
+    if start is not None:
+        refuse_same_folder(start, out)
     if resume_from is None and (out / "checkpoints").exists() and any((out / "checkpoints").iterdir()):
         raise ValueError(f"{out} already holds checkpoints: pass --resume to continue, or another --out")
+    if len(readers) > 1:
+        check_compatible(readers, names, opts.cameras)
+    rank, world, local_world, device = _setup_distributed(opts)
+    main_proc = rank == 0
 
     amp = opts.amp and _bf16_is_fast(device)
     if opts.amp and not amp and main_proc:
         print("--amp: this CPU has no bfloat16 units (AVX512-BF16 or AMX), where bfloat16 runs ~15x slower than "
               "float32: training in float32", file=sys.stderr, flush=True)
     torch.manual_seed(opts.seed)
-    if resume_from is not None:
-        policy = load_policy(resume_from, features=reader.features)
+    origin = recorded_origin(resume_from) if resume_from is not None else fine_tune_origin(start) if start else {}
+    if resume_from is not None or start is not None:
+        policy = load_policy(resume_from or start)
         config = policy.config
+        for r, name in zip(readers, names, strict=True):
+            check_features(config, r.features, source=_source(name, len(readers)))
+        if start is not None:
+            for key, value in fine_tune_overrides(vars(config), opts.overrides).items():
+                setattr(config, key, tuple(value) if isinstance(value, list) else value)
     else:
-        inputs, outputs = split_features(reader.features, opts.cameras)
+        inputs, outputs = split_features(readers[0].features, opts.cameras)  # bool/extra columns: never inputs
         config = make_config(opts.policy, opts.preset, features={**inputs, **outputs}, **opts.overrides)
-        check_features(config, reader.features)
+        check_features(config, readers[0].features)
     if opts.batch_size:
         config.batch_size = int(opts.batch_size)
     cams = [camera_name(k) for k in config.image_keys]
-    cache = FrameCache.build(reader, image_size=config.model_image_size if cams else None, cameras=cams,
-                             episodes=opts.episodes, processes_per_machine=local_world,
-                             progress=_cache_progress if main_proc and opts.progress else None)
+    cache, shares = build_cache(readers, names, opts.weights, image_size=config.model_image_size if cams else None,
+                                cameras=cams, episodes=opts.episodes, processes_per_machine=local_world,
+                                progress=_cache_progress if main_proc and opts.progress else None)
     if main_proc and opts.progress:
         print(f"frame cache: {cache.nbytes / 1e9:.2f} GB ({cache.num_frames} frames, {len(cams)} camera(s) at "
               f"{'x'.join(map(str, config.model_image_size))})", file=sys.stderr, flush=True)
-    if resume_from is None:
-        policy = make_policy(config, cache.stats)
+    if resume_from is None and start is None:
+        policy = make_policy(config, cache.stats)  # a fine-tune keeps the stats its policy was trained with
     policy.to(device).train()
     optimizer = make_optimizer(policy, config)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     ema = EMA(policy, config.ema_power, config.ema_max_decay) if config.use_ema else None
     sampler = BatchSampler(cache, policy.delta_indices, config.batch_size, seed=opts.seed, rank=rank,
                            world_size=world, drop_n_last_frames=getattr(config, "drop_n_last_frames", 0),
-                           augment_shift=config.augment_shift, device=device)
+                           augment_shift=config.augment_shift, device=device, weights=shares)
     step = 0
     if resume_from is not None:
         step = restore(resume_from, policy, optimizer, sampler, ema)
@@ -169,9 +206,11 @@ def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], No
         model = torch.nn.parallel.DistributedDataParallel(
             policy, device_ids=[device.index] if device.type == "cuda" else None)
 
-    log = _Logger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
+    log = TrainLogger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
     meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
-            "batch_size": config.batch_size, "robot_type": getattr(reader, "robot_type", None)}
+            "batch_size": config.batch_size, "robot_type": getattr(readers[0], "robot_type", None),
+            "datasets": [{"path": n, "frames": f, "share": s} for n, f, s in zip(names, _frames(cache), shares,
+                                                                                  strict=True)], **origin}
     last_ckpt, loss_val, t0, stopped, spent = resume_from, float("nan"), time.perf_counter(), False, False
     try:
         budget = _Budget(opts.time_budget_s, t_entry, step, opts.steps)
@@ -216,6 +255,17 @@ def train(opts: TrainOptions, reader: FrameSource, callback: Callable[[dict], No
     return TrainResult(step=step, checkpoint=last_ckpt, loss=loss_val, elapsed_s=elapsed,
                        samples_per_s=log.total_samples / max(elapsed, 1e-9), stopped_early=stopped,
                        budget_spent=spent)
+
+
+def _source(name: str, n: int) -> str:
+    return f"dataset {name}" if n > 1 else "dataset"
+
+
+def _frames(cache) -> list[int]:
+    sizes = cache.episode_to - cache.episode_from
+    if cache.episode_source is None:
+        return [int(sizes.sum())]
+    return [int(sizes[cache.episode_source == i].sum()) for i in range(cache.num_sources)]
 
 
 def _grads_in_parameter_layout(policy: torch.nn.Module) -> None:
@@ -296,88 +346,3 @@ class _Budget:
 def _cache_progress(done: int, total: int) -> None:
     if done == 1 or done == total or done % max(1, total // 10) == 0:
         print(f"decoding videos into the frame cache: {done}/{total} episodes", file=sys.stderr, flush=True)
-
-
-class _Logger:
-    """CSV (+ TensorBoard) records every `log_every` steps, averaged over the interval; a progress bar."""
-
-    def __init__(self, out: Path, opts: TrainOptions, world: int, device: torch.device, enabled: bool, resume: bool,
-                 start: int):
-        self.enabled, self.every, self.total_steps, self.world = enabled, max(1, opts.log_every), opts.steps, world
-        self.device = device
-        self.total_samples, self._acc, self._n, self._infos = 0, 0.0, 0, {}
-        self._t_last, self._t0, self._start = time.perf_counter(), time.perf_counter(), start
-        self._file = self._csv = self._tb = self._bar = None
-        if not enabled:
-            return
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "train_log.csv"
-        self._file = open(path, "a" if resume and path.exists() else "w", newline="")  # noqa: SIM115
-        self._csv = csv.writer(self._file)
-        self._header: list[str] | None = None if self._file.tell() == 0 else []
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._tb = SummaryWriter(str(out / "tensorboard"))
-        except Exception:  # tensorboard not installed
-            self._tb = None
-        if opts.progress and sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self._bar = Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("loss {task.fields[loss]:.4f}  {task.fields[its]:.2f} it/s"),
-                                 TimeRemainingColumn(), transient=False)
-            self._task = self._bar.add_task("train", total=opts.steps, completed=start, loss=float("nan"), its=0.0)
-            self._bar.start()
-        self._plain = opts.progress and self._bar is None
-
-    def step(self, step: int, loss: torch.Tensor, info: dict, grad_norm: float, lr: float, epoch: int,
-             samples_per_step: int, callback) -> float:
-        self.total_samples += samples_per_step
-        self._acc += float(loss)
-        self._n += 1
-        for k, v in info.items():
-            self._infos[k] = self._infos.get(k, 0.0) + v
-        if step % self.every and step != self.total_steps:
-            return float(loss)
-        mean = torch.tensor([self._acc, *self._infos.values()], dtype=torch.float64) / self._n
-        if self.world > 1:  # nccl reduces device tensors only; MPS has no float64
-            on_dev = mean.to(self.device, torch.float32)
-            dist.all_reduce(on_dev)
-            mean = on_dev.cpu().double() / self.world
-        now = time.perf_counter()
-        dt = now - self._t_last
-        rec = {"step": step, "epoch": epoch, "loss": float(mean[0]),
-               **{k: float(v) for k, v in zip(self._infos, mean[1:], strict=True)},
-               "grad_norm": grad_norm, "lr": lr, "samples_per_s": self._n * samples_per_step / dt,
-               "step_ms": 1000 * dt / self._n, "elapsed_s": now - self._t0}
-        steps_done = self._n
-        self._acc, self._n, self._infos, self._t_last = 0.0, 0, {}, now
-        if not self.enabled:
-            return rec["loss"]
-        if self._header is None:
-            self._header = list(rec)
-            self._csv.writerow(self._header)
-        self._csv.writerow([f"{rec[k]:.6g}" if isinstance(rec[k], float) else rec[k] for k in rec])
-        self._file.flush()
-        if self._tb is not None:
-            for k, v in rec.items():
-                if k not in ("step", "elapsed_s"):
-                    self._tb.add_scalar(f"train/{k}", v, step)
-        if self._bar is not None:
-            self._bar.update(self._task, completed=step, total=self.total_steps, loss=rec["loss"], its=steps_done / dt)
-        elif self._plain:
-            print(f"step {step}/{self.total_steps}  loss {rec['loss']:.4f}  lr {lr:.2e}  "
-                  f"{rec['samples_per_s']:.1f} samples/s  {steps_done / dt:.2f} it/s", file=sys.stderr, flush=True)
-        if callback is not None:
-            callback(rec)
-        return rec["loss"]
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-        if self._tb is not None:
-            self._tb.close()
-        if self._file is not None:
-            self._file.close()
-

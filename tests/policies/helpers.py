@@ -48,15 +48,33 @@ TINY_DIFFUSION = dict(image_size=(16, 24), crop_shape=(14, 22), vision_backbone=
                       scheduler_warmup_steps=5, batch_size=8)
 
 
-def write_dataset(root, episodes: list[dict[str, np.ndarray]], fps: int = 30, codec: str = "h264"):
-    """Record `episodes` into a LeRobot v3.0 dataset at root with robotapp.dataset's writer."""
+def with_intervention(episodes: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """The episodes with the per-frame "intervention" flag of a corrections dataset (a person took over for the
+    middle third of each episode), bool [T, 1]."""
+    out = []
+    for ep in episodes:
+        n = len(ep[ACTION_KEY])
+        flag = np.zeros((n, 1), dtype=bool)
+        flag[n // 3: 2 * n // 3] = True
+        out.append({**ep, "intervention": flag})
+    return out
+
+
+def write_dataset(root, episodes: list[dict[str, np.ndarray]], fps: int = 30, codec: str = "h264",
+                  robot_type: str = "koch_follower"):
+    """Record `episodes` into a LeRobot v3.0 dataset at root with robotapp.dataset's writer (an "intervention"
+    column in the episodes becomes the dataset's bool feature)."""
     from robotapp.dataset import DatasetWriter, build_features
 
     first = episodes[0]
     cams = [(camera_name(k), *first[k].shape[1:3]) for k in first if is_image_key(k)]
     joints = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
-    w = DatasetWriter.create(root, fps=fps, features=build_features(joints, cams), robot_type="koch_follower",
-                             codec=codec, fsync=False)
+    features = build_features(joints, cams)
+    if "intervention" in first:
+        from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
+
+        features[INTERVENTION_KEY] = dict(INTERVENTION_FEATURE)
+    w = DatasetWriter.create(root, fps=fps, features=features, robot_type=robot_type, codec=codec, fsync=False)
     try:
         for ep in episodes:
             for i in range(len(ep[ACTION_KEY])):
