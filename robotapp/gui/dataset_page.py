@@ -26,7 +26,7 @@ from robotapp.dataset.layout import is_dataset
 from robotapp.services.rig_host import default_dataset_dir
 
 from .common import MessageLine, error_text, fill_table, make_table
-from .dataset_rows import COLUMNS, episode_rows, flag_texts, numbers, recorded_label, renumbering
+from .dataset_rows import COLUMNS, TAKEN_OVER, numbers, recorded_label, renumbering, table_contents
 from .episode_player import EpisodePlayer, load_episode
 from .page import Page
 
@@ -187,18 +187,21 @@ class DatasetPage(Page):
             from robotapp.dataset.trash import list_trash
 
             reader = DatasetReader(root)
-            return reader, episode_rows(reader), flag_texts(reader), list_trash(root)
+            return reader, *table_contents(reader), list_trash(root)
 
         self._job(f"opening {root}", load, lambda r: self._opened(*r, note=note, select=select), edits=True,
                   reopen=False)
 
-    def _opened(self, reader, rows, flag_texts, trash, note=None, select=None) -> None:
+    def _opened(self, reader, rows, flag_texts, taken_over, trash, note=None, select=None) -> None:
         self.reader = reader
         if self.trim_undo is not None and Path(self.trim_undo.root).resolve() != Path(reader.root).resolve():
             self._forget_undo()
         fill_table(self.table, rows, problem_column=COLUMNS.index("flags"))
         for r, text in enumerate(flag_texts):  # the flags in full, on hover
             self.table.item(r, COLUMNS.index("flags")).setToolTip(text)
+        self.table.setColumnHidden(TAKEN_OVER, taken_over is None)  # only an evaluation's has interventions
+        for r, text in enumerate(taken_over or []):
+            self.table.item(r, TAKEN_OVER).setToolTip(text)
         self.trash.clear()
         for t in trash:  # named as it was, and when it was recorded: its old number is taken now
             recorded = recorded_label(t.recorded_at)
@@ -213,7 +216,9 @@ class DatasetPage(Page):
         elif note is None:
             self.message.info(f"{reader.root}: {len(rows)} episodes, {reader.num_frames} frames at {reader.fps} fps, "
                               f"cameras {', '.join(k.removeprefix('observation.images.') for k in reader.video_keys) or 'none'}"
-                              + (f"; {flagged} flagged" if flagged else ""))
+                              + (f"; {flagged} flagged" if flagged else "")
+                              + (f"; {sum(1 for r in rows if r[TAKEN_OVER])} taken over by a person"
+                                 if taken_over is not None else ""))
         if rows:
             row = min(max(0, select or 0), len(rows) - 1)
             self.table.selectRow(row)

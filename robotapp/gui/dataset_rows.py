@@ -1,11 +1,48 @@
-"""What the Dataset page shows of a dataset's episodes: the table's rows, the flags in full, a name for an
-episode that outlives renumbering (when it was recorded), and what a delete renumbered, in words."""
+"""What the Dataset page shows of a dataset's episodes: the table's rows, the flags in full, where a person
+took over from the policy (the "intervention" frames of an evaluation, as spans), a name for an episode that
+outlives renumbering (when it was recorded), and what a delete renumbered, in words."""
 
 from __future__ import annotations
 
 import datetime as _dt
 
-COLUMNS = ["#", "recorded", "frames", "seconds", "loop Hz", "dropped", "flags", "task"]
+import numpy as np
+
+from robotapp.dataset.features import INTERVENTION_KEY
+
+COLUMNS = ["#", "recorded", "frames", "seconds", "loop Hz", "dropped", "flags", "taken over", "task"]
+TAKEN_OVER = COLUMNS.index("taken over")  # shown only for a dataset with the intervention feature
+TAKEN_OVER_WORDS = "taken over by a person"
+
+
+def intervention_spans(flags) -> list[tuple[int, int]]:
+    """The runs of True frames as [start, end) frame ranges: [F, T, T, F, T] -> [(1, 3), (4, 5)]."""
+    f = np.asarray(flags, dtype=bool).reshape(-1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], f, [False]]).astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def spans_summary(spans: list[tuple[int, int]], fps: float) -> str:
+    """'2 spans, 1.5 s' ('' when a person never took over)."""
+    if not spans:
+        return ""
+    frames = sum(b - a for a, b in spans)
+    return f"{len(spans)} span{'s' if len(spans) != 1 else ''}, {frames / fps:.1f} s"
+
+
+def spans_tooltip(spans: list[tuple[int, int]], fps: float) -> str:
+    """'interventions: 2 spans, 0.5 s — taken over by a person at 0.20–0.50 s, 0.80–1.00 s'."""
+    if not spans:
+        return "interventions: none (the policy drove every frame)"
+    when = ", ".join(f"{a / fps:.2f}–{b / fps:.2f} s" for a, b in spans)
+    return f"interventions: {spans_summary(spans, fps)} — {TAKEN_OVER_WORDS} at {when}"
+
+
+def episode_spans(reader) -> list[list[tuple[int, int]]] | None:
+    """Each episode's intervention spans, or None for a dataset without the feature."""
+    if INTERVENTION_KEY not in reader.features:
+        return None
+    return [intervention_spans(reader.episode_data(e.index)[INTERVENTION_KEY]) for e in reader.episodes]
 
 
 def recorded_label(iso: str | None) -> str:
@@ -18,7 +55,8 @@ def recorded_label(iso: str | None) -> str:
         return ""
 
 
-def episode_rows(reader) -> list[list[object]]:
+def episode_rows(reader, spans: list[list[tuple[int, int]]] | None = None) -> list[list[object]]:
+    """spans: episode_spans(reader), for the "taken over" column (empty without)."""
     rows = []
     for e in reader.episodes:
         extra = reader.extra(e.index)
@@ -26,8 +64,17 @@ def episode_rows(reader) -> list[list[object]]:
         dropped = sum((tel.get("camera_dropped") or {}).values())
         rows.append([e.index, recorded_label(extra.get("recorded_at")), e.length, f"{e.length / reader.fps:.1f}",
                      f"{tel['loop_hz']:.0f}" if "loop_hz" in tel else "", dropped if tel else "",
-                     f"⚑ {len(tel['flags'])}" if tel.get("flags") else "", ", ".join(e.tasks)])
+                     f"⚑ {len(tel['flags'])}" if tel.get("flags") else "",
+                     spans_summary(spans[e.index], reader.fps) if spans else "", ", ".join(e.tasks)])
     return rows
+
+
+def table_contents(reader) -> tuple[list[list[object]], list[str], list[str] | None]:
+    """On a worker: the table's rows, each episode's flags in full, and where a person took over (the "taken
+    over" column's tooltips; None for a dataset without the intervention feature)."""
+    spans = episode_spans(reader)
+    tips = None if spans is None else [spans_tooltip(s, reader.fps) for s in spans]
+    return episode_rows(reader, spans), flag_texts(reader), tips
 
 
 def flag_texts(reader) -> list[str]:

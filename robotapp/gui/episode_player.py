@@ -1,6 +1,7 @@
 """One episode played back: every camera's video under its name, the joints (state solid, action dashed, said
 in the legend) with a cursor, a scrubber that seeks to the click, Left/Right one frame, play/pause at the
-dataset fps, and trimming that cannot hurt: marks (the frames to cut at the start and the end, shaded on the
+dataset fps, the frames where a person took over from the policy (an evaluation's "intervention" feature)
+shaded, and trimming that cannot hurt: marks (the frames to cut at the start and the end, shaded on the
 plot) -> a preview (the scrubber and playback keep to the frames that would stay; nothing on disk changes) ->
 Confirm writes it, Cancel goes back to the marks. Undo after a trim is the page's (it knows the dataset).
 Frames are decoded on a worker (at most 240 px high) and then only indexed."""
@@ -13,8 +14,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from policies.frame_keys import ACTION_KEY, STATE_KEY, camera_name
+from robotapp.dataset.features import INTERVENTION_KEY
 
 from .camera_views import CameraViews
+from .dataset_rows import TAKEN_OVER_WORDS, intervention_spans
 from .keys import shortcut
 from .seek_slider import SeekSlider
 
@@ -22,6 +25,8 @@ COLORS = ("#1565c0", "#ef6c00", "#2e7d32", "#c62828", "#6a1b9a", "#00838f")
 MAX_HEIGHT = 240
 CUT_BRUSH = (200, 0, 0, 40)
 PREVIEW_CUT_BRUSH = (90, 90, 90, 150)  # in the preview the cut frames are greyed out, as gone
+TAKEN_OVER_BRUSH = (255, 193, 7, 70)  # a highlighter's amber: where a person drove instead of the policy
+TAKEN_OVER_PEN = (230, 150, 0, 160)
 
 
 def load_episode(reader, ep: int) -> dict:
@@ -63,6 +68,8 @@ class EpisodePlayer(QWidget):
         self.cut_end = pg.LinearRegionItem((0, 0), movable=False, brush=pg.mkBrush(*CUT_BRUSH))
         self.plot.addItem(self.cut_start)
         self.plot.addItem(self.cut_end)
+        self.taken_over: list[tuple[int, int]] = []  # [start, end) frames a person drove (intervention)
+        self.taken_over_regions: list[pg.LinearRegionItem] = []
         self.slider = SeekSlider()
         self.slider.valueChanged.connect(self.show_frame)
         self.play_button = QPushButton("Play")
@@ -144,6 +151,7 @@ class EpisodePlayer(QWidget):
         for item in list(self.plot.listDataItems()):
             self.plot.removeItem(item)
         self.legend.clear()
+        self._show_taken_over([])
         n = self.frame_count()
         for w in (self.slider, self.play_button, self.trim_start, self.trim_end, self.start_here, self.end_here,
                   self.trim_button):
@@ -168,6 +176,8 @@ class EpisodePlayer(QWidget):
             self.plot.plot(x, state[:, j], pen=pg.mkPen(color, width=2), name=name.removesuffix(".pos"))
             if action is not None:
                 self.plot.plot(x, action[:, j], pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+        flags = episode["data"].get(INTERVENTION_KEY)
+        self._show_taken_over(intervention_spans(flags) if flags is not None else [])
         self.slider.setPageStep(max(1, int(episode["fps"])))  # Page Up/Down: a second
         for box in (self.trim_start, self.trim_end):
             box.setMaximum(max(0, n - 2))
@@ -196,6 +206,8 @@ class EpisodePlayer(QWidget):
         text = f"{k + 1}/{n}  ·  {k / fps:.2f} s"
         if self.previewing:
             text += f"  (kept frame {k - lo + 1}/{hi - lo + 1})"
+        if any(a <= k < b for a, b in self.taken_over):
+            text += f"  ·  {TAKEN_OVER_WORDS}"
         self.position.setText(text)
         if self.slider.value() != k:
             self.slider.blockSignals(True)
@@ -232,6 +244,25 @@ class EpisodePlayer(QWidget):
             self.toggle_play()
             return
         self.show_frame(self.frame + 1)
+
+    def _show_taken_over(self, spans: list[tuple[int, int]]) -> None:
+        """One translucent band per run of frames a person drove, said in the legend and on hover."""
+        for region in self.taken_over_regions:
+            self.plot.removeItem(region)
+        self.taken_over, self.taken_over_regions = list(spans), []
+        if not spans:
+            return
+        fps = self.episode["fps"]
+        for a, b in spans:  # frames a..b-1, each drawn at its index: the band covers them edge to edge
+            region = pg.LinearRegionItem((a - 0.5, b - 0.5), movable=False, brush=pg.mkBrush(*TAKEN_OVER_BRUSH),
+                                         pen=pg.mkPen(*TAKEN_OVER_PEN))
+            region.setZValue(-20)  # under the curves and the trim marks
+            region.setToolTip(f"{TAKEN_OVER_WORDS}: frames {a + 1}–{b} ({a / fps:.2f}–{b / fps:.2f} s)")
+            self.plot.addItem(region)
+            self.taken_over_regions.append(region)
+        sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(*TAKEN_OVER_BRUSH),
+                                 pen=pg.mkPen(*TAKEN_OVER_PEN))
+        self.legend.addItem(sample, TAKEN_OVER_WORDS)
 
     def _show_cuts(self) -> None:
         n = self.frame_count()

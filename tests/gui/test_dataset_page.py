@@ -7,6 +7,7 @@ import pytest
 from robotapp.dataset import DatasetReader, DatasetWriter, build_features
 from robotapp.dataset.check import check_dataset
 from robotapp.gui.common import table_texts
+from robotapp.gui.dataset_rows import COLUMNS, TAKEN_OVER
 from tests.policies.helpers import make_episodes
 
 from .conftest import make_window
@@ -47,15 +48,20 @@ def test_episodes_playback_and_trim(qtbot, page_window, tmp_path):
     page = page_window.dataset_page
     root = write(tmp_path / "ds")
     open_ds(qtbot, page, root)
-    assert "3 episodes, 60 frames at 30 fps, cameras front, wrist; 1 flagged" in page.message.text()
-    assert table_texts(page.table, 2) == ["20"] * 3 and table_texts(page.table, 7) == ["pick the cube"] * 3
-    assert table_texts(page.table, 5) == ["0", "2", "0"] and table_texts(page.table, 6) == ["", "⚑ 1", ""]
-    assert "dropped 2" in page.table.item(1, 6).toolTip()
+    assert page.message.text().endswith("3 episodes, 60 frames at 30 fps, cameras front, wrist; 1 flagged")
+    col = {name: COLUMNS.index(name) for name in ("frames", "dropped", "flags", "task")}
+    assert table_texts(page.table, col["frames"]) == ["20"] * 3
+    assert table_texts(page.table, col["task"]) == ["pick the cube"] * 3
+    assert table_texts(page.table, col["dropped"]) == ["0", "2", "0"]
+    assert table_texts(page.table, col["flags"]) == ["", "⚑ 1", ""]
+    assert "dropped 2" in page.table.item(1, col["flags"]).toolTip()
+    assert page.table.isColumnHidden(TAKEN_OVER)  # no intervention feature: nothing about taking over
     page.table.selectRow(1)
     player = page.player
     qtbot.waitUntil(lambda: player.episode is not None and player.episode["episode"] == 1, timeout=TIMEOUT_MS)
     assert set(player.video_labels) == {"front", "wrist"} and not player.video_labels["front"].pixmap().isNull()
     assert len(player.plot.listDataItems()) == 12  # state and action per joint
+    assert player.taken_over_regions == []
     player.slider.setValue(10)
     assert player.frame == 10 and player.cursor.value() == 10 and player.position.text().startswith("11/20")
     player.toggle_play()
