@@ -20,7 +20,8 @@ PROG = "robotapp.cli.train_worker"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(prog=PROG, description="train a policy (the arguments of `robotapp train`)")
+    parser = ArgumentParser(prog=PROG, description="train a policy (the arguments of `robotapp train`: several "
+                                                    "--dataset, --weights, --resume-from included)")
     add_train_arguments(parser)
     args = parser.parse_args(argv)
     say = _progress_lines(args)
@@ -45,7 +46,8 @@ PROGRESS_PREFIX = "progress: "  # robotapp.jobs.training_job reads these lines (
 
 def _progress_lines(args):
     # a folder that is no dataset is refused in the trainer's one error line, with no progress said before it
-    quiet = args.no_progress or int(os.environ.get("RANK", "0")) != 0 or not is_dataset(args.dataset)
+    quiet = (args.no_progress or int(os.environ.get("RANK", "0")) != 0
+             or not all(is_dataset(d) for d in args.dataset))
 
     def say(what: str) -> None:
         if not quiet:

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policies.config import make_config
+from policies.run_folder import fine_tune_batch_size, fine_tune_start
 
 if TYPE_CHECKING:  # torch-free at import: the CLI and the GUI load this without torch
     from policies.train import TrainOptions
@@ -40,23 +41,37 @@ def default_processes() -> int:
 
 def per_process_batch(opts: TrainOptions, procs: int) -> int:
     """The global batch (--batch-size, else the preset's) split across `procs` processes."""
-    total = opts.batch_size or make_config(opts.policy, opts.preset, **opts.overrides).batch_size
+    total = opts.batch_size or _fine_tune_batch(opts) or make_config(opts.policy, opts.preset, **opts.overrides).batch_size
     if total < procs:
         raise ValueError(f"batch size {total} is smaller than the {procs} processes it is split across")
     return total // procs
+
+
+def _fine_tune_batch(opts: TrainOptions) -> int | None:
+    """A fine-tune trains with its policy's batch size (unless --batch-size or --set batch_size says otherwise)."""
+    if not opts.resume_from or opts.resume:
+        return None
+    if "batch_size" in opts.overrides:
+        return int(opts.overrides["batch_size"])
+    return fine_tune_batch_size(fine_tune_start(opts.resume_from))
 
 
 def options_to_argv(opts: TrainOptions) -> list[str]:
     """The trainer's command-line arguments for `opts` (the inverse of robotapp.cli.cmd_train.options_from_args)."""
     import json
 
-    args = ["--dataset", str(opts.dataset), "--policy", opts.policy, "--preset", opts.preset, "--steps",
+    args = [x for d in opts.dataset_list for x in ("--dataset", str(d))]
+    args += ["--policy", opts.policy, "--preset", opts.preset, "--steps",
             str(opts.steps), "--out", str(opts.out), "--save-every", str(opts.save_every), "--log-every",
             str(opts.log_every), "--seed", str(opts.seed), "--device", opts.device]
     if opts.batch_size:
         args += ["--batch-size", str(opts.batch_size)]
     if opts.resume:
         args.append("--resume")
+    if opts.resume_from:
+        args += ["--resume-from", str(opts.resume_from)]
+    if opts.weights != "balanced":
+        args += ["--weights", opts.weights if isinstance(opts.weights, str) else ",".join(map(repr, opts.weights))]
     if opts.cameras:
         args += ["--cameras", ",".join(opts.cameras)]
     if opts.episodes:
