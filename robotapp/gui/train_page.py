@@ -1,4 +1,5 @@
-"""Train page: dataset, policy, preset and steps -> a training run in a separate process (the CLI's trainer, see
+"""Train page: datasets (one, or several trained together with their shares), policy, preset and steps, from
+scratch or fine-tuning a run (`fine_tune(run, datasets)` fills the form for that) -> a training run in a separate process (the CLI's trainer, see
 robotapp/jobs/training_job.py). A timer tails its train_log.csv: the loss curve, it/s and ETA, the checkpoint
 list. Stop sends SIGTERM (the trainer saves the step it reached); Resume continues the run from its last
 checkpoint; "Evaluate this checkpoint" opens the Evaluate page with it selected.
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +51,7 @@ from .common import MessageLine, error_text
 from .loss_plot import LossPlot
 from .page import Page
 from .train_runs import CompactList, RunsList
+from .train_sources import FINE_TUNE_TIP, WEIGHTS_TIP, DatasetList, FolderField, fine_tune_folder
 
 POLL_MS = 250
 
@@ -71,6 +74,13 @@ class TrainPage(Page):
         ds_row = QHBoxLayout()
         ds_row.addWidget(self.dataset, 1)
         ds_row.addWidget(browse)
+        self.more_datasets = DatasetList(lambda: self.dataset.text() or str(default_dataset_dir()))
+        self.weights = QLineEdit()
+        self.weights.setPlaceholderText("balanced")
+        self.weights.setToolTip(WEIGHTS_TIP)
+        self.fine_tune_from = FolderField("(empty: from scratch) a run or checkpoint folder", "Fine-tune from",
+                                          lambda: str(default_runs_dir()))
+        self.fine_tune_from.setToolTip(FINE_TUNE_TIP)
         self.policy = QComboBox()
         self.policy.addItems(list(POLICIES))
         self.preset = QComboBox()
@@ -91,6 +101,9 @@ class TrainPage(Page):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels above their fields
         form.setVerticalSpacing(8)
         form.addRow("Dataset", ds_row)
+        form.addRow("More datasets", self.more_datasets)
+        form.addRow("Weights", self.weights)
+        form.addRow("Fine-tune from", self.fine_tune_from)
         form.addRow("Policy", self.policy)
         form.addRow("Preset", self.preset)
         form.addRow("Steps", self.steps)
@@ -185,9 +198,36 @@ class TrainPage(Page):
         spec = TrainSpec(dataset=self.dataset.text().strip(), out=out, policy=self.policy.currentText(),
                          preset=self.preset.currentText(), steps=self.steps.value(),
                          save_every=self.save_every.value(), log_every=self.log_every.value(), resume=resume,
-                         settings=settings, processes=self.processes.value())
+                         settings=settings, processes=self.processes.value(), more_datasets=self.more_datasets.paths(),
+                         weights=self.weights.text().strip() or "balanced", fine_tune=self.fine_tune_from.text())
         raise_first(spec.problems())
         return spec
+
+    def fine_tune(self, run: str, datasets: list[str]) -> None:
+        """Fill the form to fine-tune `run` (a training run, or one of its checkpoint folders) on `datasets` (e.g.
+        the demonstrations and the corrections recorded while evaluating it), into a new run folder next to it,
+        and show the page, ready for Start. The run's config and normalisation stats are kept."""
+        if self.job is not None and self.job.running:
+            self.message.error("fine-tune: a training run is going: stop it first")
+            return
+        self.fine_tune_from.setText(str(run))
+        self.dataset.setText(str(datasets[0]) if datasets else "")
+        self.more_datasets.set_paths([str(d) for d in datasets[1:]])
+        self.weights.clear()
+        self.overrides.clear()  # a fine-tune keeps the policy's config
+        base, kind = fine_tune_folder(run)
+        if kind in POLICIES:
+            self.policy.setCurrentText(kind)
+        self.job, self.shown_run = None, ""
+        self.out.setText(str(base))
+        self._fill_checkpoints()
+        self.message.info(f"fine-tune {Path(run).name} on {len(datasets)} dataset(s) into {base.name}: the policy "
+                          f"keeps its config and normalisation stats; press Start training")
+        tabs = self.parent()
+        while tabs is not None and not isinstance(tabs, QTabWidget):
+            tabs = tabs.parent()
+        if tabs is not None:
+            tabs.setCurrentWidget(self)
 
     # ------------------------------------------------------------------ run
     def start(self, resume: bool = False) -> None:
@@ -317,6 +357,9 @@ class TrainPage(Page):
             self.runs.refresh(default_runs_dir())
             return
         self.dataset.setText(str(s.value("train/dataset", "")))
+        self.more_datasets.set_paths([p for p in str(s.value("train/more_datasets", "")).split("\n") if p])
+        self.weights.setText(str(s.value("train/weights", "")))
+        self.fine_tune_from.setText(str(s.value("train/fine_tune", "")))
         self.out.setText(str(s.value("train/out", "")))
         self.steps.setValue(int(s.value("train/steps", 2000)))
         run = str(s.value("train/run", "") or self.out.text())
@@ -326,6 +369,9 @@ class TrainPage(Page):
 
     def save_settings(self, settings) -> None:
         settings.setValue("train/dataset", self.dataset.text())
+        settings.setValue("train/more_datasets", "\n".join(self.more_datasets.paths()))
+        settings.setValue("train/weights", self.weights.text())
+        settings.setValue("train/fine_tune", self.fine_tune_from.text())
         settings.setValue("train/out", self.out.text())
         settings.setValue("train/steps", self.steps.value())
         settings.setValue("train/run", self._run_dir())

@@ -1,6 +1,8 @@
 """A training run as a separate process: the same trainer as the CLI (its worker, `python -m robotapp.cli.train_worker`), started from a
 dataclass (an argument list, never a shell string), followed by tailing its train_log.csv, stopped with SIGTERM
 (the trainer finishes the step and saves a checkpoint) and resumed with --resume. Qt-free: the window polls it.
+A spec may name several datasets (trained together, mixed by `weights`) and a run to fine-tune from
+(`fine_tune`: --resume-from, a new run in `out` from that run's weights, config and normalisation stats).
 
 The trainer's own output (its progress lines, library warnings, an error) goes to the run's log file,
 OUT/trainer_output.txt; the window shows what `progress()` makes of it, never the raw lines."""
@@ -19,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policies.run_folder import fine_tune_start, refuse_same_folder
 from robotapp.core.field_error import FieldError, raise_first
 from robotapp.dataset.layout import is_dataset
 from robotapp.jobs.train_launch import WORKER, default_processes  # noqa: F401 - the Train page's default (torch-free import)
@@ -29,7 +32,7 @@ POLICIES = ("act", "diffusion")
 
 @dataclass
 class TrainSpec:
-    dataset: str
+    dataset: str  # the first dataset
     out: str
     policy: str = "act"
     preset: str = "cpu-small"
@@ -41,12 +44,22 @@ class TrainSpec:
     num_threads: int | None = None
     processes: int = 1  # data-parallel trainer processes (robotapp.jobs.train_launch); on a CPU one per core is fastest
     nice: int = 5  # the trainer yields the CPU to the window and the control loop (0: same priority)
+    more_datasets: list[str] = field(default_factory=list)  # trained together with `dataset`
+    weights: str = "balanced"  # balanced | frames | "1,3" (one weight per dataset): --weights
+    fine_tune: str = ""  # a run (or checkpoint folder) to fine-tune from: --resume-from; "" trains from scratch
+
+    @property
+    def datasets(self) -> list[str]:
+        return [self.dataset, *self.more_datasets]
 
     def problems(self) -> list[FieldError]:
         """Every bad field, in the form's order."""
         out = []
-        if not self.dataset or not is_dataset(self.dataset):
-            out.append(FieldError("dataset", f"{self.dataset or '(empty)'} is not a LeRobot dataset folder"))
+        for path in self.datasets:
+            if not path or not is_dataset(path):
+                out.append(FieldError("dataset", f"{path or '(empty)'} is not a LeRobot dataset folder"))
+                break
+        out += self._mixing_problems()
         if not self.out:
             out.append(FieldError("run folder", "give a folder for the run"))
         elif self.resume and not checkpoints(self.out):
@@ -64,9 +77,28 @@ class TrainSpec:
             out.append(FieldError("processes", f"must be at least 1, got {self.processes}"))
         return out
 
+    def _mixing_problems(self) -> list[FieldError]:
+        out = []
+        words = self.weights.strip().lower() or "balanced"
+        if words not in ("balanced", "frames"):
+            try:
+                values = [float(w) for w in words.split(",")]
+            except ValueError:
+                values = None
+            if values is None or any(not math.isfinite(v) or v < 0 for v in values) or not any(values):
+                out.append(FieldError("weights", f"{self.weights!r}: balanced, frames, or numbers >= 0 like 1,3"))
+            elif len(values) != len(self.datasets):
+                out.append(FieldError("weights", f"{len(values)} weight(s) for {len(self.datasets)} dataset(s)"))
+        if self.fine_tune and not self.resume:
+            try:
+                refuse_same_folder(fine_tune_start(self.fine_tune), self.out or ".")
+            except ValueError as e:
+                out.append(FieldError("fine-tune from", str(e)))
+        return out
+
     def argv(self) -> list[str]:
-        args = [sys.executable, "-m", WORKER, "--dataset", str(self.dataset), "--out", str(self.out),
-                "--policy", self.policy, "--preset", self.preset, "--steps", str(self.steps),
+        args = [sys.executable, "-m", WORKER, *[x for d in self.datasets for x in ("--dataset", str(d))],
+                "--out", str(self.out), "--policy", self.policy, "--preset", self.preset, "--steps", str(self.steps),
                 "--save-every", str(self.save_every), "--log-every", str(self.log_every)]
         for key, value in self.settings.items():
             args += ["--set", f"{key}={json.dumps(value)}"]
@@ -74,6 +106,10 @@ class TrainSpec:
             args += ["--num-threads", str(self.num_threads)]
         if self.processes > 1:
             args += ["--procs", str(self.processes)]
+        if (self.weights.strip() or "balanced") != "balanced":
+            args += ["--weights", self.weights.strip()]
+        if self.fine_tune:
+            args += ["--resume-from", str(self.fine_tune)]
         if self.resume:
             args.append("--resume")
         return args

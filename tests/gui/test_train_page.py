@@ -1,7 +1,9 @@
 """Train page: a tiny ACT run in a separate process (the CLI's trainer). The curve is the CSV, the window stays
 responsive while it trains, stop saves a checkpoint and resume continues, a checkpoint opens the Evaluate page,
 bad input names its field; progress shows before the first step, the trainer's warnings stay in its log file, the
-loss axis is logarithmic in plain numbers over whole steps, and the runs on disk are listed (the last one kept)."""
+loss axis is logarithmic in plain numbers over whole steps, and the runs on disk are listed (the last one kept).
+fine_tune(run, datasets) fills the form (the run, the datasets, a new run folder) and shows the page; the run
+started from it writes checkpoints in the new folder that say where they came from."""
 
 import json
 import time
@@ -12,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
 from robotapp.jobs.training_job import read_log
-from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+from tests.policies.helpers import TINY_ACT, make_episodes, with_intervention, write_dataset
 
 from .conftest import make_window
 
@@ -107,6 +109,9 @@ def test_stop_saves_a_checkpoint_and_resume_continues(qtbot, page_window, datase
     ("dataset", lambda p, d, t: p.dataset.setText(str(t / "nope")), "dataset:"),
     ("overrides", lambda p, d, t: p.overrides.setText("{oops"), "overrides: not JSON"),
     ("resume", None, "run folder: nothing to resume"),
+    ("weights", lambda p, d, t: p.weights.setText("1,3"), "weights: 2 weight(s) for 1 dataset(s)"),
+    ("more datasets", lambda p, d, t: p.more_datasets.add_path(str(t / "nope")), "dataset:"),
+    ("fine-tune", lambda p, d, t: p.fine_tune_from.setText(str(t)), "fine-tune from: --resume-from"),
 ])
 def test_bad_input_names_the_field(qtbot, page_window, dataset, tmp_path, field, setup, message):
     page = page_window.train_page
@@ -207,3 +212,40 @@ def test_lists_the_runs_on_disk_with_their_curves_and_remembers_the_last(qtbot, 
     assert list(page.loss.data()[0]) == [1, 2, 3, 4, 5]
     assert page.progress.text().startswith("act-second: step 5")
     again.close()
+
+
+def test_fine_tune_fills_the_form_and_its_run_writes_checkpoints(qtbot, page_window, dataset, tmp_path):
+    from policies.train import TrainOptions, train
+    from robotapp.dataset import DatasetReader
+
+    run = tmp_path / "runs" / "act"
+    with DatasetReader(dataset) as reader:
+        train(TrainOptions(dataset=str(dataset), steps=2, out=str(run), overrides=TINY_ACT, progress=False,
+                           num_threads=1), reader)
+    corrections = write_dataset(tmp_path / "corrections", with_intervention(
+        make_episodes(1, length=20, hw=(120, 160), cams=("front",), seed=5)))
+    page = page_window.train_page
+    page.overrides.setText(json.dumps(TINY_ACT))
+    page_window.tabs.setCurrentIndex(0)
+    page.fine_tune(str(run), [str(dataset), str(corrections)])
+    assert page_window.tabs.currentWidget() is page
+    assert page.fine_tune_from.text() == str(run)
+    assert page.dataset.text() == str(dataset) and page.more_datasets.paths() == [str(corrections)]
+    assert page.out.text() == str(tmp_path / "runs" / "act-finetune") and page.overrides.text() == ""
+    assert not page.message.is_error and "keeps its config and normalisation stats" in page.message.text()
+    page.steps.setValue(3)
+    page.save_every.setValue(2)
+    page.log_every.setValue(1)
+    page.processes.setValue(1)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.job is not None and not page.job.running and not page._timer.isActive(),
+                    timeout=TRAIN_TIMEOUT_MS)
+    assert "training ended at step 3" in page.message.text(), page.message.text() + page.job.tail(5)
+    new = tmp_path / "runs" / "act-finetune"
+    assert [page.ckpt_list.item(i).text() for i in range(page.ckpt_list.count())] == ["step 2", "step 3"]
+    state = json.loads((new / "last" / "training_state.json").read_text())
+    assert state["resumed_from"] == str((run / "checkpoints" / "000002").resolve())
+    assert [d["path"] for d in state["datasets"]] == [str(dataset), str(corrections)]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["000002"]  # the original run is untouched
+    page.fine_tune(str(run), [str(dataset)])  # once more: the next free folder
+    assert page.out.text() == str(tmp_path / "runs" / "act-finetune-2") and page.more_datasets.paths() == []
