@@ -207,7 +207,7 @@ def train(opts: TrainOptions, reader: FrameSource | Sequence[FrameSource],
             policy, device_ids=[device.index] if device.type == "cuda" else None)
 
     log = TrainLogger(out, opts, world, device, enabled=main_proc, resume=resume_from is not None, start=step)
-    meta = {"options": {k: v for k, v in vars(opts).items()}, "world_size": world, "dataset_frames": cache.num_frames,
+    meta = {"options": {**vars(opts), "policy": config.type}, "world_size": world, "dataset_frames": cache.num_frames,
             "batch_size": config.batch_size, "robot_type": getattr(readers[0], "robot_type", None),
             "datasets": [{"path": n, "frames": f, "share": s} for n, f, s in zip(names, _frames(cache), shares,
                                                                                   strict=True)], **origin}

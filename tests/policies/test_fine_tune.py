@@ -17,7 +17,7 @@ from policies.mixing import build_cache
 from policies.run_folder import fine_tune_start
 from policies.train import TrainOptions, train
 from robotapp.eval.checkpoint_table import training_origin
-from tests.policies.helpers import TINY_ACT, make_dataset
+from tests.policies.helpers import TINY_ACT, TINY_DIFFUSION, make_dataset
 
 SEED = 3
 
@@ -83,6 +83,19 @@ def test_with_no_learning_rate_the_weights_stay_the_originals(original, tmp_path
     b = load_file(str(original / "checkpoints" / "000004" / "model.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert json.loads((result.checkpoint / "config.json").read_text())["optimizer_lr"] == 0.0
+
+
+def test_a_diffusion_run_fine_tunes_from_its_ema_weights(tmp_path):
+    """Diffusion checkpoints hold EMA weights: the fine-tune starts from those, whatever --policy says."""
+    ds = make_dataset(n_episodes=2, length=12)
+    first = train(TrainOptions(policy="diffusion", steps=3, out=str(tmp_path / "run"), overrides=TINY_DIFFUSION,
+                               progress=False, num_threads=1), ds)
+    result = train(TrainOptions(policy="act", steps=2, out=str(tmp_path / "ft"), resume_from=str(tmp_path / "run"),
+                                overrides={"optimizer_lr": 0.0}, progress=False, num_threads=1), [ds, ds])
+    a, b = load_file(str(result.checkpoint / "model.safetensors")), load_file(str(first.checkpoint / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    state = json.loads((result.checkpoint / "training_state.json").read_text())
+    assert state["options"]["policy"] == "diffusion" and load_policy(result.checkpoint).config.type == "diffusion"
 
 
 def test_a_checkpoint_folder_is_started_from_as_given(original, tmp_path):
