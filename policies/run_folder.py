@@ -127,9 +127,17 @@ def recorded_origin(checkpoint: str | Path) -> dict:
 
 
 def fine_tune_batch_size(start: str | Path) -> int | None:
-    """The batch size a checkpoint's config.json trained with (None when it does not say)."""
+    """The global batch a checkpoint trained with: per-process batch x processes from its training_state.json,
+    else its config.json's batch size (None when neither says)."""
+    start = Path(start)
     try:
-        value = json.loads((Path(start) / "config.json").read_text()).get("batch_size")
+        state = json.loads((start / STATE_JSON).read_text())
+        if state.get("batch_size"):
+            return int(state["batch_size"]) * int(state.get("world_size") or 1)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    try:
+        value = json.loads((start / "config.json").read_text()).get("batch_size")
     except (OSError, ValueError, AttributeError):
         return None
     return int(value) if value else None

@@ -35,6 +35,7 @@ from .mixing import build_cache, check_compatible
 from .optim import EMA, lr_factor, make_optimizer
 from .policy_folder import check_features
 from .run_folder import (
+    fine_tune_batch_size,
     fine_tune_origin,
     fine_tune_overrides,
     fine_tune_start,
@@ -168,7 +169,8 @@ def train(opts: TrainOptions, reader: FrameSource | Sequence[FrameSource],
         config = policy.config
         for r, name in zip(readers, names, strict=True):
             check_features(config, r.features, source=_source(name, len(readers)))
-        if start is not None:
+        if start is not None:  # the run's global batch, split across this run's processes, unless told otherwise
+            config.batch_size = max(1, (fine_tune_batch_size(start) or config.batch_size) // world)
             for key, value in fine_tune_overrides(vars(config), opts.overrides).items():
                 setattr(config, key, tuple(value) if isinstance(value, list) else value)
     else:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # torch-free at import: the CLI loads torch only when it trai
 
 
 def register(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("train", help="train an ACT or Diffusion policy on a dataset (torchrun-ready)")
+    p = sub.add_parser("train", help="train an ACT or Diffusion policy on one or more datasets, or fine-tune a run "
+                                          "(torchrun-ready)")
     add_train_arguments(p)
     p.set_defaults(func=run_train)
     return p
@@ -55,11 +56,12 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "from RUN's last checkpoint (or the checkpoint folder given): its weights, config and "
                         "normalisation stats, so the policy reads observations as the original did; a fresh "
                         "optimiser and LR schedule (--minutes fits it), --set only for training settings "
-                        "(optimizer_*, scheduler_*, ...). OUT's training_state.json records resumed_from")
+                        "(optimizer_*, scheduler_*, ...), --policy and --preset unused. OUT's training_state.json "
+                        "records resumed_from. Stopped, it continues with --resume added")
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--cameras", default=None, help="comma-separated camera names (default: all)")
-    p.add_argument("--episodes", type=int_list, default=None, help="comma-separated episode indices (default: all)")
+    p.add_argument("--episodes", type=int_list, default=None, help="comma-separated episode indices (default: all; one --dataset only)")
     p.add_argument("--image-size", type=size, default=None, metavar="HxW", help="training resolution")
     p.add_argument("--set", type=setting, action="append", default=[], metavar="KEY=VALUE", dest="settings",
                    help="override a config field, e.g. --set chunk_size=50 (repeatable; JSON values)")

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             say("loading the trainer (torch)")
             import policies.train  # noqa: F401 - the slow import, said before it happens
 
-            say("opening the dataset")
+            say("opening the dataset" if len(args.dataset) == 1 else f"opening the {len(args.dataset)} datasets")
         return run_train(args)
     except (ValueError, LookupError, OSError, RuntimeError) as e:
         print(f"train: {e}", file=sys.stderr)

@@ -53,6 +53,9 @@ def test_the_fine_tune_batch_is_the_runs_own(tmp_path):
     (ckpt / "config.json").write_text(json.dumps({"type": "act", "batch_size": 12}))
     assert per_process_batch(TrainOptions(resume_from=str(tmp_path / "run")), 2) == 6
     assert per_process_batch(TrainOptions(resume_from=str(tmp_path / "run"), batch_size=8), 2) == 4
+    # a run trained in 4 processes of 12: its global batch was 48
+    (ckpt / "training_state.json").write_text(json.dumps({"step": 4, "batch_size": 12, "world_size": 4}))
+    assert per_process_batch(TrainOptions(resume_from=str(ckpt)), 2) == 24
 
 
 @pytest.fixture(scope="module")
