@@ -97,10 +97,12 @@ class FrameCache:
     @classmethod
     def build(cls, reader: FrameSource, image_size: tuple[int, int] | None = None, cameras: Sequence[str] | None = None,
               episodes: Sequence[int] | None = None, progress: Callable[[int, int], None] | None = None,
-              memory_budget: int | None = None, processes_per_machine: int = 1) -> FrameCache:
+              memory_budget: int | None = None, processes_per_machine: int = 1,
+              into: Mapping[str, Tensor] | None = None) -> FrameCache:
         """Decode `episodes` (default all) of `reader` into memory. `cameras` are short names ("front") or full
         keys (default all). Refuses with FrameCacheTooLarge when the estimate exceeds `memory_budget` (default:
-        80% of available memory, shared by `processes_per_machine` copies)."""
+        80% of available memory, shared by `processes_per_machine` copies). `into`: uint8 [N, 3, h, w] tensors to
+        decode the cameras into (slices of a cache over several datasets, policies.mixing)."""
         all_cams = camera_keys(reader.features)
         if cameras is None:
             cam_keys = all_cams
@@ -141,7 +143,9 @@ class FrameCache:
         arrays: dict[str, Tensor] = {}
         for k in cam_keys:
             h, w = shapes[cam_keys.index(k)]
-            arrays[k] = torch.empty((n, 3, h, w), dtype=torch.uint8)
+            arrays[k] = torch.empty((n, 3, h, w), dtype=torch.uint8) if into is None else into[k]
+            if tuple(arrays[k].shape) != (n, 3, h, w):
+                raise ValueError(f"{k}: {tuple(arrays[k].shape)} given to decode {(n, 3, h, w)} into")
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         vectors: dict[str, list[np.ndarray]] = {ACTION_KEY: [], STATE_KEY: []}
         for i, rec in enumerate(records):

@@ -22,7 +22,15 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from .data import FrameCache, allocate, camera_keys  # noqa: F401 - allocate: part of this module's story
+from .data import (  # noqa: F401 - allocate: part of this module's story
+    FrameCache,
+    FrameCacheTooLarge,
+    _gb,
+    allocate,
+    available_memory_bytes,
+    camera_keys,
+    estimate_cache_bytes,
+)
 from .frame_keys import ACTION_KEY, STATE_KEY, camera_name, image_key
 from .frame_source import FrameSource
 
@@ -108,29 +116,49 @@ def build_cache(sources: Sequence[FrameSource], names: Sequence[str], weights: s
     if episodes is not None:
         raise ValueError("--episodes picks episodes of one dataset: with several --dataset, train on whole datasets")
     check_compatible(sources, names, cameras)
-    total, done = sum(len(s.episodes) for s in sources), 0
+    cams = _cams(sources[0], cameras)
+    frames = [sum(int(e.length) for e in s.episodes) for s in sources]
+    shapes = [tuple(image_size) if image_size is not None else tuple(sources[0].features[k]["shape"][:2])
+              for k in cams]
+    _check_memory(sum(frames), shapes, sources[0].features, processes_per_machine)
+    # every dataset decodes its cameras straight into its slice of one tensor per camera: no copy to join them
+    images = {k: torch.empty((sum(frames), 3, *hw), dtype=torch.uint8) for k, hw in zip(cams, shapes, strict=True)}
+    total, done, start = sum(len(s.episodes) for s in sources), 0, 0
     caches = []
-    for src, name in zip(sources, names, strict=True):
-        def step(i: int, n: int, base: int = done) -> None:
+    for src, name, n in zip(sources, names, frames, strict=True):
+        def step(i: int, _n: int, base: int = done) -> None:
             if progress is not None:
                 progress(base + i, total)
         try:
             caches.append(FrameCache.build(src, image_size=image_size, cameras=cameras, progress=step,
-                                           processes_per_machine=processes_per_machine))
+                                           processes_per_machine=processes_per_machine,
+                                           into={k: t[start:start + n] for k, t in images.items()}))
         except ValueError as e:
             raise type(e)(f"dataset {name}: {e}") from e
-        done += len(src.episodes)
+        done, start = done + len(src.episodes), start + n
     shares = resolve_shares(weights, [c.num_frames for c in caches])
-    return concat(caches, names, shares), shares
+    return concat(caches, names, shares, images), shares
 
 
-def concat(caches: Sequence[FrameCache], names: Sequence[str], shares: Sequence[float]) -> FrameCache:
-    """The caches as one (each key's arrays joined, and freed from the parts as it goes)."""
+def _check_memory(n: int, shapes, features, processes: int) -> None:
+    vec = sum(int(np.prod(features[k]["shape"])) for k in (ACTION_KEY, STATE_KEY) if k in features)
+    need = estimate_cache_bytes(n, shapes, vec) * processes
+    avail = available_memory_bytes()
+    if avail is not None and need > 0.8 * avail:
+        raise FrameCacheTooLarge(f"the frame cache of all the datasets needs {_gb(need)} ({n} frames x "
+                                 f"{len(shapes)} camera(s)) but only {_gb(0.8 * avail)} is available: train at a "
+                                 f"lower --image-size, or on fewer --cameras or datasets")
+
+
+def concat(caches: Sequence[FrameCache], names: Sequence[str], shares: Sequence[float],
+           joined: dict[str, torch.Tensor] | None = None) -> FrameCache:
+    """The caches as one: each key's arrays joined (`joined`: keys whose tensor already holds all the caches' rows
+    in order, their arrays being slices of it), freed from the parts as it goes."""
     sizes = [c.num_frames for c in caches]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     arrays = {}
     for key in list(caches[0].arrays):
-        arrays[key] = torch.cat([c.arrays[key] for c in caches])
+        arrays[key] = joined[key] if joined and key in joined else torch.cat([c.arrays[key] for c in caches])
         for c in caches:
             del c.arrays[key]
     return FrameCache(

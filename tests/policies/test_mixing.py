@@ -170,3 +170,17 @@ def test_the_intervention_flag_is_never_a_policy_input(tmp_path):
         got[name] = json.loads((result.checkpoint / "config.json").read_text())
     assert got["flagged"]["input_features"] == got["plain"]["input_features"]
     assert "intervention" not in json.dumps(got["flagged"])
+
+
+def test_the_mixed_cache_holds_each_datasets_frames_in_order(monkeypatch):
+    a, b = _two(big=2, small=1, length=10)
+    cache, _ = build_cache([a, b], ["a", "b"], "balanced", image_size=(8, 12), cameras=None)
+    alone = [FrameCache.build(ds, image_size=(8, 12)) for ds in (a, b)]
+    for key in alone[0].arrays:
+        assert torch.equal(cache.arrays[key], torch.cat([c.arrays[key] for c in alone])), key
+    assert cache.episode_from.tolist() == [0, 10, 20] and cache.episode_source.tolist() == [0, 0, 1]
+    import policies.mixing as mixing
+
+    monkeypatch.setattr(mixing, "available_memory_bytes", lambda: 10_000)
+    with pytest.raises(mixing.FrameCacheTooLarge, match=r"the frame cache of all the datasets needs \d+ MB \(30 frames x 2 camera"):
+        build_cache([a, b], ["a", "b"], "balanced", image_size=(8, 12), cameras=None)
