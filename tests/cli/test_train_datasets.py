@@ -109,3 +109,17 @@ def test_two_processes_fine_tune_a_run_on_two_datasets(datasets, tmp_path, capsy
                                                                    (str(datasets["corrections"]), 0.75)]
     assert load_policy(new / "last").config.input_features == load_policy(run / "last").config.input_features
     assert (new / "last" / "normalizer.safetensors").read_bytes() == (run / "last" / "normalizer.safetensors").read_bytes()
+
+
+def test_the_intervention_flag_of_a_recorded_dataset_is_no_policy_input(datasets, tmp_path):
+    from robotapp.dataset import DatasetReader
+
+    with DatasetReader(datasets["corrections"]) as reader:
+        assert reader.features["intervention"]["dtype"] == "bool"
+    configs = {}
+    for name in ("demos", "corrections"):
+        assert main(["--dataset", str(datasets[name]), "--out", str(tmp_path / name), "--steps", "1", "--no-progress",
+                     "--num-threads", "1", *SETS]) == 0
+        configs[name] = json.loads((tmp_path / name / "last" / "config.json").read_text())
+    assert configs["corrections"]["input_features"] == configs["demos"]["input_features"]
+    assert "intervention" not in json.dumps(configs["corrections"])
