@@ -114,6 +114,19 @@ def fine_tune_origin(start: str | Path) -> dict:
     return info
 
 
+def refuse_other_robot(start: str | Path, robot_types: dict[str, str | None]) -> None:
+    """A fine-tune trains on the robot its policy was trained for: ValueError naming the first dataset
+    ({name: robot type}) recorded on another (unknown types on either side pass)."""
+    try:
+        trained = json.loads((Path(start) / STATE_JSON).read_text()).get("robot_type")
+    except (OSError, ValueError, AttributeError):
+        return
+    for name, robot in robot_types.items():
+        if trained and robot and robot != trained:
+            raise ValueError(f"dataset {name}: robot type is {robot!r}, but the policy being fine-tuned was trained "
+                             f"on {trained!r}")
+
+
 def recorded_origin(checkpoint: str | Path) -> dict:
     """The origin a checkpoint's training_state.json records ({} for a run that was not a fine-tune): a resumed
     fine-tune keeps saying where it came from."""

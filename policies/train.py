@@ -41,6 +41,7 @@ from .run_folder import (
     fine_tune_start,
     latest_checkpoint,
     recorded_origin,
+    refuse_other_robot,
     refuse_same_folder,
 )
 from .train_log import TrainLogger
@@ -142,7 +143,7 @@ def train(opts: TrainOptions, reader: FrameSource | Sequence[FrameSource],
     early with a checkpoint."""
     _stop_requested.clear()
     t_entry = _run_start(opts.budget_start)
-    readers = [reader] if isinstance(reader, FrameSource) else list(reader)
+    readers = list(reader) if isinstance(reader, (list, tuple)) else [reader]
     names = opts.dataset_list if len(opts.dataset_list) == len(readers) else [f"#{i + 1}" for i in range(len(readers))]
     out = Path(opts.out)
     resume_from = latest_checkpoint(out) if opts.resume else None
@@ -170,6 +171,7 @@ def train(opts: TrainOptions, reader: FrameSource | Sequence[FrameSource],
         for r, name in zip(readers, names, strict=True):
             check_features(config, r.features, source=_source(name, len(readers)))
         if start is not None:  # the run's global batch, split across this run's processes, unless told otherwise
+            refuse_other_robot(start, {n: getattr(r, "robot_type", None) for r, n in zip(readers, names, strict=True)})
             config.batch_size = max(1, (fine_tune_batch_size(start) or config.batch_size) // world)
             for key, value in fine_tune_overrides(vars(config), opts.overrides).items():
                 setattr(config, key, tuple(value) if isinstance(value, list) else value)

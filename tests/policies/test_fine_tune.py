@@ -145,3 +145,18 @@ def test_the_policys_config_is_kept(original, tmp_path):
     with pytest.raises(ValueError, match="the policy needs observation.images.wrist, which the dataset does not"):
         _fine_tune(original, tmp_path / "ft2", datasets=[other])
     assert np.isfinite(result.loss)
+
+
+def test_data_of_another_robot_is_refused(original, tmp_path):
+    json_path = original / "checkpoints" / "000004" / "training_state.json"
+    assert json.loads(json_path.read_text())["robot_type"] is None  # in-memory data: unknown, so any robot passes
+    run = tmp_path / "koch"
+    koch = make_dataset(n_episodes=1, length=12)
+    koch.robot_type = "koch_follower"
+    train(TrainOptions(steps=1, out=str(run), overrides=TINY_ACT, progress=False, num_threads=1), koch)
+    so101 = make_dataset(n_episodes=1, length=12)
+    so101.robot_type = "so101_follower"
+    with pytest.raises(ValueError, match="^dataset demos: robot type is 'so101_follower', but the policy being "
+                                         "fine-tuned was trained on 'koch_follower'$"):
+        _fine_tune(run, tmp_path / "ft", datasets=[so101])
+    assert _fine_tune(run, tmp_path / "ft", steps=1, datasets=[koch])[0].step == 1
