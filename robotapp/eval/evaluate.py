@@ -228,7 +228,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
         if corrections not in (True, "auto", "manual"):
             raise ValueError(f"corrections must be 'auto' or 'manual', not {corrections!r}")
         switch = switch or TakeoverSwitch()
-        corrector = ScriptedCorrector(rig.sim, switch, seed=seed, auto=corrections != "manual")
+        corrector = ScriptedCorrector(rig.sim, switch, seed=seed, auto=corrections != "manual", realtime=not fast)
     writer = None
     if record:
         from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY

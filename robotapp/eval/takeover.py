@@ -79,11 +79,11 @@ class ScriptedCorrector:
     wrong; auto=False: only when someone asks (T in the window), and a second T hands back at once."""
 
     def __init__(self, sim, switch: TakeoverSwitch, seed: int = 0, grasp_by: float = GRASP_BY_S,
-                 max_takeovers: int = 1, auto: bool = True):
+                 max_takeovers: int = 1, auto: bool = True, realtime: bool = False):
         from hardware.virtual.demonstrator import Demonstrator
 
         self.sim, self.switch = sim, switch
-        self.grasp_by, self.max_takeovers, self.auto = grasp_by, max_takeovers, auto
+        self.grasp_by, self.max_takeovers, self.auto, self.realtime = grasp_by, max_takeovers, auto, realtime
         self.demo = Demonstrator(sim.world, seed=seed)
         self.reasons: list[str] = []
         self._end: float | None = None
@@ -144,12 +144,25 @@ class ScriptedCorrector:
         with self.sim.lock:
             cube, target = self.sim.world.cube_pose(), self.sim.world.target_pose()
         q_leader, q_follower = self.sim.leader_angles(), self.sim.follower_angles()
-        self.demo.reset(cube, target, start_q=q_follower)  # ~0.1 s of IK: this is a lock-step evaluation
-        demo = self.demo
+        demo, ready = self.demo, threading.Event()
+
+        def plan() -> None:  # ~0.1-0.2 s of IK
+            demo.reset(cube, target, start_q=q_follower)
+            ready.set()
+        if self.realtime:  # never on the control thread in real time: a tick that long trips the watchdog
+            threading.Thread(target=plan, name="corrector-plan", daemon=True).start()
+        else:  # lock-step: the world waits, and the result does not depend on the machine's speed
+            plan()
+        self._t0, self._end = t, float("inf")  # the end is known once the demonstration starts
+        started: list[float] = []
 
         def hand(s: float) -> np.ndarray:  # onto the follower at a hand's pace, then the demonstration
             if s < ALIGN_S:
                 return q_leader + min_jerk(s / ALIGN_S) * (q_follower - q_leader)
-            return demo.action(s - ALIGN_S)
+            if not ready.is_set():  # still planning: the hand rests on the follower
+                return q_follower.copy()
+            if not started:
+                started.append(s)
+                self._end = s + demo.duration
+            return demo.action(s - started[0])
         self.sim.set_leader_source(hand)
-        self._t0, self._end = t, ALIGN_S + demo.duration

@@ -38,6 +38,7 @@ from .common import MessageLine, error_text, fill_table, make_table, thumbnail
 from .keys import shortcut
 from .page import Page
 from .replay_panel import ReplayPanel
+from .takeover_box import TakeoverBox
 
 PREVIEW_MS = 66
 PREVIEW_WIDTH = 300
@@ -51,6 +52,7 @@ TABLE_COLUMNS = ["checkpoint", "step", "episodes", "success", "partial", "rate",
 class EvaluatePage(Page):
     record_more_requested = Signal(str)  # the dataset to record more episodes into
     train_again_requested = Signal(str, str)  # the dataset and the training run folder
+    fine_tune_requested = Signal(str, list)  # the run to start from, the datasets (its demos + the corrections)
 
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
@@ -91,13 +93,21 @@ class EvaluatePage(Page):
         self.record_more_button.clicked.connect(lambda: self.record_more_requested.emit(self.origin[0]))
         self.train_again_button = QPushButton("Train again")
         self.train_again_button.clicked.connect(lambda: self.train_again_requested.emit(*self.origin))
+        self.fine_tune_button = QPushButton("Fine-tune on these corrections")
+        self.fine_tune_button.clicked.connect(self._fine_tune)
         self.next_steps = QWidget()  # shown once a run finished whose checkpoint names its dataset
         nx = QHBoxLayout(self.next_steps)
         nx.setContentsMargins(0, 0, 0, 0)
         nx.addWidget(self.record_more_button)
         nx.addWidget(self.train_again_button)
+        nx.addWidget(self.fine_tune_button)
         self.next_steps.hide()
         self.origin = ("", "")  # (dataset, training run) of the last finished run's checkpoint
+        self.corrections = ""  # the last finished run's recording, when a person or the corrector took over
+        self._last_record = None  # where the running (or last) evaluation records its episodes
+        self.takeover = TakeoverBox()
+        self.takeover.button.clicked.connect(self.toggle_takeover)
+        shortcut("T", self, self.toggle_takeover)  # only while the focus is on this page, as S / F / P
 
         self.mark_box = QGroupBox("Judge the episode (keys S / F / P)")
         self.note = QLineEdit()
@@ -123,6 +133,7 @@ class EvaluatePage(Page):
         rb.addWidget(self.message)
         rb.addWidget(self.next_steps)
         left.addWidget(run_box)
+        left.addWidget(self.takeover)
         left.addWidget(self.mark_box)
         self.log = QListWidget()
         self.log.setWordWrap(True)  # a long line wraps in the narrow column instead of running off its edge
@@ -172,7 +183,9 @@ class EvaluatePage(Page):
         rig, by_hand = self.rig.currentData()
         return EvalSpec(checkpoint=self.checkpoint.text().strip(), episodes=self.episodes.value(),
                         seed=self.seed.value(), episode_time=self.episode_time.value(), rig=rig,
-                        by_hand=by_hand or not is_virtual_rig(rig), fast=not by_hand and is_virtual_rig(rig))
+                        by_hand=by_hand or not is_virtual_rig(rig), fast=not by_hand and is_virtual_rig(rig),
+                        corrections=self.takeover.corrector.isChecked() and is_virtual_rig(rig),
+                        record="" if self.takeover.record.isChecked() else None)
 
     # ------------------------------------------------------------------ run
     def start(self) -> None:
@@ -196,6 +209,7 @@ class EvaluatePage(Page):
         self._update_buttons()
 
     def _launch(self, job: EvalJob) -> None:
+        self._last_record = job.record
         self.message.info(f"evaluating {job.spec.checkpoint} on {job.spec.episodes} episode(s)…")
         self.ctx.watcher.watch(job.start(), self._finished, self._failed)
         self._timer.start()
@@ -219,6 +233,20 @@ class EvaluatePage(Page):
         self.message.error("E-STOP: evaluation stopped")
         return True
 
+    def toggle_takeover(self) -> None:
+        job = self.job
+        if job is None:
+            self.message.error("take over: no evaluation is running")
+            return
+        taken = job.toggle_takeover()
+        self.message.info("taken over from the policy" if taken else "handed back to the policy")
+        self.takeover.show_job(job, is_virtual_rig(job.spec.rig))
+
+    def _fine_tune(self) -> None:
+        dataset, run = self.origin
+        if run and self.corrections:
+            self.fine_tune_requested.emit(run, [d for d in (dataset, self.corrections) if d])
+
     def mark(self, outcome: str) -> None:
         job = self.job
         if job is None or job.waiting_for_mark is None:
@@ -240,6 +268,8 @@ class EvaluatePage(Page):
         self.message.info(f"{result.summary()} — {result.policy}{reopen}")
         if saved:
             self.message.error(saved)
+        taken_over = any(e.interventions for e in result.episodes)
+        self.corrections = str(self._last_record) if self._last_record and taken_over else ""
         self._offer_next_steps(result.policy)
         self._update_buttons()
 
@@ -247,6 +277,8 @@ class EvaluatePage(Page):
         self.origin = training_origin(policy)
         dataset, run = self.origin
         self.next_steps.setVisible(bool(dataset))
+        self.fine_tune_button.setVisible(bool(run and self.corrections))
+        self.fine_tune_button.setToolTip(f"fine-tune {run} on {dataset} and the corrections in {self.corrections}")
         self.record_more_button.setToolTip(f"record more episodes into {dataset}")
         self.train_again_button.setToolTip(f"train on {dataset} again" + (f" (run {run})" if run else ""))
 
@@ -269,6 +301,7 @@ class EvaluatePage(Page):
             self.log.scrollToBottom()
         self.tally.setText(tally_text(job))
         self.mark_box.setEnabled(job.waiting_for_mark is not None)
+        self.takeover.show_job(job, is_virtual_rig(job.spec.rig))
         rig = job.rig
         if rig is not None and self.isVisible():
             for name, cam in list(rig.cameras.items()):
@@ -307,6 +340,8 @@ class EvaluatePage(Page):
         self.stop_button.setEnabled(running)
         self.next_steps.setEnabled(not running)
         self.mark_box.setEnabled(running and self.job.waiting_for_mark is not None)
+        if not running:
+            self.takeover.show_job(None, False)
 
     # ------------------------------------------------------------------ kept for next time
     @property

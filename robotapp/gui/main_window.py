@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.teleop_page.open_dataset_requested.connect(self.show_dataset)
         self.evaluate_page.record_more_requested.connect(self.record_more)
         self.evaluate_page.train_again_requested.connect(self.train_again)
+        self.evaluate_page.fine_tune_requested.connect(self.fine_tune)
         self.pages: list[Page] = [self.rig_page, self.teleop_page, self.dataset_page, self.train_page,
                                   self.evaluate_page]
         for page, title in zip(self.pages, ("Rig", "Teleop && Record", "Dataset", "Train", "Evaluate"),
@@ -164,6 +165,11 @@ class MainWindow(QMainWindow):
         self.train_page.set_dataset(dataset)
         if run:
             self.train_page.out.setText(run)
+        self.tabs.setCurrentWidget(self.train_page)
+
+    def fine_tune(self, run: str, datasets: list) -> None:
+        """The Train page filled for a fine-tune of `run` on its demos and an evaluation's corrections."""
+        self.train_page.fine_tune(run, list(datasets))
         self.tabs.setCurrentWidget(self.train_page)
 
     # ------------------------------------------------------------------ e-stop

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from robotapp.core.field_error import FieldError, raise_first
 from robotapp.core.rig_opener import VIRTUAL, is_virtual_rig
+from robotapp.eval.eval_datasets import default_eval_dataset
 from robotapp.eval.evaluate import OUTCOMES, EvalResult, Judge, WorldJudge
 from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
 from robotapp.eval.success_rate import wilson_interval
+from robotapp.eval.takeover import TakeoverSwitch
 
 
 class EvalStopped(RuntimeError):
@@ -29,6 +31,8 @@ class EvalSpec:
     rig: str = VIRTUAL  # VIRTUAL or a saved rig's name
     by_hand: bool = False  # a person judges (always on a real rig)
     fast: bool = True  # lock-step (virtual rig judged by the world only)
+    corrections: bool = False  # virtual rig: the scripted corrector takes over an episode that goes wrong
+    record: str | None = ""  # the episodes' dataset: "" = the default place (eval_datasets), None = not recorded
 
     def problems(self) -> list[FieldError]:
         """Every bad field, in the form's order."""
@@ -86,6 +90,8 @@ class EvalJob:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="eval")
         self.future: Future | None = None
+        self.switch = TakeoverSwitch()  # T: take over / hand back
+        self.record = (default_eval_dataset(spec.checkpoint) if spec.record == "" else spec.record)
 
     def start(self) -> Future:
         self.future = self._pool.submit(self._run)
@@ -109,6 +115,17 @@ class EvalJob:
 
     def stop(self) -> None:
         self.stop_requested.set()
+
+    def toggle_takeover(self) -> bool:
+        """T: take over from the policy, or hand back to it. Returns whether the person now has the arm (on the
+        virtual rig the scripted hand brings the leader onto the follower and solves the task from there)."""
+        return self.switch.toggle()
+
+    @property
+    def control(self) -> str:
+        """Who drives the follower now: "policy", "aligning" (taken over: the follower holds until the leader is
+        on it) or "human"."""
+        return self.switch.control.value
 
     def estop(self, reason: str = "E-STOP pressed") -> None:
         """The follower stops now (the session's e-stop action, from any thread) and the run ends."""
@@ -145,9 +162,13 @@ class EvalJob:
             if rig.sim is not None:  # the same lines `robotapp eval` prints first
                 self.lines.append(seeds_line(spec.seed, spec.episodes))
                 self.lines.extend(overlap_lines(spec.seed, spec.episodes, spec.checkpoint))
+            if self.record is not None:
+                self.lines.append(f"recording the episodes into {self.record}")
             return evaluate(spec.checkpoint, rig=rig, episodes=spec.episodes, seed=spec.seed, fast=fast,
                             episode_time=spec.episode_time, judge=_Judge(self, world), out=self.lines.append,
-                            policy=policy, on_session=lambda s: setattr(self, "session", s))
+                            policy=policy, on_session=lambda s: setattr(self, "session", s), switch=self.switch,
+                            corrections=("auto" if spec.corrections else "manual") if rig.sim is not None else False,
+                            record=self.record)
         finally:
             self.rig, self.session = None, None
             rig.close()

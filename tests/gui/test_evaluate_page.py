@@ -46,7 +46,8 @@ def test_lockstep_evaluation_tallies_and_compares_checkpoints(qtbot, page_window
     log = [page.log.item(i).text() for i in range(page.log.count())]
     # the CLI's default scenes and lines: the seeds, why the (synthetic) training data could not be checked
     assert log[0] == "seeds 1000000-1000001" and log[1].startswith("note: the training dataset")
-    assert log[2].startswith("episode 1/2 (seed 1000000): fail")
+    assert log[2].startswith(f"recording the episodes into {run_dir / 'evals'}")  # by default, beside the run
+    assert log[3].startswith("episode 1/2 (seed 1000000): fail")
     assert page.tally.text().startswith("0/2 success (0%, 95% CI [0%, 66%])")
     assert table_texts(page.table, 1) == ["2", "4"]
     assert table_texts(page.table, 6) == ["[0%, 66%]", "[0%, 66%]"]
