@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .frame_keys import ACTION_KEY, STATE_KEY, camera_name, image_key, is_image_key, pad_key
+from .frame_keys import ACTION_KEY, INTERVENTION, STATE_KEY, camera_name, image_key, is_image_key, pad_key
 from .frame_source import FrameSource
 from .images import resize_uint8, to_chw
 from .normalize import stats_from_arrays
@@ -81,6 +81,9 @@ class FrameCache:
     stats: dict[str, dict[str, np.ndarray]]
     episode_source: np.ndarray | None = None
     source_names: list[str] = field(default_factory=list)
+    # frames to train on (None: all): a dataset with an `intervention` flag (an evaluation's corrections) trains on
+    # the frames a person drove, not on the policy's own before the take-over
+    trainable: np.ndarray | None = None
 
     @property
     def num_sources(self) -> int:
@@ -148,9 +151,13 @@ class FrameCache:
                 raise ValueError(f"{k}: {tuple(arrays[k].shape)} given to decode {(n, 3, h, w)} into")
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         vectors: dict[str, list[np.ndarray]] = {ACTION_KEY: [], STATE_KEY: []}
+        flagged = INTERVENTION in reader.features
+        trainable: list[np.ndarray] = []
         for i, rec in enumerate(records):
             ep, length = int(rec.index), int(lengths[i])
             data = reader.episode_data(ep)
+            if flagged:
+                trainable.append(np.asarray(data[INTERVENTION], dtype=bool).reshape(-1)[:length])
             for key in vectors:
                 if key in data:
                     v = np.asarray(data[key], dtype=np.float32).reshape(len(data[key]), -1)
@@ -190,7 +197,7 @@ class FrameCache:
                    episode_ids=[int(r.index) for r in records], fps=float(reader.fps),
                    features={k: dict(reader.features[k]) for k in [*cam_keys, STATE_KEY, ACTION_KEY]
                              if k in reader.features},
-                   stats=stats)
+                   stats=stats, trainable=np.concatenate(trainable) if flagged and trainable else None)
 
 
 def _feature_stats(reader: FrameSource, arrays: Mapping[str, Tensor], cam_keys: list[str]) -> dict[str, dict[str, np.ndarray]]:
@@ -236,6 +243,8 @@ class BatchSampler:
         self._ep_from = torch.from_numpy(cache.episode_from[frame_ep])
         self._ep_to = torch.from_numpy(cache.episode_to[frame_ep])
         keep = np.arange(cache.num_frames) < (cache.episode_to[frame_ep] - drop_n_last_frames)
+        if cache.trainable is not None:
+            keep &= cache.trainable
         n_src = cache.num_sources
         frame_src = cache.episode_source[frame_ep] if n_src > 1 else np.zeros(len(frame_ep), dtype=np.int64)
         self._pools = [torch.from_numpy(np.nonzero(keep & (frame_src == i))[0]) for i in range(n_src)]

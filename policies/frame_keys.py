@@ -12,6 +12,7 @@ Imports nothing, so the dataset, the rig and the GUI read these names without lo
 from __future__ import annotations
 
 ACTION_KEY = "action"
+INTERVENTION = "intervention"  # an evaluation's per-frame flag: a person drove (robotapp.dataset's INTERVENTION_KEY)
 STATE_KEY = "observation.state"
 IMAGE_PREFIX = "observation.images."
 IMAGES_KEY = "observation.images"  # a policy batch's cameras stacked [B, (T,) n_cam, 3, h, w]

@@ -169,7 +169,9 @@ def concat(caches: Sequence[FrameCache], names: Sequence[str], shares: Sequence[
         stats=merge_stats([c.stats for c in caches], shares),
         episode_source=np.concatenate([np.full(len(c.episode_from), i, dtype=np.int64)
                                        for i, c in enumerate(caches)]),
-        source_names=list(names))
+        source_names=list(names),
+        trainable=None if all(c.trainable is None for c in caches) else np.concatenate(
+            [c.trainable if c.trainable is not None else np.ones(c.num_frames, dtype=bool) for c in caches]))
 
 
 def merge_stats(stats: Sequence[Mapping[str, Mapping[str, np.ndarray]]], shares: Sequence[float]

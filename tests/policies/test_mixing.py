@@ -184,3 +184,19 @@ def test_the_mixed_cache_holds_each_datasets_frames_in_order(monkeypatch):
     monkeypatch.setattr(mixing, "available_memory_bytes", lambda: 10_000)
     with pytest.raises(mixing.FrameCacheTooLarge, match=r"the frame cache of all the datasets needs \d+ MB \(30 frames x 2 camera"):
         build_cache([a, b], ["a", "b"], "balanced", image_size=(8, 12), cameras=None)
+
+
+def test_corrections_train_on_the_frames_a_person_drove_only():
+    """DAgger: from a corrections dataset only the taken-over frames are sampled (the policy's own frames before
+    the take-over are its mistakes); the demonstrations beside it are sampled whole."""
+    demos = InMemoryDataset(make_episodes(n_episodes=1, length=12))
+    corr = InMemoryDataset(with_intervention(make_episodes(n_episodes=1, length=12)))  # frames 4..7 flagged
+    corr.features["intervention"] = {"dtype": "bool", "shape": [1], "names": None}
+    cache, shares = build_cache([demos, corr], ["demos", "corrections"], "balanced", image_size=(8, 12), cameras=None)
+    assert cache.trainable.tolist() == [True] * 12 + [False] * 4 + [True] * 4 + [False] * 4
+    sampler = BatchSampler(cache, {"action": None}, batch_size=8, weights=shares)
+    drawn = torch.cat([sampler.next_indices() for _ in range(50)])
+    assert set(drawn[drawn >= 12].tolist()) == {16, 17, 18, 19}  # the person's frames of the corrections only
+    assert set(drawn[drawn < 12].tolist()) == set(range(12))  # every demonstration frame
+    alone = FrameCache.build(corr, image_size=(8, 12))  # a corrections dataset on its own: the same rule
+    assert set(BatchSampler(alone, {"action": None}, batch_size=4).next_indices().tolist()) <= {4, 5, 6, 7}
