@@ -28,6 +28,12 @@ def register(sub) -> None:
     p.add_argument("--procs", type=positive_int, default=default_processes(),
                    help="training processes (data parallel; default: one per core, at most 4)")
     p.add_argument("--skip-train", action="store_true", help="evaluate OUT/train-<policy>/last as it is")
+    p.add_argument("--corrections", type=positive_int, default=None, metavar="N",
+                   help="the take-over loop instead: demos -> train -> evaluate with the scripted corrector until "
+                        "N episodes are corrected -> fine-tune on demos + corrections -> evaluate before and "
+                        "after on the same unseen scenes")
+    p.add_argument("--finetune-minutes", type=positive_float, default=10.0,
+                   help="with --corrections: the fine-tune's wall-clock budget (default 10)")
     p.set_defaults(func=_run)
 
 
@@ -36,6 +42,11 @@ def _run(a: argparse.Namespace) -> int:
 
     from robotapp.terminal.demo import run_demo
 
+    if a.corrections:
+        from robotapp.terminal.corrections_demo import run_corrections_demo
+
+        return run_corrections_demo(Path(a.out), a.corrections, a.episodes, a.minutes, a.finetune_minutes,
+                                    a.eval_episodes, a.procs, rig=a.rig, policy=a.policy)
     return run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
                     a.skip_train, a.batch_size, overrides=dict(a.settings),
                     minutes=a.minutes, amp=a.amp, procs=a.procs, rig=a.rig)

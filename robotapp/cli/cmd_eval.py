@@ -11,13 +11,33 @@ from robotapp.eval.checkpoint_table import format_table, policy_folders, write_t
 from robotapp.eval.eval_datasets import default_eval_dataset
 from robotapp.eval.evaluate import OUTCOMES, Judge, evaluate
 from robotapp.eval.seeds import EVAL_SEED_BASE, overlap_lines, seeds_line
+from robotapp.eval.takeover import Control, TakeoverSwitch
+from robotapp.terminal.tty import KeyReader, PipeLines
+
+WHO_DRIVES = {Control.ALIGNING: "taken over: the follower holds until the leader is on it",
+              Control.HUMAN: "you drive: the follower copies the leader (T hands back)",
+              Control.POLICY: "the policy drives again"}
 
 
 class PersonJudge(Judge):
     """On a real rig: after each episode (time limit reached) the person types s / f / p and an optional note;
-    without a terminal (a script), one such line per episode comes on stdin."""
+    without a terminal (a script), one such line per episode comes on stdin. `keys` (T during an episode) stops
+    reading while the mark is asked for."""
+
+    def __init__(self, keys=None, lines=None):
+        self.keys = keys  # a terminal's KeyReader (T), paused while the mark is typed
+        self.lines = lines  # without a terminal: PipeLines, whose lines other than "t" are the marks
 
     def outcome(self, episode: int) -> tuple[str, str]:
+        if self.keys is not None:
+            self.keys.stop()
+        try:
+            return self._ask(episode)
+        finally:
+            if self.keys is not None:
+                self.keys.start()
+
+    def _ask(self, episode: int) -> tuple[str, str]:
         tty = sys.stdin is not None and sys.stdin.isatty()
         while True:
             prompt = (f"episode {episode + 1}: mark it, one line: s (success), f (fail) or p (partial), then an "
@@ -26,7 +46,8 @@ class PersonJudge(Judge):
                 answer = input(prompt).strip()
             else:
                 print(prompt, flush=True)
-                answer = sys.stdin.readline() if sys.stdin is not None else ""
+                answer = self.lines.readline() if self.lines is not None else \
+                    sys.stdin.readline() if sys.stdin is not None else ""
                 if not answer:
                     raise RuntimeError(f"episode {episode + 1} has no mark: stdin ended (give one line per episode: "
                                        f"s, f or p)")
@@ -44,15 +65,33 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     judge = None
     from robotapp.core.rig_opener import is_virtual_rig
 
+    live = args.realtime or not is_virtual_rig(args.rig)  # a person can take over in real time only
+    switch, keys = None, None
+    if live:
+        switch = TakeoverSwitch(on_change=lambda c: print(WHO_DRIVES[c], flush=True))
+
+        def key(ch: str) -> None:
+            if ch in "tT":
+                print("T: taking over" if switch.toggle() else "T: handing back", flush=True)
+        if sys.stdin is not None and sys.stdin.isatty():
+            keys = KeyReader(key)
+        else:  # a script: a line "t" is the key; the other lines are the marks, in order
+            keys = PipeLines(key)
     if not is_virtual_rig(args.rig):
         from robotapp.core.rig_opener import open_rig
 
-        rig, judge = open_rig(args.rig), PersonJudge()
+        rig = open_rig(args.rig)
+        judge = PersonJudge(keys) if isinstance(keys, KeyReader) else PersonJudge(lines=keys)
     if rig is None:  # the virtual rig: say which scenes, and whether the training data holds any of them
         print(seeds_line(args.seed, args.episodes), flush=True)
         for line in _overlap(folders, args):
             print(line, flush=True)
     results = []
+    if keys is not None:
+        print("T: take over from the policy / hand back to it", flush=True)
+        keys.start()
+    # on the virtual rig in real time the scripted hand is the person's: it takes over when asked (T)
+    corrections = args.corrections or ("manual" if live and rig is None else False)
     try:
         for folder in folders:
             if len(folders) > 1:
@@ -64,8 +103,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                                     fast=not args.realtime and rig is None, episode_time=args.episode_time,
                                     record=record, judge=judge, fps=args.fps, inference=dict(args.settings),
                                     out=lambda line: print(line, flush=True), rig_name=args.rig,
-                                    corrections=args.corrections))
+                                    corrections=corrections, switch=switch))
     finally:
+        if keys is not None:
+            keys.stop()
         if rig is not None:
             rig.close()
     if len(results) > 1 or args.table:

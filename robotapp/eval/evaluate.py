@@ -148,15 +148,15 @@ class PolicySource:
         switch = self.switch
         human, _ = switch.wanted()
         if human and switch.control is Control.POLICY:
-            switch.control = Control.ALIGNING
+            switch.set_control(Control.ALIGNING)
         elif not human and switch.control is not Control.POLICY:
-            switch.control = Control.POLICY
             self.runner.clear_plan()  # the policy predicts again from the state the person left
+            switch.set_control(Control.POLICY)
         if switch.control is Control.ALIGNING:
             leader = self.session.leader_positions
             threshold = self.session.config.align_threshold / 3  # as teleop's align: close before it follows
             if leader is not None and float(np.max(np.abs(leader - state))) < threshold:
-                switch.control = Control.HUMAN
+                switch.set_control(Control.HUMAN)
         return switch.control
 
     def _mark(self, k: int) -> None:
@@ -250,6 +250,8 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
             if corrector is not None:
                 corrector.new_episode()
             source = PolicySource(session, runner, fps, episode_time, judge, writer, "evaluation", switch, corrector)
+            if switch is not None and not fast:  # a person may take over now, not before (new_episode forgot it)
+                out(f"episode {k + 1}/{episodes}: the policy drives (T takes over)")
             finished = _Done()
             session.run_source(Mode.POLICY, source, on_done=finished.set)
             finished.wait(session)

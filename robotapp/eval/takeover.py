@@ -18,6 +18,7 @@ hands back when the demonstration ends."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from enum import Enum
 
 import numpy as np
@@ -36,11 +37,12 @@ class Control(Enum):
 class TakeoverSwitch:
     """Requests from any thread; `control` is written by the control thread only."""
 
-    def __init__(self):
+    def __init__(self, on_change: Callable[[Control], None] | None = None):
         self._lock = threading.Lock()
         self._human = False
         self._why = ""
         self.control = Control.POLICY
+        self.on_change = on_change  # called on the control thread when who drives changes (keep it short)
         self.spans: list[tuple[int, int]] = []  # (first, last) frame of each taken-over span this episode
 
     def take_over(self, why: str = "taken over") -> None:
@@ -61,6 +63,13 @@ class TakeoverSwitch:
     def wanted(self) -> tuple[bool, str]:
         with self._lock:
             return self._human, self._why
+
+    def set_control(self, control: Control) -> None:
+        """The control thread's: who drives from this tick on."""
+        if control is not self.control:
+            self.control = control
+            if self.on_change is not None:
+                self.on_change(control)
 
     def new_episode(self) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import select
 import sys
 import threading
@@ -33,6 +34,8 @@ class KeyReader:
         self.active = self.tty or _stdin_fd() is not None
 
     def start(self) -> KeyReader:
+        """Start reading (again, after a stop())."""
+        self._stop.clear()
         if self.active:
             self._thread = threading.Thread(target=self._run if self.tty else self._run_pipe, name="tty-keys",
                                             daemon=True)
@@ -73,6 +76,37 @@ class KeyReader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)
+
+
+class PipeLines:
+    """stdin as a pipe (a script): each line "t" is the T key, at once; the other lines wait, in order, for
+    readline() (the marks). start()/stop() as a KeyReader's; reading goes on to the end of stdin."""
+
+    def __init__(self, on_key):
+        self.on_key, self._lines = on_key, queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="stdin-lines", daemon=True)
+
+    def start(self) -> PipeLines:
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        pass  # the reader ends with stdin; a line read after the run is not anyone's
+
+    def _run(self) -> None:
+        for line in sys.stdin if sys.stdin is not None else ():
+            if line.strip().lower() == "t":
+                self.on_key("t")
+            else:
+                self._lines.put(line)
+        self._lines.put("")  # end of stdin
+
+    def readline(self) -> str:
+        line = self._lines.get()
+        if line == "":
+            self._lines.put("")  # every later read sees the end too
+        return line
 
 
 def _stdin_fd() -> int | None:
