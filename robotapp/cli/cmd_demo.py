@@ -46,7 +46,8 @@ def _run(a: argparse.Namespace) -> int:
         from robotapp.terminal.corrections_demo import run_corrections_demo
 
         return run_corrections_demo(Path(a.out), a.corrections, a.episodes, a.minutes, a.finetune_minutes,
-                                    a.eval_episodes, a.procs, rig=a.rig, policy=a.policy)
+                                    a.eval_episodes, a.procs, rig=a.rig, policy=a.policy, steps=a.steps,
+                                    overrides=dict(a.settings), batch_size=a.batch_size)
     return run_demo(Path(a.out), a.episodes, a.policy, a.steps, a.eval_episodes,
                     a.skip_train, a.batch_size, overrides=dict(a.settings),
                     minutes=a.minutes, amp=a.amp, procs=a.procs, rig=a.rig)

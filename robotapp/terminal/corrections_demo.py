@@ -35,7 +35,8 @@ def record_demos(rig: str, dataset: Path, episodes: int, seed: int) -> int:
 
 
 def train_run(datasets: list[Path], out: Path, minutes: float, procs: int, policy: str = "act",
-              resume_from: Path | None = None) -> int:
+              resume_from: Path | None = None, steps: int = 100_000, overrides: dict | None = None,
+              batch_size: int | None = None) -> int:
     """Train (or, from `resume_from`, fine-tune) for `minutes` of wall clock into `out`; balanced datasets."""
     from policies.train import TrainOptions, train
     from robotapp.dataset import DatasetReader
@@ -47,8 +48,9 @@ def train_run(datasets: list[Path], out: Path, minutes: float, procs: int, polic
     what = f"fine-tuning {resume_from}" if resume_from else f"training {policy}"
     print(f"== {what} on {', '.join(map(str, datasets))} for {minutes:g} min into {out}", flush=True)
     opts = TrainOptions(dataset=str(datasets[0]), datasets=[str(d) for d in datasets], policy=policy,
-                        steps=100_000, out=str(out), save_every=500, time_budget_s=60 * minutes,
-                        resume_from=str(resume_from) if resume_from else None)
+                        steps=steps, out=str(out), save_every=min(500, steps), time_budget_s=60 * minutes,
+                        resume_from=str(resume_from) if resume_from else None, overrides=dict(overrides or {}),
+                        batch_size=batch_size)
     if procs > 1:
         return train_in_processes(opts, procs)
     readers = [DatasetReader(d) for d in datasets]
@@ -85,7 +87,8 @@ def collect_corrections(policy: Path, rig: str, dataset: Path, corrected: int, m
 
 
 def run_corrections_demo(out: Path, corrections: int, episodes: int, minutes: float, finetune_minutes: float,
-                         eval_episodes: int, procs: int, rig: str = "virtual", policy: str = "act") -> int:
+                         eval_episodes: int, procs: int, rig: str = "virtual", policy: str = "act",
+                         steps: int = 100_000, overrides: dict | None = None, batch_size: int | None = None) -> int:
     from robotapp.eval.evaluate import evaluate
     from robotapp.eval.seeds import EVAL_SEED_BASE, seeds_line
     from robotapp.terminal.demo import TRAIN_SEED_BASE
@@ -94,11 +97,12 @@ def run_corrections_demo(out: Path, corrections: int, episodes: int, minutes: fl
     t0 = time.perf_counter()
     demos, base, fixes, tuned = out / "dataset", out / f"train-{policy}", out / "corrections", out / f"finetune-{policy}"
     code = record_demos(rig, demos, episodes, TRAIN_SEED_BASE)
-    code = code or train_run([demos], base, minutes, procs, policy)
+    sizes = {"steps": steps, "overrides": overrides, "batch_size": batch_size}
+    code = code or train_run([demos], base, minutes, procs, policy, **sizes)
     if code:
         return code
     collect_corrections(base / "last", rig, fixes, corrections, max_episodes=4 * corrections)
-    code = train_run([demos, fixes], tuned, finetune_minutes, procs, policy, resume_from=base / "last")
+    code = train_run([demos, fixes], tuned, finetune_minutes, procs, policy, resume_from=base / "last", **sizes)
     if code:
         return code
     lines = {}
