@@ -6,21 +6,14 @@ import re
 
 import pytest
 
-from policies.train import TrainOptions, train
 from robotapp.cli.main import main
 from robotapp.dataset import DatasetReader
-from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+from tests.policies.helpers import train_tiny_run
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval")
-    write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
-    opts = TrainOptions(dataset=str(root / "ds"), policy="act", steps=4, save_every=2, out=str(root / "run"),
-                        overrides=dict(TINY_ACT), progress=False, device="cpu")
-    with DatasetReader(root / "ds") as reader:
-        train(opts, reader)
-    return root / "run"
+    return train_tiny_run(tmp_path_factory.mktemp("eval"), steps=4)
 
 
 def test_eval_prints_episodes_and_the_success_line(run_dir, tmp_path, capsys):

@@ -83,17 +83,9 @@ def test_overlap_lines(tmp_path):
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory):
     """A barely trained ACT policy; its checkpoint names the (unseeded) dataset it was trained on."""
-    from policies.train import TrainOptions, train
-    from robotapp.dataset import DatasetReader
-    from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+    from tests.policies.helpers import train_tiny_run
 
-    root = tmp_path_factory.mktemp("seeds")
-    write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
-    opts = TrainOptions(dataset=str(root / "ds"), policy="act", steps=2, save_every=2, out=str(root / "run"),
-                        overrides=dict(TINY_ACT), progress=False, device="cpu")
-    with DatasetReader(root / "ds") as reader:
-        train(opts, reader)
-    return root / "run" / "last"
+    return train_tiny_run(tmp_path_factory.mktemp("seeds")) / "last"
 
 
 def _eval(argv, capsys) -> list[str]:

@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 from hardware.virtual.world import CUBE_SIZE, TARGET_XY, World
-from policies.train import TrainOptions, train
 from robotapp.dataset import DatasetReader
 from robotapp.eval.evaluate import evaluate
 from robotapp.eval.takeover import ScriptedCorrector, TakeoverSwitch
-from tests.policies.helpers import TINY_ACT, make_episodes, write_dataset
+from tests.policies.helpers import train_tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +60,7 @@ def test_the_switch_toggles_and_starts_each_episode_with_the_policy():
 
 @pytest.fixture(scope="module")
 def policy_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("takeover")
-    write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
-    opts = TrainOptions(dataset=str(root / "ds"), policy="act", steps=2, save_every=2, out=str(root / "run"),
-                        overrides=dict(TINY_ACT), progress=False, device="cpu")
-    with DatasetReader(root / "ds") as reader:
-        train(opts, reader)
-    return root / "run" / "last"
+    return train_tiny_run(tmp_path_factory.mktemp("takeover")) / "last"
 
 
 def test_corrections_take_over_without_a_jump_and_are_flagged_in_the_recording(policy_dir, tmp_path):

@@ -84,3 +84,17 @@ def write_dataset(root, episodes: list[dict[str, np.ndarray]], fps: int = 30, co
     finally:
         w.close()
     return root
+
+
+def train_tiny_run(root, steps: int = 2, save_every: int = 2):
+    """A barely trained tiny ACT run at root/run on a 2-episode dataset at root/ds (one 120x160 camera, the size
+    the virtual rig renders for it): what the evaluation tests run on the virtual rig. Returns the run folder."""
+    from policies.train import TrainOptions, train
+    from robotapp.dataset import DatasetReader
+
+    write_dataset(root / "ds", make_episodes(2, length=20, hw=(120, 160), cams=("front",)))
+    opts = TrainOptions(dataset=str(root / "ds"), policy="act", steps=steps, save_every=save_every,
+                        out=str(root / "run"), overrides=dict(TINY_ACT), progress=False, device="cpu")
+    with DatasetReader(root / "ds") as reader:
+        train(opts, reader)
+    return root / "run"
