@@ -133,11 +133,10 @@ class PolicySource:
             obs = self.observations.build(state).values
             if control is Control.POLICY:
                 self.action = np.asarray(self.runner.step(k, obs), dtype=np.float64)
-            if self.writer is not None:
-                if self.switch is not None:
-                    from robotapp.dataset.features import INTERVENTION_KEY
+            if self.writer is not None:  # every evaluation dataset has the flag (all False when nobody took over)
+                from robotapp.dataset.features import INTERVENTION_KEY
 
-                    obs = {**obs, INTERVENTION_KEY: np.array([control is not Control.POLICY])}
+                obs = {**obs, INTERVENTION_KEY: np.array([control is not Control.POLICY])}
                 self.writer.add_frame(obs, self.action.astype(np.float32), self.task)
             if self.switch is not None and control is not Control.POLICY:
                 self._mark(k)
@@ -233,8 +232,7 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
     if record:
         from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
 
-        extra = {INTERVENTION_KEY: INTERVENTION_FEATURE} if switch is not None else None
-        writer = open_or_create_rig_writer(record, rig, fps, extra)
+        writer = open_or_create_rig_writer(record, rig, fps, {INTERVENTION_KEY: INTERVENTION_FEATURE})
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()
     restore_threads = _use_inference_threads()

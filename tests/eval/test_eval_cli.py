@@ -3,6 +3,7 @@ success line with its interval, the per-checkpoint table, evaluation episodes re
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,16 @@ def test_a_policy_runs_only_on_the_robot_type_it_was_trained_on(run_dir, tmp_pat
     assert main(["eval", "--policy", str(policy), "--rig", "virtual-so101", "--episodes", "1",
                  "--episode-time", "0.5", "--no-record"]) == 0
     assert "success: 0/1" in capsys.readouterr().out
+
+
+def test_the_default_recording_place_is_beside_the_run_and_never_one_already_there(run_dir, tmp_path, monkeypatch):
+    from robotapp.eval.eval_datasets import default_eval_dataset
+
+    first = default_eval_dataset(run_dir / "last", now=0.0)
+    assert first.parent == run_dir / "evals" and first.name.startswith("000004-")
+    first.mkdir(parents=True)
+    assert default_eval_dataset(run_dir / "last", now=0.0) == first.with_name(first.name + "-2")  # same second
+    monkeypatch.chdir(tmp_path)
+    alone = tmp_path / "policy"
+    alone.mkdir()
+    assert default_eval_dataset(alone, now=0.0).parent == Path("outputs") / "evals"  # a policy folder on its own
