@@ -21,6 +21,7 @@ from robotapp.core.modes import Mode, SessionConfig
 from robotapp.core.observation import ObservationBuilder, open_or_create_rig_writer
 from robotapp.core.policy_runner import PolicyRunner
 from robotapp.core.session import Session
+from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
 from robotapp.eval.success_rate import success_line, wilson_interval
 from robotapp.eval.takeover import Control, ScriptedCorrector, TakeoverSwitch
 
@@ -134,8 +135,6 @@ class PolicySource:
             if control is Control.POLICY:
                 self.action = np.asarray(self.runner.step(k, obs), dtype=np.float64)
             if self.writer is not None:  # every evaluation dataset has the flag (all False when nobody took over)
-                from robotapp.dataset.features import INTERVENTION_KEY
-
                 obs = {**obs, INTERVENTION_KEY: np.array([control is not Control.POLICY])}
                 self.writer.add_frame(obs, self.action.astype(np.float32), self.task)
             if self.switch is not None and control is not Control.POLICY:
@@ -230,8 +229,6 @@ def evaluate(policy_dir: str | Path, *, rig=None, episodes: int = 10, seed: int 
         corrector = ScriptedCorrector(rig.sim, switch, seed=seed, auto=corrections != "manual", realtime=not fast)
     writer = None
     if record:
-        from robotapp.dataset.features import INTERVENTION_FEATURE, INTERVENTION_KEY
-
         writer = open_or_create_rig_writer(record, rig, fps, {INTERVENTION_KEY: INTERVENTION_FEATURE})
     result = EvalResult(str(policy_dir), rig.name, seed)
     t0 = time.perf_counter()

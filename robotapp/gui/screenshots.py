@@ -101,13 +101,19 @@ def _so101_story(app, window, shot) -> None:
     rig.doctor.start()
     wait_until(app, lambda: rig.doctor.run is None and rig.doctor.mirror.rowCount() == 6, 60, "the SO-101's doctor")
     shot("rig_so101_doctor")
+    _teleop_with_demonstrator(app, window, shot, "teleop_so101")
+
+
+def _teleop_with_demonstrator(app, window, shot, name: str):
+    """The Teleop page engaged, the demonstrator playing on the leader for a few seconds, shot as `name`."""
     teleop = window.teleop_page
     window.tabs.setCurrentWidget(teleop)
     teleop.align_button.click()
-    wait_until(app, lambda: host.snapshot().mode.value == "teleop", 20, "teleop on the SO-101")
+    wait_until(app, lambda: window.host.snapshot().mode.value == "teleop", 20, f"teleop ({name})")
     teleop.leader_panel.demo_button.click()
     _pump(app, 7.0)
-    shot("teleop_so101")
+    shot(name)
+    return teleop
 
 
 def _koch_story(app, window, shot) -> None:
@@ -159,13 +165,7 @@ def _koch_story(app, window, shot) -> None:
     rig.doctor.start()
     wait_until(app, lambda: rig.doctor.run is None and not window.ctx.state.view().outside, 30, "a clean doctor")
 
-    teleop = window.teleop_page
-    window.tabs.setCurrentWidget(teleop)
-    teleop.align_button.click()
-    wait_until(app, lambda: host.snapshot().mode.value == "teleop", 20, "teleop")
-    teleop.leader_panel.demo_button.click()
-    _pump(app, 7.0)
-    shot("teleop")
+    teleop = _teleop_with_demonstrator(app, window, shot, "teleop")
 
     rec = teleop.record
     rec.dataset.setText(str(Path(os.environ["ROBOTAPP_HOME"]) / "datasets" / "screenshot"))
